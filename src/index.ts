@@ -1,0 +1,2 @@
+export * from './eventstore/index.js'
+export * from './decider/index.js'
