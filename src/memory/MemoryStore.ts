@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { checkAgainstHead, validateAttempt } from '../eventstore/attempt.js'
-import type { Commit, CommitAttempt } from '../eventstore/Commit.js'
+import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
 import {
   concurrencyConflict,
   duplicateCommit,
@@ -45,6 +45,14 @@ const own = <A>(value: A): E.Either<StorageError, A> =>
   )
 
 /**
+ * What a reader gets: the stored commit with a Date of its own. Freezing cannot protect a Date (its time lives
+ * in an internal slot that `setTime` changes), so each read hands out a copy and history stays unchanged.
+ */
+const handOut = (c: Commit): Commit => Object.freeze({ ...c, commitStamp: new Date(c.commitStamp.getTime()) })
+
+const handOutAll = (commits: Iterable<Commit>): Reads<Commit> => fromIterable(Array.from(commits, handOut))
+
+/**
  * The reference store: keeps the whole contract in process memory. Everything is synchronous underneath, so
  * an append is atomic with respect to every other call.
  */
@@ -69,8 +77,11 @@ export class MemoryStore implements Persistence {
     const head = stream?.commits[stream.commits.length - 1]
     switch (checkAgainstHead(attempt, head)) {
       case 'behind': {
-        const first = attempt.streamRevision - attempt.events.length + 1
-        const missed = (stream?.commits ?? []).filter((c) => c.streamRevision >= first)
+        // What the writer had not seen: every commit from the first one it collides with, on either number.
+        const first = firstRevision(attempt)
+        const missed = (stream?.commits ?? [])
+          .filter((c) => c.commitSequence >= attempt.commitSequence || c.streamRevision >= first)
+          .map(handOut)
         return E.left(
           concurrencyConflict(attempt.tenantId, attempt.streamId, attempt.commitSequence, attempt.streamRevision, missed),
         )
@@ -94,7 +105,7 @@ export class MemoryStore implements Persistence {
     data.commits.push(copy.right)
     data.commitIds.add(attempt.commitId)
     this.log.push(copy.right)
-    return E.right(copy.right)
+    return E.right(handOut(copy.right))
   }
 
   get(tenantId: string, streamId: string, range: RevisionRange = {}): Reads<Commit> {
@@ -102,20 +113,18 @@ export class MemoryStore implements Persistence {
     const max = range.maxRevision !== undefined && range.maxRevision > 0 ? range.maxRevision : Number.MAX_SAFE_INTEGER
     const commits = this.stream(tenantId, streamId)?.commits ?? []
     // A commit overlaps [min, max] when its last revision reaches min and its first does not pass max.
-    return fromIterable(
-      commits.filter((c) => c.streamRevision >= min && c.streamRevision - c.events.length + 1 <= max),
-    )
+    return handOutAll(commits.filter((c) => c.streamRevision >= min && firstRevision(c) <= max))
   }
 
   getTo(tenantId: string, streamId: string, maxTime: Date): Reads<Commit> {
     const t = maxTime.getTime()
     const commits = this.stream(tenantId, streamId)?.commits ?? []
-    return fromIterable(commits.filter((c) => c.commitStamp.getTime() <= t))
+    return handOutAll(commits.filter((c) => c.commitStamp.getTime() <= t))
   }
 
   getAllTo(tenantId: string, maxTime: Date): Reads<Commit> {
     const t = maxTime.getTime()
-    return fromIterable(this.log.filter((c) => c.tenantId === tenantId && c.commitStamp.getTime() <= t))
+    return handOutAll(this.log.filter((c) => c.tenantId === tenantId && c.commitStamp.getTime() <= t))
   }
 
   getFrom(checkpoint: number, tenantId?: string): Reads<Commit> {
@@ -215,7 +224,7 @@ export class MemoryStore implements Persistence {
       if (c.checkpointToken > to) break
       if (tenantId === undefined || c.tenantId === tenantId) out.push(c)
     }
-    return fromIterable(out)
+    return handOutAll(out)
   }
 }
 

@@ -2,10 +2,17 @@ import * as E from 'fp-ts/lib/Either.js'
 import type * as t from 'io-ts'
 import { decodeError, unknownTopic, type CodecError } from '../errors.js'
 import type { EncodedEvent } from '../Json.js'
-import type { EventDefinition } from './defineEvent.js'
 import { toIssues } from './report.js'
 
-type AnyDefinition = EventDefinition<string, { readonly type: string }, unknown>
+/**
+ * What the topic map needs of an event definition: its topic and a codec that decodes to its event. The codec is
+ * typed by what it decodes to and accepts any encode input, because `t.Type` is invariant in its type (it both
+ * produces and consumes it): a definition of one event is not an `EventDefinition<string, { type: string }>`.
+ */
+interface AnyDefinition {
+  readonly topic: string
+  readonly codec: t.Decoder<unknown, { readonly type: string }> & t.Encoder<never, unknown>
+}
 
 /** Turns stored JSON back into typed events, and typed events into JSON, by topic. */
 export interface TopicMap<Ev extends { readonly type: string }> {
@@ -16,7 +23,12 @@ export interface TopicMap<Ev extends { readonly type: string }> {
   readonly encode: (event: Ev) => EncodedEvent
 }
 
-type EventsOf<Ds extends readonly AnyDefinition[]> = Ds[number] extends EventDefinition<string, infer A, unknown> ? A : never
+/** The union of the events of a list of definitions (distributes over the list's members). */
+type EventsOf<Ds extends readonly AnyDefinition[]> = Ds[number] extends infer D
+  ? D extends { readonly codec: t.Decoder<unknown, infer A extends { readonly type: string }> }
+    ? A
+    : never
+  : never
 
 /**
  * Registers event definitions by topic. A later definition of the same topic replaces an earlier one, so that
@@ -29,7 +41,7 @@ type EventsOf<Ds extends readonly AnyDefinition[]> = Ds[number] extends EventDef
 export const topicMap = <Ds extends readonly AnyDefinition[]>(...definitions: Ds): TopicMap<EventsOf<Ds>> => {
   type Ev = EventsOf<Ds>
   const byTopic = new Map<string, t.Type<unknown, unknown, unknown>>()
-  for (const d of definitions) byTopic.set(d.topic, d.codec as t.Type<unknown, unknown, unknown>)
+  for (const d of definitions) byTopic.set(d.topic, d.codec as unknown as t.Type<unknown, unknown, unknown>)
   return {
     topics: [...byTopic.keys()],
     has: (topic) => byTopic.has(topic),
@@ -42,7 +54,7 @@ export const topicMap = <Ds extends readonly AnyDefinition[]>(...definitions: Ds
       return E.isRight(r) ? (r as E.Either<never, Ev>) : E.left(decodeError(topic, toIssues(r.left)))
     },
     encode: (event) => {
-      const codec = byTopic.get(event.type)
+      const codec = byTopic.get((event as { readonly type: string }).type)
       // An event whose topic is not registered has nothing to convert; it is stored as it is.
       return (codec === undefined ? event : codec.encode(event)) as EncodedEvent
     },

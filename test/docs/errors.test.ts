@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { main } from '../../docs/examples/errors.js'
+
+describe('docs/errors.md example', () => {
+  it('returns every failure as a tagged value and matches them exhaustively', async () => {
+    const r = await main()
+    expect(r.tags).toEqual(['DuplicateCommit', 'ConcurrencyConflict', 'InvalidAttempt', 'DecodeError'])
+    expect(r.http.map((h) => h.status)).toEqual([200, 409, 400, 500])
+    expect(r.http[1]?.message).toBe('1 newer commit(s) in acc-1: reload and retry')
+    expect(r.http[3]?.message).toBe('stored Deposited does not decode: Deposited/timestamp: expected DateFromISOString')
+    expect(r.retry).toEqual([false, true, false])
+    expect(r.recognised).toBe('DuplicateCommit')
+    expect(r.plainError).toBe(false)
+  })
+
+  it('is shown whole in docs/errors.md, so the page cannot drift from the code that runs', () => {
+    const page = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8')
+    const code = readFileSync(new URL('../../docs/examples/errors.ts', import.meta.url), 'utf8').trimEnd()
+    expect(page).toContain(code)
+  })
+})

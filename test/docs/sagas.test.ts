@@ -1,0 +1,21 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { main } from '../../docs/examples/sagas.js'
+
+describe('docs/sagas.md example', () => {
+  it('sends a debit, then a credit, and rebuilds without sending again', async () => {
+    const at = new Date('2026-03-02T10:00:00.000Z')
+    const r = await main()
+    expect(r.afterRequest).toEqual([{ accountId: 'acc-1', command: { kind: 'withdraw', amount: 25, at } }])
+    expect(r.afterDebit).toEqual([{ accountId: 'acc-2', command: { kind: 'deposit', amount: 25, at } }])
+    expect(r.afterCredit).toEqual([])
+    expect(r.finalStep).toBe('completed')
+    expect(r.rebuiltStep).toBe('completed')
+  })
+
+  it('is shown whole in docs/sagas.md, so the page cannot drift from the code that runs', () => {
+    const page = readFileSync(new URL('../../docs/sagas.md', import.meta.url), 'utf8')
+    const code = readFileSync(new URL('../../docs/examples/sagas.ts', import.meta.url), 'utf8').trimEnd()
+    expect(page).toContain(code)
+  })
+})
