@@ -1,0 +1,156 @@
+import * as E from 'fp-ts/lib/Either.js'
+import type { TopicMap } from '../../eventstore/codec/TopicMap.js'
+import type { DomainEvent } from '../../eventstore/codec/defineEvent.js'
+import type { StreamError } from '../../eventstore/errors.js'
+import type { Json } from '../../eventstore/Json.js'
+import type { Headers } from '../../eventstore/Json.js'
+import type { Snapshot } from '../../eventstore/Snapshot.js'
+import { emptyStream } from '../../eventstore/stream/StreamState.js'
+import { context, type Context, type EventStore, type RepositoryOptions } from '../core/Context.js'
+import { load, loadAt, type Loaded } from '../core/load.js'
+import { stampDomainEvent, type Model } from '../core/Model.js'
+import { save } from '../core/save.js'
+import { snapshotAfterSave, storeSnapshot } from '../core/snapshot.js'
+import type { RepositoryError } from '../errors.js'
+import type { Memento } from '../Memento.js'
+import { internals, type AggregateInternals } from './internals.js'
+import { unwrap, type SaveOptions, type SaveResult } from './results.js'
+
+/** What the repository needs of an aggregate instance (every `Aggregate` subclass is one). */
+export interface AggregateRoot {
+  readonly id: string
+  readonly version: number
+  readonly commitSequence: number
+  getMemento(): Memento<unknown>
+  readonly [internals]: AggregateInternals
+}
+
+/** An aggregate class: constructed from its id. */
+export type AggregateType<A extends AggregateRoot> = new (id: string) => A
+
+/** The repository machinery's view of an aggregate class: the state is the instance itself. */
+export const aggregateModel = <A extends AggregateRoot, Ev extends DomainEvent>(type: AggregateType<A>): Model<A, Ev> => ({
+  initial: (id) => new type(id),
+  evolve: (aggregate, event) => {
+    aggregate[internals].replay(event)
+    return aggregate
+  },
+  handles: (aggregate, event) => aggregate[internals].handles(event),
+  restore: (snapshot) => {
+    const aggregate = new type(snapshot.streamId)
+    const memento = { id: snapshot.streamId, version: snapshot.streamRevision, payload: snapshot.payload }
+    return E.map(() => aggregate)(aggregate[internals].restore(memento, snapshot.commitSequence))
+  },
+  // Memento payloads are stored as they are: keep them plain JSON.
+  capture: (aggregate) => aggregate.getMemento().payload as Json,
+  stamp: stampDomainEvent,
+})
+
+/** The class face's operations with failures as values; `AggregateRepository` throws them instead. */
+export interface AggregateOperations {
+  get<A extends AggregateRoot>(type: AggregateType<A>, id: string, maxVersion?: number): Promise<E.Either<StreamError, A>>
+  getTo<A extends AggregateRoot>(type: AggregateType<A>, id: string, time: Date): Promise<E.Either<StreamError, A>>
+  save(aggregate: AggregateRoot, options?: SaveOptions): Promise<E.Either<RepositoryError, SaveResult>>
+  snapshot<A extends AggregateRoot>(type: AggregateType<A>, id: string, version?: number, headers?: Headers): Promise<E.Either<StreamError, Snapshot>>
+  snapshotAt<A extends AggregateRoot>(type: AggregateType<A>, id: string, time: Date, headers?: Headers): Promise<E.Either<StreamError, Snapshot>>
+}
+
+const operations = <Ev extends DomainEvent>(ctx: Context<Ev>): AggregateOperations => {
+  // The instance counted the events it replayed; the stream knows the sequence of the last commit read too.
+  const state = <A extends AggregateRoot>(loaded: E.Either<StreamError, Loaded<A>>) =>
+    E.map(({ state, stream }: Loaded<A>) => {
+      state[internals].committed(stream.streamRevision, stream.commitSequence, stream.partialAt)
+      return state
+    })(loaded)
+  return {
+    get: async (type, id, maxVersion) => state(await load(ctx, aggregateModel(type), id, maxVersion)),
+    getTo: async (type, id, time) => state(await loadAt(ctx, aggregateModel(type), id, time)),
+    save: async (aggregate, options = {}) => {
+      const model = aggregateModel<AggregateRoot, Ev>(aggregate.constructor as AggregateType<AggregateRoot>)
+      const inner = aggregate[internals]
+      const pending = [...inner.pending] as Ev[]
+      const before = aggregate.version - pending.length
+      const stream = { ...emptyStream(ctx.tenantId, aggregate.id), streamRevision: before, commitSequence: aggregate.commitSequence, partialAt: inner.partialAt }
+      const commitId = options.commitId ?? ctx.newCommitId()
+      const saved = await save(ctx, model, { state: aggregate, stream, events: pending, headers: options.headers ?? {}, commitId })
+      if (E.isLeft(saved) || saved.right._tag === 'NothingToDo') return saved as E.Either<RepositoryError, SaveResult>
+    if (saved.right._tag === 'AlreadyCommitted') {
+      // As NEventStore does: the events are stored already under this commit id, so they are no longer pending.
+      inner.committed(aggregate.version, aggregate.commitSequence)
+      return E.right(saved.right)
+    }
+      const { commit, missed } = saved.right
+      // Events others stored first were judged not to conflict, so they are applied after ours (SEMANTICS 17).
+      for (const e of missed) inner.replay(e)
+      inner.committed(commit.streamRevision, commit.commitSequence)
+      const failure = await snapshotAfterSave(ctx, model, before, aggregate, saved.right.stream)
+      return E.right({
+        _tag: 'Appended',
+        revision: commit.streamRevision,
+        commitSequence: commit.commitSequence,
+        checkpoint: commit.checkpointToken,
+        ...(failure === undefined ? {} : { snapshotFailure: failure }),
+      })
+    },
+    snapshot: async (type, id, version, headers) => {
+      const model = aggregateModel<AggregateRoot, Ev>(type)
+      const loaded = await load(ctx, model, id, version)
+      return E.isLeft(loaded) ? loaded : storeSnapshot(ctx, model, loaded.right, headers)
+    },
+    snapshotAt: async (type, id, time, headers) => {
+      const model = aggregateModel<AggregateRoot, Ev>(type)
+      const loaded = await loadAt(ctx, model, id, time)
+      return E.isLeft(loaded) ? loaded : storeSnapshot(ctx, model, loaded.right, headers)
+    },
+  }
+}
+
+/**
+ * Loads and saves `Aggregate` subclasses (the class face). Methods return Promises and throw a `DomainFailure`
+ * carrying the tagged error; `either` offers the same operations with failures as values. Both run on the same
+ * machinery as `deciderRepository`.
+ *
+ * @example
+ * const repository = new AggregateRepository(store, topics)
+ * const a = await repository.get(ExampleAggregate, 'a-1')
+ * a.setValue(42)
+ * await repository.save(a)
+ */
+export class AggregateRepository<Ev extends DomainEvent> {
+  /** The same operations, returning `Either` instead of throwing. */
+  readonly either: AggregateOperations
+
+  constructor(store: EventStore, topics: TopicMap<Ev>, options: RepositoryOptions<Ev> = {}) {
+    this.either = operations(context(store, topics, options))
+  }
+
+  /** The aggregate at `maxVersion` (the head when absent), from the newest snapshot at or below it. */
+  async get<A extends AggregateRoot>(type: AggregateType<A>, id: string, maxVersion?: number): Promise<A> {
+    return unwrap(await this.either.get(type, id, maxVersion))
+  }
+
+  /** The aggregate as it was at `time`. */
+  async getTo<A extends AggregateRoot>(type: AggregateType<A>, id: string, time: Date): Promise<A> {
+    return unwrap(await this.either.getTo(type, id, time))
+  }
+
+  /**
+   * Stores the aggregate's pending events in one commit; afterwards its version and commit sequence have
+   * advanced, so it can be changed and saved again. Throws `DomainFailure` (e.g. `ConflictDetected`, with the
+   * pending events kept on the instance).
+   */
+  async save(aggregate: AggregateRoot, options: SaveOptions = {}): Promise<SaveResult> {
+    return unwrap(await this.either.save(aggregate, options))
+  }
+
+  /** Stores a snapshot (the aggregate's memento) at `version`, the head when absent. */
+  async snapshot<A extends AggregateRoot>(type: AggregateType<A>, id: string, version?: number, headers?: Headers): Promise<Snapshot> {
+    return unwrap(await this.either.snapshot(type, id, version, headers))
+  }
+
+  /** Stores a snapshot of the aggregate as it was at `time`. */
+  async snapshotAt<A extends AggregateRoot>(type: AggregateType<A>, id: string, time: Date, headers?: Headers): Promise<Snapshot> {
+    return unwrap(await this.either.snapshotAt(type, id, time, headers))
+  }
+}
+

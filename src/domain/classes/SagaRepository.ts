@@ -1,0 +1,97 @@
+import * as E from 'fp-ts/lib/Either.js'
+import type { TopicMap } from '../../eventstore/codec/TopicMap.js'
+import type { DomainEvent } from '../../eventstore/codec/defineEvent.js'
+import { decodeError, type StreamError } from '../../eventstore/errors.js'
+import type { Json } from '../../eventstore/Json.js'
+import { emptyStream } from '../../eventstore/stream/StreamState.js'
+import { context, type Context, type EventStore, type RepositoryOptions } from '../core/Context.js'
+import { load } from '../core/load.js'
+import { keepEvent, type Model } from '../core/Model.js'
+import { save } from '../core/save.js'
+import type { RepositoryError } from '../errors.js'
+import { undispatchedHeaders } from '../sagaHeaders.js'
+import { internals, type SagaInternals } from './internals.js'
+import { unwrap, type SaveOptions, type SaveResult } from './results.js'
+
+/** What the repository needs of a saga instance (every `Saga` subclass is one). */
+export interface SagaRoot {
+  readonly id: string
+  readonly version: number
+  readonly commitSequence: number
+  readonly [internals]: SagaInternals
+}
+
+/** A saga class: constructed from its id. */
+export type SagaType<S extends SagaRoot> = new (id: string) => S
+
+/** The repository machinery's view of a saga class. Replaying drops dispatched commands (see `Saga`). */
+export const sagaModel = <S extends SagaRoot, Ev extends DomainEvent>(type: SagaType<S>): Model<S, Ev> => ({
+  initial: (id) => new type(id),
+  evolve: (saga, event) => {
+    saga[internals].replay(event)
+    return saga
+  },
+  handles: (saga, event) => saga[internals].handles(event),
+  // Sagas are rebuilt from their events; a snapshot of one is refused rather than misread.
+  restore: (snapshot) => E.left(decodeError('Saga', [{ path: 'Saga', expected: 'no snapshot', actual: snapshot.streamRevision }])),
+  capture: () => null,
+  stamp: keepEvent,
+})
+
+/** The class face's operations with failures as values; `SagaRepository` throws them instead. */
+export interface SagaOperations {
+  get<S extends SagaRoot>(type: SagaType<S>, id: string): Promise<E.Either<StreamError, S>>
+  save(saga: SagaRoot, options?: SaveOptions): Promise<E.Either<RepositoryError, SaveResult>>
+}
+
+const operations = <Ev extends DomainEvent>(ctx: Context<Ev>): SagaOperations => ({
+  get: async (type, id) => {
+    // Sagas are never snapshotted by this repository, so `load` replays from the first event.
+    const loaded = await load(ctx, sagaModel(type), id)
+    if (E.isLeft(loaded)) return loaded
+    const { state, stream } = loaded.right
+    state[internals].committed(stream.streamRevision, stream.commitSequence, stream.partialAt)
+    return E.right(state)
+  },
+  save: async (saga, options = {}) => {
+    const model = sagaModel<SagaRoot, Ev>(saga.constructor as SagaType<SagaRoot>)
+    const inner = saga[internals]
+    const pending = [...inner.pending] as Ev[]
+    const before = saga.version - pending.length
+    const stream = { ...emptyStream(ctx.tenantId, saga.id), streamRevision: before, commitSequence: saga.commitSequence, partialAt: inner.partialAt }
+    // Commands travel with the commit that produced them (SEMANTICS 21); saving clears them.
+    const headers = { ...inner.headers, ...options.headers, ...undispatchedHeaders(inner.commands as readonly Json[]) }
+    const commitId = options.commitId ?? ctx.newCommitId()
+    const saved = await save(ctx, model, { state: saga, stream, events: pending, headers, commitId })
+    if (E.isLeft(saved) || saved.right._tag === 'NothingToDo') return saved as E.Either<RepositoryError, SaveResult>
+    if (saved.right._tag === 'AlreadyCommitted') {
+      // As NEventStore does: the events are stored already under this commit id, so they are no longer pending.
+      inner.committed(saga.version, saga.commitSequence)
+      return E.right(saved.right)
+    }
+    const { commit, missed } = saved.right
+    for (const e of missed) inner.replay(e)
+    inner.committed(commit.streamRevision, commit.commitSequence)
+    return E.right({ _tag: 'Appended', revision: commit.streamRevision, commitSequence: commit.commitSequence, checkpoint: commit.checkpointToken })
+  },
+})
+
+/**
+ * Loads and saves `Saga` subclasses. A saga's queued commands are stored as `UndispatchedMessage.<n>` headers
+ * of its commit; loading replays its events without queuing them again.
+ */
+export class SagaRepository<Ev extends DomainEvent> {
+  readonly either: SagaOperations
+
+  constructor(store: EventStore, topics: TopicMap<Ev>, options: RepositoryOptions<Ev> = {}) {
+    this.either = operations(context(store, topics, options))
+  }
+
+  async get<S extends SagaRoot>(type: SagaType<S>, id: string): Promise<S> {
+    return unwrap(await this.either.get(type, id))
+  }
+
+  async save(saga: SagaRoot, options: SaveOptions = {}): Promise<SaveResult> {
+    return unwrap(await this.either.save(saga, options))
+  }
+}

@@ -1,0 +1,5 @@
+export * from './equality.js'
+export * from './deciderScenario.js'
+export * from './sagaScenario.js'
+export * from './arbitraries.js'
+export * from './laws.js'

@@ -1,0 +1,45 @@
+import * as E from 'fp-ts/lib/Either.js'
+import type { CommitAttempt, Persistence, Reads, RevisionRange, Commit } from '../../src/eventstore/index.js'
+import { MemoryStore } from '../../src/memory/index.js'
+
+/** A memory store that counts the events its stream reads hand out. */
+export class CountingStore extends MemoryStore {
+  eventsRead = 0
+
+  override get(tenantId: string, streamId: string, range?: RevisionRange): Reads<Commit> {
+    const inner = super.get(tenantId, streamId, range)
+    const self = this
+    return (async function* () {
+      for await (const r of inner) {
+        if (E.isRight(r)) self.eventsRead += r.right.events.length
+        yield r
+      }
+    })()
+  }
+}
+
+/**
+ * A memory store where, before each of the first `times` commits of `streamId`, another writer slips in a
+ * commit of its own (built by `intruder` from the head it sees).
+ */
+export const racingStore = (
+  streamId: string,
+  times: number,
+  intruder: (head: { revision: number; sequence: number }) => CommitAttempt,
+): Persistence & { intrusions: number } => {
+  const store = new MemoryStore()
+  let intrusions = 0
+  const commit = store.commit.bind(store)
+  Object.defineProperty(store, 'intrusions', { get: () => intrusions })
+  return Object.assign(store as MemoryStore & { readonly intrusions: number }, {
+    commit: async (attempt: CommitAttempt) => {
+      if (attempt.streamId === streamId && intrusions < times) {
+        intrusions += 1
+        const head = { revision: attempt.streamRevision - attempt.events.length, sequence: attempt.commitSequence - 1 }
+        const r = await commit(intruder(head))
+        if (E.isLeft(r)) throw new Error(`intruder failed: ${r.left._tag}`)
+      }
+      return commit(attempt)
+    },
+  })
+}
