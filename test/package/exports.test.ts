@@ -17,7 +17,7 @@ const expected: Record<string, readonly string[]> = {
   './decider': ['fold', 'combine', 'runSaga', 'evolveWith'],
   './domain': ['Aggregate', 'Saga'],
   './memory': ['MemoryStore', 'memoryStore'],
-  './sqlite': [],
+  './sqlite': ['openSqliteStore', 'SqliteStore'],
   './postgres': [],
   './mysql': [],
   './dynamodb': [],

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
+import { toArray, type Commit, type CommitAttempt } from '../../src/eventstore/index.js'
+import { openSqliteStore } from '../../src/sqlite/index.js'
+import { accountTopics, Deposited, type AccountEvent } from './events.js'
+
+const tenantId = 'bank-eu'
+const timestamp = new Date('2026-03-01T09:00:00.000Z')
+
+const attemptAfter = (head: Commit | undefined, streamId: string, events: readonly AccountEvent[]): CommitAttempt => ({
+  tenantId,
+  streamId,
+  commitId: randomUUID(),
+  commitSequence: (head?.commitSequence ?? 0) + 1,
+  streamRevision: (head?.streamRevision ?? 0) + events.length,
+  commitStamp: new Date(),
+  headers: {},
+  events: events.map((e) => ({ body: accountTopics.encode(e), headers: {} })),
+})
+
+const deposit = (id: string, version: number, amount: number) => Deposited.create({ id, version, timestamp, amount })
+
+export async function main(directory = mkdtempSync(join(tmpdir(), 'aett-example-'))) {
+  const filename = join(directory, 'bank.db')
+
+  // Open a file (created if missing): WAL journal, synchronous FULL unless you choose 'NORMAL'.
+  const opened = await openSqliteStore({ filename })
+  if (E.isLeft(opened)) return opened
+  const store = opened.right
+  // Create the schema, or bring an older file's schema forward; safe to call on every start.
+  const ready = await store.initialize()
+  if (E.isLeft(ready)) return ready
+
+  const first = await store.commit(attemptAfter(undefined, 'acc-1', [deposit('acc-1', 1, 100)]))
+  if (E.isLeft(first)) return first
+
+  // A second connection to the same file (another process would do the same) writes first...
+  const other = await openSqliteStore({ filename })
+  if (E.isLeft(other)) return other
+  await other.right.commit(attemptAfter(first.right, 'acc-1', [deposit('acc-1', 2, 5)]))
+  await other.right.close()
+
+  // ...so this writer gets a conflict with what it missed, and retries after it.
+  const conflict = await store.commit(attemptAfter(first.right, 'acc-1', [deposit('acc-1', 2, 50)]))
+  const missed = E.isLeft(conflict) && conflict.left._tag === 'ConcurrencyConflict' ? conflict.left.missed : []
+  const retried = await store.commit(attemptAfter(missed[missed.length - 1], 'acc-1', [deposit('acc-1', 3, 50)]))
+  await store.addSnapshot({ tenantId, streamId: 'acc-1', streamRevision: 3, commitSequence: 3, payload: { balance: 155 }, headers: {} })
+  await store.close()
+
+  // Reopen the file: everything is still there, and the global log resumes from a checkpoint.
+  const reopened = await openSqliteStore({ filename })
+  if (E.isLeft(reopened)) return reopened
+  const again = reopened.right
+  await again.initialize() // a no-op: the file is at the current schema version
+  const revisions = E.map((cs: Commit[]) => cs.map((c) => c.streamRevision))(await toArray(again.get(tenantId, 'acc-1')))
+  const afterFirst = E.map((cs: Commit[]) => cs.map((c) => c.checkpointToken))(await toArray(again.getFrom(first.right.checkpointToken)))
+  const snapshot = E.map(O.map((s: { readonly streamRevision: number }) => s.streamRevision))(await again.getSnapshot(tenantId, 'acc-1'))
+  await again.close()
+  rmSync(directory, { recursive: true, force: true })
+
+  return E.right({
+    conflict: E.isLeft(conflict) ? conflict.left._tag : 'none',
+    missed: missed.map((c) => c.streamRevision),
+    retried: E.isRight(retried) ? retried.right.streamRevision : 'failed',
+    revisions,
+    afterFirst,
+    snapshot,
+  })
+}

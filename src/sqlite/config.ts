@@ -1,0 +1,144 @@
+import * as E from 'fp-ts/lib/Either.js'
+import { storageError, type StorageError } from '../eventstore/errors.js'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/** What a run of a statement reports; better-sqlite3's `RunResult`. */
+export interface SqliteRunResult {
+  readonly changes: number
+  readonly lastInsertRowid: number | bigint
+}
+
+/** The few methods of a better-sqlite3 statement the store calls. */
+export interface SqliteStatement {
+  run(...params: unknown[]): SqliteRunResult
+  get(...params: unknown[]): unknown
+  all(...params: unknown[]): unknown[]
+  raw(toggle?: boolean): SqliteStatement
+  safeIntegers(toggle?: boolean): SqliteStatement
+}
+
+/**
+ * The few methods of a better-sqlite3 `Database` the store calls, so that a caller can hand in their own
+ * connection (and so that importing `aett/sqlite` never loads the driver by itself).
+ */
+export interface SqliteDatabase {
+  readonly open: boolean
+  readonly inTransaction: boolean
+  prepare(source: string): SqliteStatement
+  exec(source: string): unknown
+  pragma(source: string, options?: { readonly simple?: boolean }): unknown
+  close(): unknown
+}
+
+/**
+ * `FULL` syncs the write-ahead log on every commit: a commit that was acknowledged survives a power cut.
+ * `NORMAL` syncs only at checkpoints: still safe against a crash of the process, but the last commits may be
+ * lost when the machine itself goes down. SQLite's `OFF` is deliberately not offered.
+ */
+export type Synchronous = 'FULL' | 'NORMAL'
+
+export interface SqliteCommonOptions {
+  /** Prefix of every table and index the store creates; letters, digits and `_`. Default `aett_`. */
+  readonly tablePrefix?: string
+  /** Rows per page of a read. Default 500. */
+  readonly pageSize?: number
+  /** Durability of a commit. Default `FULL` (for a connection passed in: left alone unless given). */
+  readonly synchronous?: Synchronous
+  /** How long SQLite itself waits for another connection's lock before reporting busy. Default 5000 ms. */
+  readonly busyTimeoutMs?: number
+  /** How many more times an operation that met a busy or locked database is tried again. Default 3. */
+  readonly busyRetries?: number
+  /** Pause before the first retry, doubled for each further one. Default 10 ms. */
+  readonly retryDelayMs?: number
+  /** The store's name in messages and benchmarks. Default `sqlite`. */
+  readonly name?: string
+}
+
+/** Open a file (or `:memory:`) with better-sqlite3; the store closes it on `close()`. */
+export interface SqliteFileOptions extends SqliteCommonOptions {
+  readonly filename: string
+}
+
+/** Use a connection the caller opened; the store never closes it. */
+export interface SqliteDatabaseOptions extends SqliteCommonOptions {
+  readonly database: SqliteDatabase
+}
+
+export type SqliteStoreOptions = SqliteFileOptions | SqliteDatabaseOptions
+
+/** Options after validation, with every default filled in. */
+export interface SqliteConfig {
+  readonly name: string
+  readonly tablePrefix: string
+  readonly pageSize: number
+  readonly busyRetries: number
+  readonly retryDelayMs: number
+  /** Pragmas to apply to the connection, in order; only the ones that apply to this connection. */
+  readonly pragmas: readonly string[]
+  readonly busyTimeoutMs: number
+}
+
+// -------------------------------------------------------------------------------------
+// constructors
+// -------------------------------------------------------------------------------------
+
+export const defaults = {
+  name: 'sqlite',
+  tablePrefix: 'aett_',
+  pageSize: 500,
+  synchronous: 'FULL',
+  busyTimeoutMs: 5000,
+  busyRetries: 3,
+  retryDelayMs: 10,
+} as const
+
+const identifier = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/
+
+const isCount = (n: unknown, min: number): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= min
+
+/**
+ * Checks the options and fills in defaults. A connection the store opens itself gets WAL and the chosen
+ * durability; a connection passed in keeps its own settings except for what the caller states explicitly.
+ */
+export const resolveConfig = (options: SqliteStoreOptions): E.Either<StorageError, SqliteConfig> => {
+  const fail = (reason: string) => E.left(storageError('configure sqlite store', new TypeError(reason)))
+  if (typeof options !== 'object' || options === null) return fail('options must be an object')
+  const own = !('database' in options)
+  const tablePrefix = options.tablePrefix ?? defaults.tablePrefix
+  if (typeof tablePrefix !== 'string' || !identifier.test(tablePrefix))
+    return fail(`tablePrefix must match ${String(identifier)}, got ${JSON.stringify(tablePrefix)}`)
+  const pageSize = options.pageSize ?? defaults.pageSize
+  if (!isCount(pageSize, 1)) return fail(`pageSize must be a positive integer, got ${String(pageSize)}`)
+  const busyTimeoutMs = options.busyTimeoutMs ?? defaults.busyTimeoutMs
+  if (!isCount(busyTimeoutMs, 0)) return fail(`busyTimeoutMs must be a non-negative integer, got ${String(busyTimeoutMs)}`)
+  const busyRetries = options.busyRetries ?? defaults.busyRetries
+  if (!isCount(busyRetries, 0)) return fail(`busyRetries must be a non-negative integer, got ${String(busyRetries)}`)
+  const retryDelayMs = options.retryDelayMs ?? defaults.retryDelayMs
+  if (!isCount(retryDelayMs, 0)) return fail(`retryDelayMs must be a non-negative integer, got ${String(retryDelayMs)}`)
+  const synchronous = options.synchronous ?? (own ? defaults.synchronous : undefined)
+  if (synchronous !== undefined && synchronous !== 'FULL' && synchronous !== 'NORMAL')
+    return fail(`synchronous must be 'FULL' or 'NORMAL', got ${JSON.stringify(synchronous)}`)
+  if (!own && typeof (options as SqliteDatabaseOptions).database?.prepare !== 'function')
+    return fail('database must be a better-sqlite3 Database')
+  if (own && typeof (options as SqliteFileOptions).filename !== 'string')
+    return fail('filename must be a string (a path or ":memory:")')
+  const pragmas = [
+    // WAL lets readers run beside the one writer; it is a property of the file, and `:memory:` keeps its own
+    // in-memory journal whatever is asked.
+    ...(own ? ['journal_mode = WAL'] : []),
+    ...(synchronous === undefined ? [] : [`synchronous = ${synchronous}`]),
+    ...(own || options.busyTimeoutMs !== undefined ? [`busy_timeout = ${busyTimeoutMs}`] : []),
+  ]
+  return E.right({
+    name: options.name ?? defaults.name,
+    tablePrefix,
+    pageSize,
+    busyRetries,
+    retryDelayMs,
+    pragmas,
+    busyTimeoutMs,
+  })
+}

@@ -1,0 +1,152 @@
+import type { SqliteDatabase, SqliteStatement } from './config.js'
+import type { Names } from './schema.js'
+
+/** The columns of a commit row, in the order `rows.ts` reads them. */
+export const commitColumns =
+  'checkpoint, tenant_id, stream_id, stream_revision, commit_id, commit_sequence, commit_stamp, payload'
+
+/** The columns of a snapshot row, in the order `rows.ts` reads them. */
+export const snapshotColumns = 'tenant_id, stream_id, stream_revision, commit_sequence, payload, headers'
+
+/**
+ * Every statement a store runs, prepared once per store (better-sqlite3 statements re-prepare themselves when
+ * the schema changes underneath). Reads return raw arrays: cheaper than objects, and `rows.ts` names them.
+ */
+export interface Statements {
+  readonly begin: SqliteStatement
+  readonly commit: SqliteStatement
+  readonly rollback: SqliteStatement
+  /**
+   * The hot path: inserts a commit only when it continues the stream's head exactly, in one autocommit
+   * statement (a write statement takes the write lock before it reads, so the check and the insert are atomic
+   * across processes). `changes === 0` means "not continuing"; the caller then classifies under a lock.
+   * Params: tenant, stream, revision, items, commit id, sequence, stamp, payload,
+   * head sequence, head revision, tenant, stream, head sequence, head revision.
+   */
+  readonly appendIfContinues: SqliteStatement
+  readonly insert: SqliteStatement
+  /** Params: tenant, stream. Row: `{ commitSequence, streamRevision }`. */
+  readonly head: SqliteStatement
+  /** Params: tenant, stream, commit id. Raw row `[1]`, or undefined. */
+  readonly hasCommitId: SqliteStatement
+  /** What a writer behind the head missed: every commit from the first it collides with, on either number. Params: tenant, stream, sequence, revision. */
+  readonly missed: SqliteStatement
+  /** Commits overlapping [cursor, max] (SEMANTICS 5). Params: tenant, stream, cursor, tenant, stream, max, max, max, limit. */
+  readonly streamPage: SqliteStatement
+  /** Params: tenant, stream, revision cursor (exclusive), max stamp, limit. */
+  readonly streamToPage: SqliteStatement
+  /** Params: tenant, checkpoint cursor (exclusive), max stamp, limit. */
+  readonly tenantToPage: SqliteStatement
+  /** Params: from (exclusive), to (inclusive), limit. */
+  readonly windowPage: SqliteStatement
+  /** Params: tenant, from (exclusive), to (inclusive), limit. */
+  readonly tenantWindowPage: SqliteStatement
+  /** Params: tenant, stream, max revision. */
+  readonly snapshotAt: SqliteStatement
+  /** Params: the snapshot columns. */
+  readonly upsertSnapshot: SqliteStatement
+  /** Params: tenant, stream cursor (exclusive), threshold, limit. Rows: [stream, head, snapshot]. */
+  readonly snapshotCandidates: SqliteStatement
+  /** Raises the token floor to the newest token, before commits are deleted. */
+  readonly raiseFloor: SqliteStatement
+  readonly deleteStreamCommits: SqliteStatement
+  readonly deleteStreamSnapshots: SqliteStatement
+  readonly deleteTenantCommits: SqliteStatement
+  readonly deleteTenantSnapshots: SqliteStatement
+  readonly deleteAllCommits: SqliteStatement
+  readonly deleteAllSnapshots: SqliteStatement
+}
+
+/** Prepares every statement; throws the driver's error when the schema is missing (the caller wraps it). */
+export const prepareStatements = (db: SqliteDatabase, n: Names): Statements => {
+  const c = n.commits
+  const s = n.snapshots
+  // The next token: above the newest commit and above every token ever handed out before a deletion.
+  const nextToken = `MAX(COALESCE((SELECT MAX(checkpoint) FROM ${c}), 0), (SELECT checkpoint FROM ${n.checkpointFloor})) + 1`
+  // Plain numbers even on a connection whose owner turned on 64-bit integers by default: tokens, revisions and
+  // stamps stay far below 2^53.
+  const prepare = (sql: string) => db.prepare(sql).safeIntegers(false)
+  const raw = (sql: string) => prepare(sql).raw(true)
+  return {
+    begin: prepare('BEGIN IMMEDIATE'),
+    commit: prepare('COMMIT'),
+    rollback: prepare('ROLLBACK'),
+    appendIfContinues: prepare(
+      `INSERT INTO ${c} (checkpoint, tenant_id, stream_id, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload)
+       SELECT ${nextToken}, ?, ?, ?, ?, ?, ?, ?, ?
+       WHERE COALESCE(
+         (SELECT commit_sequence = ? AND stream_revision = ? FROM ${c}
+           WHERE tenant_id = ? AND stream_id = ? ORDER BY commit_sequence DESC LIMIT 1),
+         ? = 0 AND ? = 0)`,
+    ),
+    insert: prepare(
+      `INSERT INTO ${c} (checkpoint, tenant_id, stream_id, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload)
+       VALUES (${nextToken}, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    head: prepare(
+      `SELECT commit_sequence AS commitSequence, stream_revision AS streamRevision FROM ${c}
+       WHERE tenant_id = ? AND stream_id = ? ORDER BY commit_sequence DESC LIMIT 1`,
+    ),
+    hasCommitId: raw(`SELECT 1 FROM ${c} WHERE tenant_id = ? AND stream_id = ? AND commit_id = ?`),
+    missed: raw(
+      `SELECT ${commitColumns} FROM ${c}
+       WHERE tenant_id = ? AND stream_id = ? AND (commit_sequence >= ? OR stream_revision >= ?)
+       ORDER BY commit_sequence`,
+    ),
+    // The upper bound is the first commit reaching `max` (the one that straddles it), found by one index probe,
+    // so that a short read of a long stream stops there instead of scanning to the stream's end.
+    streamPage: raw(
+      `SELECT ${commitColumns} FROM ${c}
+       WHERE tenant_id = ? AND stream_id = ? AND stream_revision >= ?
+         AND stream_revision <= COALESCE(
+           (SELECT stream_revision FROM ${c} WHERE tenant_id = ? AND stream_id = ? AND stream_revision >= ?
+             ORDER BY stream_revision LIMIT 1), ?)
+         AND stream_revision - items + 1 <= ?
+       ORDER BY stream_revision LIMIT ?`,
+    ),
+    streamToPage: raw(
+      `SELECT ${commitColumns} FROM ${c}
+       WHERE tenant_id = ? AND stream_id = ? AND stream_revision > ? AND commit_stamp <= ?
+       ORDER BY stream_revision LIMIT ?`,
+    ),
+    // `+tenant_id` keeps the planner on the checkpoint order: through the (tenant, stream, ...) indexes it would
+    // have to sort the tenant's whole log for every page.
+    tenantToPage: raw(
+      `SELECT ${commitColumns} FROM ${c}
+       WHERE +tenant_id = ? AND checkpoint > ? AND commit_stamp <= ? ORDER BY checkpoint LIMIT ?`,
+    ),
+    windowPage: raw(
+      `SELECT ${commitColumns} FROM ${c} WHERE checkpoint > ? AND checkpoint <= ? ORDER BY checkpoint LIMIT ?`,
+    ),
+    tenantWindowPage: raw(
+      `SELECT ${commitColumns} FROM ${c}
+       WHERE +tenant_id = ? AND checkpoint > ? AND checkpoint <= ? ORDER BY checkpoint LIMIT ?`,
+    ),
+    snapshotAt: raw(
+      `SELECT ${snapshotColumns} FROM ${s}
+       WHERE tenant_id = ? AND stream_id = ? AND stream_revision <= ? ORDER BY stream_revision DESC LIMIT 1`,
+    ),
+    upsertSnapshot: prepare(
+      `INSERT INTO ${s} (${snapshotColumns}) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant_id, stream_id, stream_revision) DO UPDATE SET
+         commit_sequence = excluded.commit_sequence, payload = excluded.payload, headers = excluded.headers`,
+    ),
+    // Grouping walks the (tenant, stream, ...) index in stream order, so the LIMIT ends the scan early.
+    snapshotCandidates: raw(
+      `SELECT c.stream_id AS stream_id, MAX(c.stream_revision) AS head,
+         COALESCE((SELECT MAX(x.stream_revision) FROM ${s} x
+           WHERE x.tenant_id = c.tenant_id AND x.stream_id = c.stream_id), 0) AS snap
+       FROM ${c} c WHERE c.tenant_id = ? AND c.stream_id > ?
+       GROUP BY c.stream_id HAVING head - snap >= ? ORDER BY c.stream_id LIMIT ?`,
+    ),
+    raiseFloor: prepare(
+      `UPDATE ${n.checkpointFloor} SET checkpoint = MAX(checkpoint, COALESCE((SELECT MAX(checkpoint) FROM ${c}), 0))`,
+    ),
+    deleteStreamCommits: prepare(`DELETE FROM ${c} WHERE tenant_id = ? AND stream_id = ?`),
+    deleteStreamSnapshots: prepare(`DELETE FROM ${s} WHERE tenant_id = ? AND stream_id = ?`),
+    deleteTenantCommits: prepare(`DELETE FROM ${c} WHERE tenant_id = ?`),
+    deleteTenantSnapshots: prepare(`DELETE FROM ${s} WHERE tenant_id = ?`),
+    deleteAllCommits: prepare(`DELETE FROM ${c}`),
+    deleteAllSnapshots: prepare(`DELETE FROM ${s}`),
+  }
+}

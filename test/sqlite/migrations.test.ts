@@ -1,0 +1,123 @@
+import Database from 'better-sqlite3'
+import * as E from 'fp-ts/lib/Either.js'
+import { describe, expect, it } from 'vitest'
+import { toArray } from '../../src/eventstore/index.js'
+import { currentSchemaVersion, migrations, type Migration } from '../../src/sqlite/index.js'
+import { names, runMigrations } from '../../src/sqlite/schema.js'
+import { attempt, freshIds } from '../contract/fixtures.js'
+import { open, openInitialized, tempDir, tempFile } from './support.js'
+
+const dir = tempDir()
+
+/** Everything the schema consists of, to compare before and after. */
+const schemaOf = (db: Database.Database) =>
+  db.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all()
+
+const versionsOf = (db: Database.Database, prefix = 'aett_') =>
+  db.prepare(`SELECT version, description, applied_at FROM "${prefix}schema_version" ORDER BY version`).all()
+
+describe('sqlite: schema versions and migrations', () => {
+  it('initialize() creates the schema at the current version and records every step', async () => {
+    // given a new file
+    const store = await open({ filename: tempFile(dir) })
+    // when it is initialised
+    const report = await store.migrate()
+    // then every step was applied, in order, and recorded
+    expect(report).toEqual(E.right({ from: 0, to: currentSchemaVersion, applied: migrations.map((m) => m.version) }))
+    expect(versionsOf(store.database as Database.Database).map((r) => (r as { version: number }).version)).toEqual(
+      migrations.map((m) => m.version),
+    )
+    await store.close()
+  })
+
+  it('initialize() on an existing file at the current version changes nothing and keeps the data', async () => {
+    // given a file at the current version with a commit in it, closed and reopened
+    const filename = tempFile(dir)
+    const first = await openInitialized({ filename })
+    const ids = freshIds()
+    expect(E.isRight(await first.commit(attempt({ ...ids, commitSequence: 1 })))).toBe(true)
+    const db1 = first.database as Database.Database
+    const schemaBefore = schemaOf(db1)
+    const versionsBefore = versionsOf(db1)
+    await first.close()
+    const again = await open({ filename })
+    const db2 = again.database as Database.Database
+    const changesBefore = (db2.prepare('SELECT total_changes() AS n').get() as { n: number }).n
+    // when it is initialised again
+    const report = await again.migrate()
+    // then nothing was applied or written, and the commit is still there
+    expect(report).toEqual(E.right({ from: currentSchemaVersion, to: currentSchemaVersion, applied: [] }))
+    expect((db2.prepare('SELECT total_changes() AS n').get() as { n: number }).n).toBe(changesBefore)
+    expect(schemaOf(db2)).toEqual(schemaBefore)
+    expect(versionsOf(db2)).toEqual(versionsBefore)
+    const read = await toArray(again.get(ids.tenantId, ids.streamId))
+    expect(E.isRight(read) && read.right.length).toBe(1)
+    await again.close()
+  })
+
+  it('the runner applies pending steps in order, once, in one transaction each run', () => {
+    // given a file at version 1
+    const db = new Database(tempFile(dir))
+    const n = names('m_')
+    expect(runMigrations(db, n, migrations.slice(0, 1)).applied).toEqual([1])
+    // and a later release with two more steps, the second depending on the first, listed out of order
+    const v2: Migration = {
+      version: 2,
+      description: 'a stream metadata table',
+      up: (x) => [`CREATE TABLE ${x.named('stream_meta')} (tenant_id TEXT, stream_id TEXT)`],
+    }
+    const v3: Migration = {
+      version: 3,
+      description: 'a column on it',
+      up: (x) => [`ALTER TABLE ${x.named('stream_meta')} ADD COLUMN note TEXT`],
+    }
+    // when the runner brings the file forward
+    const report = runMigrations(db, n, [v3, migrations[0] as Migration, v2])
+    // then 2 ran before 3, both are recorded, and a second run is a no-op
+    expect(report).toEqual({ from: 1, to: 3, applied: [2, 3] })
+    expect(db.prepare('SELECT note FROM "m_stream_meta"').all()).toEqual([])
+    expect(versionsOf(db, 'm_').map((r) => (r as { version: number }).version)).toEqual([1, 2, 3])
+    expect(runMigrations(db, n, [migrations[0] as Migration, v2, v3])).toEqual({ from: 3, to: 3, applied: [] })
+    db.close()
+  })
+
+  it('a failing step leaves the file as it was', () => {
+    // given a file at version 1 and a step whose second statement fails
+    const db = new Database(tempFile(dir))
+    const n = names('f_')
+    runMigrations(db, n, migrations.slice(0, 1))
+    const bad: Migration = {
+      version: 2,
+      description: 'half a step',
+      up: (x) => [`CREATE TABLE ${x.named('half')} (a INTEGER)`, 'THIS IS NOT SQL'],
+    }
+    // when the runner tries it
+    expect(() => runMigrations(db, n, [migrations[0] as Migration, bad])).toThrow()
+    // then neither the table nor the version was kept
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'f_half'`).all()).toEqual([])
+    expect(versionsOf(db, 'f_')).toHaveLength(1)
+    expect(db.inTransaction).toBe(false)
+    db.close()
+  })
+
+  it('steps numbered with a gap are refused before anything runs', () => {
+    const db = new Database(':memory:')
+    const skip: Migration = { version: 3, description: 'skips 2', up: () => [] }
+    expect(() => runMigrations(db, names('g_'), [migrations[0] as Migration, skip])).toThrow(/without gaps/)
+    expect(db.prepare(`SELECT name FROM sqlite_master`).all()).toEqual([])
+    db.close()
+  })
+
+  it('a file written by a newer release is refused with a StorageError', async () => {
+    // given a file whose schema is at a version this release does not know
+    const store = await openInitialized({ filename: tempFile(dir) })
+    ;(store.database as Database.Database)
+      .prepare('INSERT INTO "aett_schema_version" (version, description, applied_at) VALUES (?, ?, ?)')
+      .run(currentSchemaVersion + 1, 'from the future', Date.now())
+    // when it is initialised
+    const result = await store.initialize()
+    // then the answer is a StorageError that says so
+    expect(E.isLeft(result) && result.left._tag === 'StorageError' && result.left.message).toMatch(/newer than this release/)
+    await store.close()
+  })
+})
