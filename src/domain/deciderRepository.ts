@@ -91,6 +91,21 @@ export const deciderModel = <C, S, Ev extends Typed, Err>(
   stamp: stampDomainEvent,
 })
 
+/** Whether a commit id is among a stream's commits up to `maxRevision`, read page by page. */
+const committedEarlier = async (
+  ctx: { readonly store: EventStore; readonly tenantId: string },
+  streamId: string,
+  commitId: string,
+  maxRevision: number,
+): Promise<E.Either<StorageError, boolean>> => {
+  if (maxRevision <= 0) return E.right(false)
+  for await (const c of ctx.store.get(ctx.tenantId, streamId, { maxRevision })) {
+    if (E.isLeft(c)) return c
+    if (c.right.commitId === commitId) return E.right(true)
+  }
+  return E.right(false)
+}
+
 const stateAt = <S>({ state, stream }: Loaded<S>): StateAt<S> => ({
   id: stream.streamId,
   state,
@@ -120,6 +135,14 @@ export const deciderRepository = <C, S, Ev extends Typed, Err>(
     // The commits read since the newest snapshot are known: a repeat is answered before deciding again.
     if (stream.commitIds.has(commitId)) return E.right({ _tag: 'AlreadyCommitted', commitId })
     const decided = config.decider.decide(command, state)
+    const explicitId = options.commitId !== undefined || config.commitIdOf?.(command) !== undefined
+    if (explicitId && (E.isLeft(decided) || decided.right.length === 0)) {
+      // A repeat of a command stored before the newest snapshot is not among the commits just read, and deciding
+      // it again may now refuse it; only the stream's earlier commits can tell (SEMANTICS 18).
+      const seen = await committedEarlier(ctx, id, commitId, stream.streamRevision)
+      if (E.isLeft(seen)) return seen
+      if (seen.right) return E.right({ _tag: 'AlreadyCommitted', commitId })
+    }
     if (E.isLeft(decided)) return E.left(rejected(decided.left))
     const saved = await save(ctx, model, { state, stream, events: decided.right, headers: options.headers ?? {}, commitId })
     if (E.isLeft(saved)) return saved

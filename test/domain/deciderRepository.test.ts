@@ -75,6 +75,23 @@ describe('deciderRepository: the command handler', () => {
     expect((await commitsOf(store, 'acc-1'))[0]?.commitId).toBe(commitIdFrom('cmd-42'))
   })
 
+  it('answers AlreadyCommitted for a repeat stored before the newest snapshot, even if deciding again would refuse it', async () => {
+    // given an account with 10, a withdrawal of 10 under a command id, and a snapshot taken after it
+    const store = new MemoryStore()
+    const accounts = deciderRepository({ decider: account, topics, store })
+    right(await accounts.handle('acc-1', { type: 'Open', owner: 'ann' })())
+    right(await accounts.handle('acc-1', { type: 'Deposit', amount: 10 })())
+    const withdraw: AccountCommand = { type: 'Withdraw', amount: 10 }
+    const commitId = commitIdFrom('cmd-withdraw-1')
+    expect(right(await accounts.handle('acc-1', withdraw, { commitId })())._tag).toBe('Appended')
+    right(await accounts.snapshot('acc-1')())
+    // when the same command is delivered again (the balance is now 0, so deciding again would refuse it)
+    const again = await accounts.handle('acc-1', withdraw, { commitId })()
+    // then it is recognised as already committed, not rejected, and nothing more is written
+    expect(right(again)).toEqual({ _tag: 'AlreadyCommitted', commitId })
+    expect(await commitsOf(store, 'acc-1')).toHaveLength(3)
+  })
+
   it('answers AlreadyCommitted when its commit id landed in the meantime (a lost answer)', async () => {
     // given a store where the same deposit, under the same commit id, lands just before our attempt
     const store = racingStore('acc-1', 1, (head) => ({
