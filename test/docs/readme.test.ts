@@ -27,3 +27,12 @@ describe('README', () => {
     expect(readme).toContain('npm test')
   })
 })
+
+describe('README demo transcript', () => {
+  it('is the transcript that docs/demo.md shows (which test/demo checks against a real run)', () => {
+    const readme = read('README.md')
+    const transcript = /```text\n([\s\S]*?)```/.exec(readme)?.[1]
+    expect(transcript).toBeDefined()
+    expect(read('docs/demo.md')).toContain(transcript)
+  })
+})
