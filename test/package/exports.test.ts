@@ -20,7 +20,7 @@ const expected: Record<string, readonly string[]> = {
   './sqlite': ['openSqliteStore', 'SqliteStore'],
   './postgres': [],
   './mysql': [],
-  './dynamodb': [],
+  './dynamodb': ['dynamoDbStore', 'DynamoDbStore'],
   './testing': ['given'],
 }
 

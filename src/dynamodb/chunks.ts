@@ -1,0 +1,92 @@
+import type { WriteRequest } from '@aws-sdk/client-dynamodb'
+import { randomUUID } from 'node:crypto'
+import type { Commit } from '../eventstore/Commit.js'
+import type { DynamoDbConfig } from './config.js'
+import type { Driver, Item } from './driver.js'
+import { chunksOf, commitItem, commitOf, encodeBody, itemBytes, N, S, type BodyPlace } from './items.js'
+import { batchWrite, queryAll } from './paging.js'
+import { A, CHUNK_PREFIX, MAX_ITEM_BYTES } from './schema.js'
+
+/**
+ * Commits larger than one item. DynamoDB items hold 400 KB; a commit whose item would be larger keeps its body
+ * (the JSON of headers and events) in chunk items of at most 350 KB each, under a partition key of their own,
+ * written before the commit item. The commit item stays the one that decides the race: chunks are keyed by a
+ * random id, never by sequence, so a losing writer's chunks cannot overwrite the winner's (the loser deletes
+ * its own). A commit is visible only through its commit item, which is put after all its chunks exist.
+ */
+
+export interface ChunkContext {
+  readonly driver: Driver
+  readonly config: DynamoDbConfig
+}
+
+const CHUNK_BYTES = 350 * 1024
+
+/**
+ * On a table with local indexes, the 400 KB limit covers the item and its entries in those indexes together;
+ * the keys-only entries take at most about 3 KB each, so an inline body leaves room for them.
+ */
+const INLINE_LIMIT = MAX_ITEM_BYTES - 8 * 1024
+
+export interface PlannedBody {
+  readonly body: BodyPlace
+  /** Chunk items to write before the commit item; empty when the body is inline. */
+  readonly chunks: readonly Item[]
+  /** The whole body in bytes, for the size limit. */
+  readonly bytes: number
+}
+
+/** Decides where the body goes: inline when the item fits, else in chunks. */
+export const planBody = (c: Commit): PlannedBody => {
+  const json = encodeBody(c)
+  const inline: BodyPlace = { inline: json }
+  const sized = commitItem(c, { token: 0, previous: 0, tenantId: c.tenantId, allocatedAt: 0 }, inline)
+  const bytes = Buffer.byteLength(json, 'utf8')
+  if (itemBytes(sized) <= INLINE_LIMIT) return { body: inline, chunks: [], bytes }
+  const data = Buffer.from(json, 'utf8')
+  const chunkKey = `${CHUNK_PREFIX}${randomUUID()}`
+  const chunks: Item[] = []
+  for (let offset = 0, i = 0; offset < data.length; offset += CHUNK_BYTES, i++) {
+    chunks.push({ [A.pk]: S(chunkKey), [A.sk]: N(i), [A.data]: { B: data.subarray(offset, offset + CHUNK_BYTES) } })
+  }
+  return { body: { chunkKey, chunkCount: chunks.length }, chunks, bytes }
+}
+
+export const writeChunks = async (ctx: ChunkContext, chunks: readonly Item[]): Promise<void> => {
+  await batchWrite(ctx.driver, ctx.config.commitsTable, chunks.map((Item): WriteRequest => ({ PutRequest: { Item } })), ctx.config.maxRetries)
+}
+
+/** Delete requests for a stored commit's chunks (none for an inline body). */
+export const chunkDeletes = (item: Item): WriteRequest[] => {
+  const c = chunksOf(item)
+  if (c === undefined) return []
+  return Array.from({ length: c.chunkCount }, (_, i) => ({ DeleteRequest: { Key: { [A.pk]: S(c.chunkKey), [A.sk]: N(i) } } }))
+}
+
+export const deleteChunks = async (ctx: ChunkContext, chunks: readonly Item[]): Promise<void> => {
+  const requests = chunks.map((c): WriteRequest => ({ DeleteRequest: { Key: { [A.pk]: c[A.pk] ?? S(''), [A.sk]: c[A.sk] ?? N(0) } } }))
+  await batchWrite(ctx.driver, ctx.config.commitsTable, requests, ctx.config.maxRetries)
+}
+
+/** The commit of an item, reading its chunks (strongly consistent) when its body is not inline. */
+export const loadCommit = async (ctx: ChunkContext, item: Item): Promise<Commit> => {
+  const c = chunksOf(item)
+  if (c === undefined) return commitOf(item)
+  const parts: Uint8Array[] = []
+  const input = {
+    TableName: ctx.config.commitsTable,
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': A.pk },
+    ExpressionAttributeValues: { ':pk': S(c.chunkKey) },
+    ConsistentRead: true,
+  }
+  for await (const chunk of queryAll(ctx.driver, input, ctx.config.pageSize)) {
+    const data = chunk[A.data]?.B
+    if (data === undefined) throw new TypeError(`chunk of ${c.chunkKey} has no data`)
+    parts.push(data)
+  }
+  if (parts.length !== c.chunkCount) {
+    throw new Error(`commit body ${c.chunkKey} has ${parts.length} of its ${c.chunkCount} chunks (deleted while being read?)`)
+  }
+  return commitOf(item, Buffer.concat(parts).toString('utf8'))
+}

@@ -1,0 +1,124 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import * as E from 'fp-ts/lib/Either.js'
+import { describe, expect, it } from 'vitest'
+import { dynamoDbStore } from '../../src/dynamodb/index.js'
+import { FILLERS, A } from '../../src/dynamodb/schema.js'
+import { toArray } from '../../src/eventstore/index.js'
+import { attempt, collect, expectCommits, left, right } from '../contract/fixtures.js'
+import { uniqueName } from '../support/services.js'
+import { disposeStore, dynaliteForFile, freshStore, interceptingClient, isCommitPut } from './server.js'
+
+const db = dynaliteForFile()
+
+const throttled = () => Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' })
+
+describe('dynamodb: driver faults and options', () => {
+  it('a put sent twice by the SDK (its first answer lost) is recognised as the writer\'s own commit', async () => {
+    // given a client that sends every commit put twice and answers with the second answer
+    const store = await freshStore(db(), {
+      client: interceptingClient(db().client, async (command, send) => {
+        if (!isCommitPut(command)) return send()
+        await send()
+        return send() // fails its condition: the first one landed
+      }),
+    })
+    try {
+      const ids = { tenantId: `t-${randomUUID()}`, streamId: 's' }
+      // when a commit is made
+      const c = right(await store.commit(attempt({ ...ids, commitSequence: 1 })))
+      // then it is a success, stored once, and its token has no filler that would hide it from readers
+      expectCommits(await collect(store.get(ids.tenantId, ids.streamId)), [c])
+      expectCommits(await collect(store.getFrom(0)), [c])
+      const { GetItemCommand } = await import('@aws-sdk/client-dynamodb')
+      const filler = await db().client.send(
+        new GetItemCommand({ TableName: store.config.commitsTable, Key: { [A.pk]: { S: FILLERS }, [A.sk]: { N: String(c.checkpointToken) } } }),
+      )
+      expect(filler.Item).toBeUndefined()
+    } finally {
+      await disposeStore(store)
+    }
+  })
+
+  it('retries throttled requests with backoff, and reports them once the retries are spent', async () => {
+    // given a client that throttles every request's first two sends
+    let budget = 0
+    const client = interceptingClient(db().client, async (_command, send) => {
+      if (budget > 0) {
+        budget -= 1
+        throw throttled()
+      }
+      return send()
+    })
+    const store = await freshStore(db(), { client, maxRetries: 3 })
+    const strict = right(dynamoDbStore({ client, tables: { prefix: `${store.config.commitsTable.replace(/commits$/, '')}` }, maxRetries: 0 }))
+    try {
+      const ids = { tenantId: `t-${randomUUID()}`, streamId: 's' }
+      budget = 2
+      const c = right(await store.commit(attempt({ ...ids, commitSequence: 1 })))
+      budget = 2
+      expectCommits(await collect(store.get(ids.tenantId, ids.streamId)), [c])
+      // and a store that may not retry reports the driver's error, kept whole
+      budget = 1
+      const failed = left(await strict.commit(attempt({ ...ids, commitSequence: 2 })), 'StorageError')
+      expect((failed.cause as Error).name).toBe('ProvisionedThroughputExceededException')
+      budget = 0
+      expectCommits(await collect(store.get(ids.tenantId, ids.streamId)), [c])
+    } finally {
+      await strict.close()
+      await disposeStore(store)
+    }
+  })
+
+  it('reports missing tables as storage errors carrying the driver\'s error, from writes and reads alike', async () => {
+    const store = right(dynamoDbStore({ client: db().client, tables: { prefix: `${uniqueName('none')}_` } }))
+    const failed = left(await store.commit(attempt({ tenantId: 't', streamId: 's', commitSequence: 1 })), 'StorageError')
+    expect((failed.cause as Error).name).toBe('ResourceNotFoundException')
+    const read = await toArray(store.getFrom(0))
+    expect(E.isLeft(read) && (read.left.cause as Error).name).toBe('ResourceNotFoundException')
+    expect(E.isLeft(await toArray(store.get('t', 's')))).toBe(true)
+    expect(E.isLeft(await store.getSnapshot('t', 's'))).toBe(true)
+    // and dropping what does not exist is fine
+    right(await store.drop())
+    await store.close()
+  })
+
+  it('creates, uses and destroys a client of its own from clientConfig', async () => {
+    const store = right(
+      dynamoDbStore({
+        clientConfig: { endpoint: db().endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } },
+        tables: { prefix: `${uniqueName('own')}_` },
+        billing: { mode: 'PROVISIONED', readCapacityUnits: 5, writeCapacityUnits: 5 },
+      }),
+    )
+    right(await store.initialize())
+    const ids = { tenantId: 't', streamId: 's' }
+    const c = right(await store.commit(attempt({ ...ids, commitSequence: 1 })))
+    expectCommits(await collect(store.getFrom(0)), [c])
+    right(await store.drop())
+    await store.close()
+    await store.close() // idempotent
+  })
+
+  it('refuses invalid options as a storage error', () => {
+    const client = db().client
+    expect(E.isLeft(dynamoDbStore({ client, tables: { prefix: 'bad name!' } }))).toBe(true)
+    expect(E.isLeft(dynamoDbStore({ client, tables: { prefix: '', commits: 'x', snapshots: 'y' } }))).toBe(true)
+    expect(E.isLeft(dynamoDbStore({ client, tables: { commits: 'same', snapshots: 'same' } }))).toBe(true)
+    expect(E.isLeft(dynamoDbStore({ client, pageSize: 0 }))).toBe(true)
+    expect(E.isLeft(dynamoDbStore({ client, settleMs: -1 }))).toBe(true)
+    expect(E.isLeft(dynamoDbStore({ client, settleMs: 50 }))).toBe(true)
+    expect(E.isRight(dynamoDbStore({ client, settleMs: 0 }))).toBe(true)
+    expect(E.isLeft(dynamoDbStore({ client, billing: { mode: 'PROVISIONED', readCapacityUnits: 0, writeCapacityUnits: 1 } }))).toBe(true)
+  })
+
+  it('loads the AWS SDK lazily: no module of aett/dynamodb imports it except as types', () => {
+    const dir = new URL('../../src/dynamodb/', import.meta.url)
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const source = readFileSync(new URL(file, dir), 'utf8')
+      for (const line of source.split('\n').filter((l) => /from '@aws-sdk\//.test(l))) {
+        expect(line, `${file}: ${line}`).toMatch(/^import type /)
+      }
+    }
+  })
+})

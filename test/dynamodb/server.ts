@@ -1,0 +1,96 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import dynalite from 'dynalite'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, expect } from 'vitest'
+import { dynamoDbStore, type DynamoDbClient, type DynamoDbCommonOptions, type DynamoDbStore } from '../../src/dynamodb/index.js'
+import type { Persistence } from '../../src/eventstore/index.js'
+import type { StoreHarness } from '../contract/harness.js'
+import { uniqueName } from '../support/services.js'
+
+/** A running dynalite (in memory, tables ACTIVE at once) and a client pointed at it. */
+export interface Dynalite {
+  readonly endpoint: string
+  readonly client: DynamoDBClient
+  close(): Promise<void>
+}
+
+/** Starts dynalite in process on a random loopback port. Credentials and region are dummies. */
+export const startDynalite = async (): Promise<Dynalite> => {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  })
+  return {
+    endpoint,
+    client,
+    async close() {
+      client.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+/** One dynalite for a test file: started before its tests, closed after them. */
+export const dynaliteForFile = (): (() => Dynalite) => {
+  let running: Dynalite | undefined
+  beforeAll(async () => {
+    running = await startDynalite()
+  })
+  afterAll(async () => {
+    await running?.close()
+  })
+  return () => running ?? expect.fail('dynalite is not running')
+}
+
+/** A fresh store with its own table prefix, initialised. */
+export const freshStore = async (
+  db: Dynalite,
+  options: DynamoDbCommonOptions & { readonly client?: DynamoDbClient } = {},
+): Promise<DynamoDbStore> => {
+  const store = dynamoDbStore({ client: db.client, tables: { prefix: `${uniqueName('aett')}_` }, pageSize: 5, ...options })
+  if (store._tag === 'Left') throw new Error(store.left.message)
+  const init = await store.right.initialize()
+  if (init._tag === 'Left') throw new Error(init.left.message)
+  return store.right
+}
+
+/** Drops the store's tables and closes it. */
+export const disposeStore = async (store: Persistence): Promise<void> => {
+  const dropped = await store.drop()
+  await store.close()
+  if (dropped._tag === 'Left') throw new Error(dropped.left.message)
+}
+
+export const dynaliteHarness = (db: () => Dynalite, options: DynamoDbCommonOptions = {}): StoreHarness => ({
+  name: 'dynamodb (dynalite)',
+  create: () => freshStore(db(), options),
+  dispose: disposeStore,
+})
+
+/** The SDK command a client is asked to send: its class name tells the operation. */
+export interface SentCommand {
+  readonly input: Record<string, unknown>
+  readonly constructor: { readonly name: string }
+}
+
+/**
+ * A client that lets a test step between the store and DynamoDB: `through(command, send)` decides what the
+ * store gets back, and may call `send` (the real client) any number of times.
+ */
+export const interceptingClient = (
+  inner: DynamoDBClient,
+  through: (command: SentCommand, send: () => Promise<unknown>) => Promise<unknown>,
+): DynamoDbClient => ({
+  send: (command: unknown) => through(command as SentCommand, () => inner.send(command as never)),
+})
+
+/** True for the store's conditional put of a commit item. */
+export const isCommitPut = (c: SentCommand): boolean =>
+  c.constructor.name === 'PutItemCommand' && typeof c.input['ConditionExpression'] === 'string'
