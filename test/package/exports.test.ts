@@ -18,7 +18,7 @@ const expected: Record<string, readonly string[]> = {
   './domain': ['Aggregate', 'Saga'],
   './memory': ['MemoryStore', 'memoryStore'],
   './sqlite': ['openSqliteStore', 'SqliteStore'],
-  './postgres': [],
+  './postgres': ['postgresStore', 'PostgresStore'],
   './mysql': [],
   './dynamodb': ['dynamoDbStore', 'DynamoDbStore'],
   './testing': ['given'],

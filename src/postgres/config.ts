@@ -1,0 +1,153 @@
+import * as E from 'fp-ts/lib/Either.js'
+import { storageError, type StorageError } from '../eventstore/errors.js'
+
+// -------------------------------------------------------------------------------------
+// driver
+// -------------------------------------------------------------------------------------
+
+/** What the store reads from a query result: only the rows. */
+export interface PgQueryResult {
+  readonly rows: readonly Record<string, unknown>[]
+}
+
+/** A parameterised query; with a `name`, pg prepares it once per connection and reuses the plan. */
+export interface PgQueryConfig {
+  readonly text: string
+  readonly values?: unknown[]
+  readonly name?: string
+}
+
+/** Anything that runs a parameterised query: a pool, a client. */
+export interface PgQueryable {
+  query(config: PgQueryConfig): Promise<PgQueryResult>
+}
+
+/** A client checked out of a pool; `release(error)` tells the pool to discard it. */
+export interface PgPoolClient extends PgQueryable {
+  release(destroy?: Error | boolean): void
+}
+
+/**
+ * The few methods of a `pg.Pool` the store calls, so that a caller can pass their own pool (or anything shaped
+ * like one) and `aett/postgres` never imports `pg` unless it creates the pool itself.
+ */
+export interface PgPool extends PgQueryable {
+  connect(): Promise<PgPoolClient>
+}
+
+/** A pool the store created itself and therefore also ends. */
+export interface OwnedPgPool extends PgPool {
+  end(): Promise<void>
+}
+
+// -------------------------------------------------------------------------------------
+// options
+// -------------------------------------------------------------------------------------
+
+/** The names of the store's tables inside its schema. */
+export interface PostgresTables {
+  readonly commits: string
+  readonly snapshots: string
+  /** Applied schema versions (see `schema.ts`). */
+  readonly migrations: string
+}
+
+interface CommonOptions {
+  /** Schema that holds the store's tables; `aett` by default. Always quoted, so case is kept. */
+  readonly schema?: string
+  readonly tables?: Partial<PostgresTables>
+  /** Rows fetched per round trip by long reads; 500 by default. */
+  readonly pageSize?: number
+  /** The store's name in messages; `postgres` by default. */
+  readonly name?: string
+  /**
+   * How long a global read (`getFrom`, `getFromTo`, `getAllTo`) that reached its end keeps waiting, in
+   * milliseconds, while commits that are already committed are held back by an older transaction still in flight
+   * (see docs/stores/postgres.md); 1000 by default, 0 to return at once. When the wait runs out the read ends
+   * early, never skipping: a later read from its last token picks up the rest.
+   */
+  readonly readWaitMs?: number
+}
+
+/** Use a pool the caller owns; `close()` leaves it open. */
+export interface PostgresPoolOptions extends CommonOptions {
+  readonly pool: PgPool
+}
+
+/** Let the store create (lazily, importing `pg` on first use) and own a pool. */
+export interface PostgresConnectionOptions extends CommonOptions {
+  readonly connectionString: string
+  /** Maximum connections of the store's own pool; pg's default (10) when absent. */
+  readonly poolSize?: number
+}
+
+export type PostgresStoreOptions = PostgresPoolOptions | PostgresConnectionOptions
+
+/** Validated options: every name is a safe identifier, every number in range. */
+export interface PostgresConfig {
+  readonly name: string
+  readonly schema: string
+  readonly tables: PostgresTables
+  readonly pageSize: number
+  readonly readWaitMs: number
+  readonly connection:
+    | { readonly _tag: 'pool'; readonly pool: PgPool }
+    | { readonly _tag: 'connectionString'; readonly connectionString: string; readonly poolSize: number | undefined }
+}
+
+export const defaultTables: PostgresTables = { commits: 'commits', snapshots: 'snapshots', migrations: 'schema_version' }
+export const defaultSchema = 'aett'
+export const defaultPageSize = 500
+export const defaultReadWaitMs = 1000
+
+// PostgreSQL truncates identifiers at 63 bytes; tables keep room for the suffixes of their constraint names.
+const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/
+const maxSchemaLength = 63
+const maxTableLength = 48
+
+const checkName = (what: string, value: unknown, maxLength: number): string | undefined =>
+  typeof value === 'string' && identifier.test(value) && value.length <= maxLength
+    ? undefined
+    : `${what} must match ${String(identifier)} and have at most ${maxLength} characters, got ${JSON.stringify(value)}`
+
+const isPositiveInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1
+
+/** Checks options once, so that a bad schema name is reported as a value instead of reaching SQL. */
+export const validateOptions = (options: PostgresStoreOptions): E.Either<StorageError, PostgresConfig> => {
+  const fail = (reason: string) => E.left(storageError('configure', new Error(reason)))
+  const o = (options ?? {}) as Partial<PostgresPoolOptions & PostgresConnectionOptions>
+  const schema = o.schema ?? defaultSchema
+  const tables: PostgresTables = { ...defaultTables, ...o.tables }
+  const problem =
+    checkName('schema', schema, maxSchemaLength) ??
+    checkName('tables.commits', tables.commits, maxTableLength) ??
+    checkName('tables.snapshots', tables.snapshots, maxTableLength) ??
+    checkName('tables.migrations', tables.migrations, maxTableLength)
+  if (problem !== undefined) return fail(problem)
+  if (new Set([tables.commits, tables.snapshots, tables.migrations]).size !== 3) return fail('table names must differ')
+  const pageSize = o.pageSize ?? defaultPageSize
+  if (!isPositiveInt(pageSize)) return fail(`pageSize must be a positive integer, got ${String(pageSize)}`)
+  const readWaitMs = o.readWaitMs ?? defaultReadWaitMs
+  if (typeof readWaitMs !== 'number' || !(readWaitMs >= 0) || !Number.isFinite(readWaitMs))
+    return fail(`readWaitMs must be a finite number of milliseconds >= 0, got ${String(readWaitMs)}`)
+  const name = o.name ?? 'postgres'
+  if (o.pool !== undefined && o.connectionString !== undefined) return fail('give either pool or connectionString, not both')
+  if (o.pool !== undefined) {
+    const pool = o.pool as Partial<PgPool> | null
+    if (typeof pool !== 'object' || pool === null || typeof pool.query !== 'function' || typeof pool.connect !== 'function')
+      return fail('pool must have query() and connect()')
+    return E.right({ name, schema, tables, pageSize, readWaitMs, connection: { _tag: 'pool', pool: o.pool } })
+  }
+  if (typeof o.connectionString !== 'string' || o.connectionString.length === 0)
+    return fail('give a pool or a connectionString')
+  if (o.poolSize !== undefined && !isPositiveInt(o.poolSize))
+    return fail(`poolSize must be a positive integer, got ${String(o.poolSize)}`)
+  return E.right({
+    name,
+    schema,
+    tables,
+    pageSize,
+    readWaitMs,
+    connection: { _tag: 'connectionString', connectionString: o.connectionString, poolSize: o.poolSize },
+  })
+}

@@ -1,0 +1,121 @@
+import * as E from 'fp-ts/lib/Either.js'
+import { storageError, type StorageError } from '../eventstore/errors.js'
+import type { PgQueryable } from './config.js'
+import type { Context } from './context.js'
+import { sqlState, sqlStates } from './errors.js'
+import { isStorableText } from './ids.js'
+import { createMigrationsTable, latestVersion, migrations, type Names } from './schema.js'
+
+const run = async (
+  client: PgQueryable,
+  operation: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<E.Either<StorageError, readonly Record<string, unknown>[]>> => {
+  try {
+    return E.right((await client.query({ text, values })).rows)
+  } catch (cause) {
+    return E.left(storageError(operation, cause))
+  }
+}
+
+/**
+ * Brings the schema to the latest version in one transaction. A transaction-scoped advisory lock keyed by the
+ * schema name makes concurrent initializers (two processes starting at once) take turns: the second finds the
+ * work done. Everything, the lock included, ends with the transaction.
+ */
+const migrate = async (client: PgQueryable, n: Names): Promise<E.Either<StorageError, void>> => {
+  const steps: readonly (() => Promise<E.Either<StorageError, unknown>>)[] = [
+    () => run(client, 'initialize (lock)', 'SELECT pg_advisory_xact_lock(hashtext($1))', [n.lockKey]),
+    () => run(client, 'initialize (schema)', `CREATE SCHEMA IF NOT EXISTS ${n.schema}`),
+    () => run(client, 'initialize (versions)', createMigrationsTable(n)),
+  ]
+  for (const step of steps) {
+    const r = await step()
+    if (E.isLeft(r)) return r
+  }
+  const rows = await run(client, 'initialize (versions)', `SELECT COALESCE(max(version), 0) AS version FROM ${n.migrations}`)
+  if (E.isLeft(rows)) return rows
+  const current = Number(rows.right[0]?.['version'] ?? 0)
+  if (current > latestVersion()) {
+    return E.left(
+      storageError('initialize', new Error(`schema is at version ${current}, newer than this aett knows (${latestVersion()})`)),
+    )
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue
+    for (const statement of m.statements(n)) {
+      const r = await run(client, `initialize (version ${m.version})`, statement)
+      if (E.isLeft(r)) return r
+    }
+    const r = await run(client, `initialize (version ${m.version})`, `INSERT INTO ${n.migrations} (version, description) VALUES ($1, $2)`, [
+      m.version,
+      m.description,
+    ])
+    if (E.isLeft(r)) return r
+  }
+  return checkTransactionCounter(client, n)
+}
+
+/**
+ * Tokens are transaction ids, so they only grow while the cluster's transaction counter is ahead of every stored
+ * token. A logical dump restored into a new cluster breaks that (new commits would get lower tokens, and the
+ * restored ones would be held back for ever), so initialize() refuses such a database instead of serving it.
+ */
+const checkTransactionCounter = async (client: PgQueryable, n: Names): Promise<E.Either<StorageError, void>> => {
+  const rows = await run(
+    client,
+    'initialize (transaction counter)',
+    `SELECT max(checkpoint_token)::text AS token, pg_current_xact_id()::text AS xid FROM ${n.commits}`,
+  )
+  if (E.isLeft(rows)) return rows
+  const token = rows.right[0]?.['token']
+  const xid = rows.right[0]?.['xid']
+  if (token === null || token === undefined || BigInt(String(token)) < BigInt(String(xid))) return E.right(undefined)
+  return E.left(
+    storageError(
+      'initialize',
+      new Error(
+        `the cluster's transaction counter (${String(xid)}) is not past the highest stored checkpoint token ` +
+          `(${String(token)}), as after restoring a logical dump into a new cluster; advance it (pg_resetwal -x) ` +
+          'before using this store, see docs/stores/postgres.md',
+      ),
+    ),
+  )
+}
+
+export const initialize = (ctx: Context): Promise<E.Either<StorageError, void>> =>
+  ctx.db.transaction('initialize', (client) => migrate(client, ctx.names))
+
+/**
+ * Drops the store's tables, then its schema if that is now empty. A schema that also holds other objects (or is
+ * `public`) is kept: the store removes only what it created.
+ */
+export const drop = (ctx: Context): Promise<E.Either<StorageError, void>> =>
+  ctx.db.transaction('drop', async (client) => {
+    const n = ctx.names
+    const tables = await run(client, 'drop', `DROP TABLE IF EXISTS ${n.commits}, ${n.snapshots}, ${n.migrations}`)
+    if (E.isLeft(tables)) return tables
+    if (n.schema === '"public"') return E.right(undefined)
+    await run(client, 'drop', 'SAVEPOINT drop_schema')
+    const schema = await run(client, 'drop', `DROP SCHEMA IF EXISTS ${n.schema} RESTRICT`)
+    if (E.isRight(schema)) return E.right(undefined)
+    if (sqlState(schema.left.cause) !== sqlStates.dependentObjectsStillExist) return schema
+    const back = await run(client, 'drop', 'ROLLBACK TO SAVEPOINT drop_schema')
+    return E.isLeft(back) ? back : E.right(undefined)
+  })
+
+export const purge = async (ctx: Context, tenantId?: string): Promise<E.Either<StorageError, void>> => {
+  if (tenantId !== undefined && !isStorableText(tenantId)) return E.right(undefined)
+  const rows =
+    tenantId === undefined
+      ? await ctx.db.query('purge', ctx.sql.purgeAll, [])
+      : await ctx.db.query('purge', ctx.sql.purgeTenant, [tenantId])
+  return E.isLeft(rows) ? rows : E.right(undefined)
+}
+
+export const deleteStream = async (ctx: Context, tenantId: string, streamId: string): Promise<E.Either<StorageError, void>> => {
+  if (!isStorableText(tenantId) || !isStorableText(streamId)) return E.right(undefined)
+  const rows = await ctx.db.query('deleteStream', ctx.sql.deleteStream, [tenantId, streamId])
+  return E.isLeft(rows) ? rows : E.right(undefined)
+}

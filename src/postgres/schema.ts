@@ -1,0 +1,112 @@
+import type { PostgresConfig } from './config.js'
+
+// -------------------------------------------------------------------------------------
+// names
+// -------------------------------------------------------------------------------------
+
+/** Quoted, schema-qualified names of everything the store creates. Built once from validated options. */
+export interface Names {
+  readonly schema: string
+  readonly commits: string
+  readonly snapshots: string
+  readonly migrations: string
+  /** Unquoted constraint names, as PostgreSQL reports them in a unique violation. */
+  readonly constraints: {
+    readonly token: string
+    readonly sequence: string
+    readonly commitId: string
+  }
+  /** Key of the advisory lock that serialises `initialize()` for this schema. */
+  readonly lockKey: string
+}
+
+// Identifiers are validated against /^[A-Za-z_][A-Za-z0-9_]*$/ before they get here, so quoting cannot be escaped.
+const quote = (identifier: string): string => `"${identifier}"`
+
+export const names = (config: Pick<PostgresConfig, 'schema' | 'tables'>): Names => {
+  const schema = quote(config.schema)
+  const { commits, snapshots, migrations } = config.tables
+  return {
+    schema,
+    commits: `${schema}.${quote(commits)}`,
+    snapshots: `${schema}.${quote(snapshots)}`,
+    migrations: `${schema}.${quote(migrations)}`,
+    constraints: {
+      token: `${commits}_token_pk`,
+      sequence: `${commits}_sequence_uq`,
+      commitId: `${commits}_commit_id_uq`,
+    },
+    lockKey: `aett/postgres:${config.schema}`,
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// migrations
+// -------------------------------------------------------------------------------------
+
+/** One forward step of the schema. Steps run in `version` order, each at most once, inside one transaction. */
+export interface Migration {
+  readonly version: number
+  readonly description: string
+  readonly statements: (n: Names) => readonly string[]
+}
+
+/**
+ * Version 1.
+ *
+ * - `checkpoint_token` is the id of the transaction that wrote the commit (`pg_current_xact_id()`), which is what
+ *   makes global reads gap-free: see `statements.ts` and docs/stores/postgres.md.
+ * - Bodies and headers are `json`, not `jsonb`: `json` keeps the text exactly (key order, duplicate keys,
+ *   `\u0000`), and the store never queries inside them.
+ * - Both uniqueness rules of an append live in the database, so that no race between writers can break them.
+ */
+const v1: Migration = {
+  version: 1,
+  description: 'commits and snapshots',
+  statements: (n) => [
+    `CREATE TABLE ${n.commits} (
+      checkpoint_token bigint NOT NULL,
+      tenant_id text NOT NULL,
+      stream_id text NOT NULL,
+      stream_revision bigint NOT NULL,
+      event_count integer NOT NULL,
+      commit_id text NOT NULL,
+      commit_sequence bigint NOT NULL,
+      commit_stamp timestamptz NOT NULL,
+      headers json NOT NULL,
+      events json NOT NULL,
+      CONSTRAINT ${quoteConstraint(n.constraints.token)} PRIMARY KEY (checkpoint_token),
+      CONSTRAINT ${quoteConstraint(n.constraints.sequence)} UNIQUE (tenant_id, stream_id, commit_sequence),
+      CONSTRAINT ${quoteConstraint(n.constraints.commitId)} UNIQUE (tenant_id, stream_id, commit_id),
+      CHECK (event_count > 0 AND commit_sequence > 0 AND stream_revision >= event_count)
+    )`,
+    `CREATE INDEX ${quoteConstraint(`${unqualified(n.commits)}_tenant_token_ix`)} ON ${n.commits} (tenant_id, checkpoint_token)`,
+    `CREATE TABLE ${n.snapshots} (
+      tenant_id text NOT NULL,
+      stream_id text NOT NULL,
+      stream_revision bigint NOT NULL,
+      commit_sequence bigint NOT NULL,
+      payload json NOT NULL,
+      headers json NOT NULL,
+      PRIMARY KEY (tenant_id, stream_id, stream_revision)
+    )`,
+  ],
+}
+
+const quoteConstraint = quote
+
+// The table part of a qualified name `"schema"."table"`, without quotes.
+const unqualified = (qualified: string): string => qualified.slice(qualified.lastIndexOf('.') + 2, -1)
+
+/** Every step, oldest first. Append new steps; never edit a released one. */
+export const migrations: readonly Migration[] = [v1]
+
+export const latestVersion = (): number => migrations[migrations.length - 1]?.version ?? 0
+
+/** The table that records applied versions; created before any step runs. */
+export const createMigrationsTable = (n: Names): string =>
+  `CREATE TABLE IF NOT EXISTS ${n.migrations} (
+    version integer PRIMARY KEY,
+    description text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`
