@@ -19,7 +19,7 @@ const expected: Record<string, readonly string[]> = {
   './memory': ['MemoryStore', 'memoryStore'],
   './sqlite': ['openSqliteStore', 'SqliteStore'],
   './postgres': ['postgresStore', 'PostgresStore'],
-  './mysql': [],
+  './mysql': ['mysqlStore', 'MysqlStore'],
   './dynamodb': ['dynamoDbStore', 'DynamoDbStore'],
   './testing': ['given'],
 }

@@ -1,0 +1,19 @@
+/**
+ * `aett/mysql`: the event store on MySQL 8+ or MariaDB 10.11+, over a mysql2 promise pool.
+ *
+ * @example
+ * const store = mysqlStore({ uri: 'mysql://root@127.0.0.1:3306/test', tablePrefix: 'orders' })
+ * await store.initialize()
+ */
+export { MysqlStore, mysqlStore } from './persistence.js'
+export type {
+  MysqlPool,
+  MysqlPoolConnection,
+  MysqlPoolOptions,
+  MysqlQueryable,
+  MysqlStoreOptions,
+  MysqlUriOptions,
+} from './config.js'
+export { defaultPageSize, defaultTablePrefix } from './config.js'
+export { mysqlErrno, mysqlErrorKind, type MysqlErrorKind } from './errors.js'
+export { migrations, mysqlNames, type Migration, type MysqlNames } from './schema.js'

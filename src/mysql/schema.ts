@@ -1,0 +1,196 @@
+/**
+ * Names and DDL of the MySQL/MariaDB store. Every identifier comes from a validated prefix and is
+ * backtick-quoted. Each migration step is idempotent on its own (`IF NOT EXISTS`, drop-and-create for
+ * routines), because MySQL commits DDL implicitly: a process that dies half-way through a step simply runs it
+ * again next time.
+ */
+
+// -------------------------------------------------------------------------------------
+// names
+// -------------------------------------------------------------------------------------
+
+export interface MysqlNames {
+  readonly prefix: string
+  /** One row per applied migration step. */
+  readonly schemaVersion: string
+  /** The single-row counter that hands out checkpoint tokens in commit order. */
+  readonly checkpoint: string
+  readonly commits: string
+  readonly snapshots: string
+  /** The stored procedure that appends a commit in one round trip. */
+  readonly append: string
+}
+
+const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``
+
+/** Quoted names for a prefix that `validateConfig` accepted. */
+export const mysqlNames = (prefix: string): MysqlNames => ({
+  prefix,
+  schemaVersion: quote(`${prefix}_schema_version`),
+  checkpoint: quote(`${prefix}_checkpoint`),
+  commits: quote(`${prefix}_commits`),
+  snapshots: quote(`${prefix}_snapshots`),
+  append: quote(`${prefix}_append`),
+})
+
+// -------------------------------------------------------------------------------------
+// tables
+// -------------------------------------------------------------------------------------
+
+/*
+ * Ids are kept verbatim in utf8mb4 text columns, but every lookup goes through SHA-256 keys computed in
+ * JavaScript (see rows.ts): `stream_key` = H(JSON [tenant, stream]), `tenant_key` = H(tenant),
+ * `commit_key` = H(commit id). Comparing 32-byte binary keys sidesteps every collation question (case, accents,
+ * PAD SPACE trailing blanks, which even `utf8mb4_bin` ignores on MariaDB) and index length limits, so ids of
+ * any length never alias.
+ */
+const idText = 'LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL'
+
+const createSchemaVersion = (n: MysqlNames): string => `
+CREATE TABLE IF NOT EXISTS ${n.schemaVersion} (
+  version INT NOT NULL PRIMARY KEY,
+  applied_at BIGINT NOT NULL
+) ENGINE=InnoDB`
+
+const createCheckpoint = (n: MysqlNames): string => `
+CREATE TABLE IF NOT EXISTS ${n.checkpoint} (
+  id TINYINT NOT NULL PRIMARY KEY,
+  value BIGINT NOT NULL
+) ENGINE=InnoDB`
+
+const seedCheckpoint = (n: MysqlNames): string => `INSERT IGNORE INTO ${n.checkpoint} (id, value) VALUES (1, 0)`
+
+const createCommits = (n: MysqlNames): string => `
+CREATE TABLE IF NOT EXISTS ${n.commits} (
+  checkpoint_token BIGINT NOT NULL PRIMARY KEY,
+  tenant_key BINARY(32) NOT NULL,
+  stream_key BINARY(32) NOT NULL,
+  commit_key BINARY(32) NOT NULL,
+  tenant_id ${idText},
+  stream_id ${idText},
+  commit_id ${idText},
+  commit_sequence BIGINT NOT NULL,
+  stream_revision BIGINT NOT NULL,
+  first_revision BIGINT NOT NULL,
+  commit_stamp BIGINT NOT NULL COMMENT 'UTC epoch milliseconds',
+  headers LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  events LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  UNIQUE KEY stream_sequence (stream_key, commit_sequence),
+  UNIQUE KEY stream_commit (stream_key, commit_key),
+  KEY tenant_checkpoint (tenant_key, checkpoint_token)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
+
+const createSnapshots = (n: MysqlNames): string => `
+CREATE TABLE IF NOT EXISTS ${n.snapshots} (
+  stream_key BINARY(32) NOT NULL,
+  stream_revision BIGINT NOT NULL,
+  tenant_key BINARY(32) NOT NULL,
+  tenant_id ${idText},
+  stream_id ${idText},
+  commit_sequence BIGINT NOT NULL,
+  payload LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  headers LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  PRIMARY KEY (stream_key, stream_revision),
+  KEY tenant_stream (tenant_key, stream_key)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
+
+// -------------------------------------------------------------------------------------
+// the append routine
+// -------------------------------------------------------------------------------------
+
+const text = 'LONGTEXT CHARACTER SET utf8mb4'
+
+/*
+ * One round trip per append. The transaction first bumps the single counter row: its row lock is held until
+ * COMMIT, so appends pass through here one at a time and checkpoint tokens are handed out in commit order (a
+ * reader that sees token T can never later see a lower one; a rolled-back append rolls the counter back, too).
+ *
+ * Holding that lock, one read finds the stream's head (the row with the highest sequence also has the highest
+ * revision, because every commit continues its head) and whether the commit id is already in the stream (a
+ * duplicate wins, SEMANTICS 4). It is a plain consistent read: InnoDB takes the snapshot at a transaction's first
+ * read, which comes after the counter lock was granted, so it sees every earlier append. The routine inserts
+ * only when the attempt continues the head exactly; otherwise it rolls back and returns the head, and the caller
+ * classifies conflict against gap with the shared `checkAgainstHead`. Should a head ever be stale all the same
+ * (a writer that bypasses this routine), the unique keys on (stream, sequence) and (stream, commit id) refuse the
+ * row with errno 1062 and the caller runs the routine again. Parameter text types name their character set
+ * because a routine's parameters otherwise take the database's default, which may not be utf8mb4.
+ */
+const dropAppend = (n: MysqlNames): string => `DROP PROCEDURE IF EXISTS ${n.append}`
+
+const createAppend = (n: MysqlNames): string => `
+CREATE PROCEDURE ${n.append}(
+  IN p_tenant_key BINARY(32), IN p_stream_key BINARY(32), IN p_commit_key BINARY(32),
+  IN p_tenant_id ${text}, IN p_stream_id ${text}, IN p_commit_id ${text},
+  IN p_sequence BIGINT, IN p_revision BIGINT, IN p_first BIGINT, IN p_stamp BIGINT,
+  IN p_headers ${text}, IN p_events ${text})
+MODIFIES SQL DATA
+BEGIN
+  DECLARE v_token BIGINT DEFAULT NULL;
+  DECLARE v_next BIGINT;
+  DECLARE v_duplicate INT DEFAULT 0;
+  DECLARE v_sequence BIGINT DEFAULT 0;
+  DECLARE v_revision BIGINT DEFAULT 0;
+  DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
+  DECLARE EXIT HANDLER FOR SQLEXCEPTION
+  BEGIN
+    ROLLBACK;
+    RESIGNAL;
+  END;
+  START TRANSACTION;
+  UPDATE ${n.checkpoint} SET value = LAST_INSERT_ID(value + 1) WHERE id = 1;
+  SET v_next = LAST_INSERT_ID();
+  SELECT commit_sequence, stream_revision,
+      EXISTS(SELECT 1 FROM ${n.commits} d WHERE d.stream_key = p_stream_key AND d.commit_key = p_commit_key)
+    INTO v_sequence, v_revision, v_duplicate
+    FROM ${n.commits} WHERE stream_key = p_stream_key ORDER BY commit_sequence DESC LIMIT 1;
+  IF v_duplicate = 0 AND p_sequence = v_sequence + 1 AND p_first = v_revision + 1 THEN
+    SET v_token = v_next;
+    INSERT INTO ${n.commits} (checkpoint_token, tenant_key, stream_key, commit_key, tenant_id, stream_id, commit_id,
+      commit_sequence, stream_revision, first_revision, commit_stamp, headers, events)
+    VALUES (v_token, p_tenant_key, p_stream_key, p_commit_key, p_tenant_id, p_stream_id, p_commit_id,
+      p_sequence, p_revision, p_first, p_stamp, p_headers, p_events);
+    COMMIT;
+  ELSE
+    ROLLBACK;
+  END IF;
+  SELECT v_token AS checkpoint_token, v_duplicate AS duplicate, v_sequence AS head_sequence,
+    v_revision AS head_revision;
+END`
+
+// -------------------------------------------------------------------------------------
+// migrations
+// -------------------------------------------------------------------------------------
+
+export interface Migration {
+  readonly version: number
+  readonly description: string
+  /** Statements run in order; each is safe to run again. */
+  readonly statements: (n: MysqlNames) => readonly string[]
+}
+
+/** Forward steps, oldest first. A new step gets the next version; released steps never change. */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'commits, snapshots, checkpoint counter and the append routine',
+    statements: (n) => [
+      createCheckpoint(n),
+      seedCheckpoint(n),
+      createCommits(n),
+      createSnapshots(n),
+      dropAppend(n),
+      createAppend(n),
+    ],
+  },
+]
+
+export const schemaVersionDdl = createSchemaVersion
+
+/** Everything `drop()` removes. */
+export const dropStatements = (n: MysqlNames): readonly string[] => [
+  dropAppend(n),
+  `DROP TABLE IF EXISTS ${n.commits}`,
+  `DROP TABLE IF EXISTS ${n.snapshots}`,
+  `DROP TABLE IF EXISTS ${n.checkpoint}`,
+  `DROP TABLE IF EXISTS ${n.schemaVersion}`,
+]

@@ -1,0 +1,84 @@
+import { commitColumns } from './rows.js'
+import type { MysqlNames } from './schema.js'
+
+/**
+ * Every statement of the store, parameterised (`?`) and built once per store from quoted names. Reads page by
+ * a cursor on an indexed column (`commit_sequence` within a stream, `checkpoint_token` across streams), never
+ * by OFFSET, so a page costs the same at the end of a long history as at its start.
+ */
+export interface MysqlStatements {
+  readonly append: string
+  /** [streamKey, minRevision, maxRevision, afterSequence, limit] */
+  readonly streamRange: string
+  /** [streamKey, maxStamp, afterSequence, limit] */
+  readonly streamTo: string
+  /** [tenantKey, maxStamp, afterToken, limit] */
+  readonly tenantTo: string
+  /** [afterToken, toToken, limit] */
+  readonly window: string
+  /** [tenantKey, afterToken, toToken, limit] */
+  readonly tenantWindow: string
+  /** [streamKey, maxRevision] */
+  readonly snapshotAtOrBelow: string
+  /** [streamKey, revision, tenantKey, tenantId, streamId, commitSequence, payload, headers] */
+  readonly saveSnapshot: string
+  /** [tenantKey, afterStreamKey, tenantKey, threshold, limit] */
+  readonly streamsToSnapshot: string
+  /**
+   * Taken first by purge and deleteStream, so that deletes queue with appends on the counter row: an append then
+   * sees a stream either whole or gone, never a head that a concurrent delete is about to remove.
+   */
+  readonly lockCounter: string
+  /** [tenantKey] */
+  readonly purgeCommits: string
+  readonly purgeSnapshots: string
+  readonly purgeAllCommits: string
+  readonly purgeAllSnapshots: string
+  /** [streamKey] */
+  readonly deleteCommits: string
+  readonly deleteSnapshots: string
+}
+
+export const mysqlStatements = (n: MysqlNames): MysqlStatements => ({
+  append: `CALL ${n.append}(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  // A commit overlaps [min, max] when its last revision reaches min and its first does not pass max.
+  streamRange: `SELECT ${commitColumns} FROM ${n.commits}
+    WHERE stream_key = ? AND stream_revision >= ? AND first_revision <= ? AND commit_sequence > ?
+    ORDER BY commit_sequence LIMIT ?`,
+  streamTo: `SELECT ${commitColumns} FROM ${n.commits}
+    WHERE stream_key = ? AND commit_stamp <= ? AND commit_sequence > ?
+    ORDER BY commit_sequence LIMIT ?`,
+  tenantTo: `SELECT ${commitColumns} FROM ${n.commits}
+    WHERE tenant_key = ? AND commit_stamp <= ? AND checkpoint_token > ?
+    ORDER BY checkpoint_token LIMIT ?`,
+  window: `SELECT ${commitColumns} FROM ${n.commits}
+    WHERE checkpoint_token > ? AND checkpoint_token <= ?
+    ORDER BY checkpoint_token LIMIT ?`,
+  tenantWindow: `SELECT ${commitColumns} FROM ${n.commits}
+    WHERE tenant_key = ? AND checkpoint_token > ? AND checkpoint_token <= ?
+    ORDER BY checkpoint_token LIMIT ?`,
+  snapshotAtOrBelow: `SELECT tenant_id, stream_id, stream_revision, commit_sequence, payload, headers
+    FROM ${n.snapshots} WHERE stream_key = ? AND stream_revision <= ?
+    ORDER BY stream_revision DESC LIMIT 1`,
+  // REPLACE keeps one snapshot per revision: a later one at the same revision replaces the earlier (SEMANTICS 10).
+  saveSnapshot: `REPLACE INTO ${n.snapshots}
+    (stream_key, stream_revision, tenant_key, tenant_id, stream_id, commit_sequence, payload, headers)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  // Heads come from the row with each stream's highest sequence (which also has its highest revision).
+  streamsToSnapshot: `SELECT h.stream_key, c.tenant_id, c.stream_id, c.stream_revision AS head_revision,
+      COALESCE(s.revision, 0) AS snapshot_revision
+    FROM (SELECT stream_key, MAX(commit_sequence) AS head_sequence FROM ${n.commits}
+          WHERE tenant_key = ? AND stream_key > ? GROUP BY stream_key) h
+    JOIN ${n.commits} c ON c.stream_key = h.stream_key AND c.commit_sequence = h.head_sequence
+    LEFT JOIN (SELECT stream_key, MAX(stream_revision) AS revision FROM ${n.snapshots}
+          WHERE tenant_key = ? GROUP BY stream_key) s ON s.stream_key = h.stream_key
+    WHERE c.stream_revision - COALESCE(s.revision, 0) >= ?
+    ORDER BY h.stream_key LIMIT ?`,
+  lockCounter: `SELECT value FROM ${n.checkpoint} WHERE id = 1 FOR UPDATE`,
+  purgeCommits: `DELETE FROM ${n.commits} WHERE tenant_key = ?`,
+  purgeSnapshots: `DELETE FROM ${n.snapshots} WHERE tenant_key = ?`,
+  purgeAllCommits: `DELETE FROM ${n.commits}`,
+  purgeAllSnapshots: `DELETE FROM ${n.snapshots}`,
+  deleteCommits: `DELETE FROM ${n.commits} WHERE stream_key = ?`,
+  deleteSnapshots: `DELETE FROM ${n.snapshots} WHERE stream_key = ?`,
+})
