@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { checkAgainstHead, validateAttempt, type Head } from '../eventstore/attempt.js'
+import { checkAgainstHead, gapAfterHead, validateAttempt, type Head } from '../eventstore/attempt.js'
 import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
 import {
   concurrencyConflict,
@@ -80,14 +80,7 @@ const check = async (ctx: CommitContext, a: CommitAttempt, pk: string): Promise<
     case 'behind':
       return E.map(() => undefined)(await conflict(ctx, a))
     case 'gap':
-      return E.left(
-        invalidAttempt(
-          a.tenantId,
-          a.streamId,
-          `attempt (sequence ${a.commitSequence}, revision ${a.streamRevision}) leaves a gap after head ` +
-            `(sequence ${head?.commitSequence ?? 0}, revision ${head?.streamRevision ?? 0})`,
-        ),
-      )
+      return E.left(gapAfterHead(a, head))
     case 'continues':
       return E.right(undefined)
   }

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { firstRevision, type CommitAttempt } from './Commit.js'
 import { invalidAttempt, type InvalidAttempt } from './errors.js'
+import { isStorableId, unstorableIdReason } from './ids.js'
 
 const isPositiveInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1
 
@@ -14,6 +15,9 @@ export const validateAttempt = (a: CommitAttempt): E.Either<InvalidAttempt, Comm
   if (typeof a.tenantId !== 'string' || a.tenantId.length === 0) return fail('tenantId must be a non-empty string')
   if (typeof a.streamId !== 'string' || a.streamId.length === 0) return fail('streamId must be a non-empty string')
   if (typeof a.commitId !== 'string' || a.commitId.length === 0) return fail('commitId must be a non-empty string')
+  for (const [what, id] of [['tenantId', a.tenantId], ['streamId', a.streamId], ['commitId', a.commitId]] as const) {
+    if (!isStorableId(id)) return fail(unstorableIdReason(what))
+  }
   if (!Array.isArray(a.events) || a.events.length === 0) return fail('a commit needs at least one event')
   if (!isPositiveInt(a.commitSequence)) return fail(`commitSequence must be a positive integer, got ${String(a.commitSequence)}`)
   if (!isPositiveInt(a.streamRevision)) return fail(`streamRevision must be a positive integer, got ${String(a.streamRevision)}`)
@@ -48,3 +52,12 @@ export const checkAgainstHead = (a: CommitAttempt, head: Head | undefined): Head
   if (a.commitSequence === seq + 1 && first === rev + 1) return 'continues'
   return 'gap'
 }
+
+/** The error for an attempt that leaves a gap after the head: one wording for every store. */
+export const gapAfterHead = (a: CommitAttempt, head: Head | undefined): InvalidAttempt =>
+  invalidAttempt(
+    a.tenantId,
+    a.streamId,
+    `attempt (sequence ${a.commitSequence}, revision ${a.streamRevision}) leaves a gap after head ` +
+      `(sequence ${head?.commitSequence ?? 0}, revision ${head?.streamRevision ?? 0})`,
+  )

@@ -1,11 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { checkAgainstHead, validateAttempt } from '../eventstore/attempt.js'
+import { checkAgainstHead, gapAfterHead, validateAttempt } from '../eventstore/attempt.js'
 import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
 import {
   concurrencyConflict,
   duplicateCommit,
-  invalidAttempt,
   storageError,
   type CommitError,
   type StorageError,
@@ -87,14 +86,7 @@ export class MemoryStore implements Persistence {
         )
       }
       case 'gap':
-        return E.left(
-          invalidAttempt(
-            attempt.tenantId,
-            attempt.streamId,
-            `attempt (sequence ${attempt.commitSequence}, revision ${attempt.streamRevision}) leaves a gap after head ` +
-              `(sequence ${head?.commitSequence ?? 0}, revision ${head?.streamRevision ?? 0})`,
-          ),
-        )
+        return E.left(gapAfterHead(attempt, head))
       case 'continues':
         break
     }

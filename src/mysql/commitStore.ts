@@ -1,10 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { checkAgainstHead, validateAttempt } from '../eventstore/attempt.js'
+import { checkAgainstHead, gapAfterHead, validateAttempt } from '../eventstore/attempt.js'
 import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
 import {
   concurrencyConflict,
   duplicateCommit,
-  invalidAttempt,
   storageError,
   type CommitError,
   type StorageError,
@@ -82,11 +81,6 @@ const callAppend = async (ctx: MysqlContext, attempt: CommitAttempt): Promise<E.
 export const appendCommit = async (ctx: MysqlContext, attempt: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
   const valid = validateAttempt(attempt)
   if (E.isLeft(valid)) return valid
-  for (const [name, id] of [['tenantId', attempt.tenantId], ['streamId', attempt.streamId], ['commitId', attempt.commitId]] as const) {
-    if (!isWellFormed(id)) {
-      return E.left(invalidAttempt(attempt.tenantId, attempt.streamId, `${name} must be well-formed Unicode (no lone surrogates)`))
-    }
-  }
   const called = await callAppend(ctx, attempt)
   if (E.isLeft(called)) return called
   const { checkpointToken, duplicate, head } = called.right
@@ -101,14 +95,7 @@ export const appendCommit = async (ctx: MysqlContext, attempt: CommitAttempt): P
       )
     }
     case 'gap':
-      return E.left(
-        invalidAttempt(
-          attempt.tenantId,
-          attempt.streamId,
-          `attempt (sequence ${attempt.commitSequence}, revision ${attempt.streamRevision}) leaves a gap after head ` +
-            `(sequence ${head.commitSequence}, revision ${head.streamRevision})`,
-        ),
-      )
+      return E.left(gapAfterHead(attempt, head))
     case 'continues':
       return E.left(storageError('append', new Error('the append routine refused an attempt that continues the head')))
   }

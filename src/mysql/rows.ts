@@ -25,7 +25,7 @@ export const commitKey = (commitId: string): Buffer => sha256(commitId)
  * Ids travel as UTF-8, where a lone surrogate (a broken UTF-16 string) turns into U+FFFD and two different
  * strings would become one. Such ids are refused on write (see `wellFormedIds`); reads with them find nothing.
  */
-export const isWellFormed = (s: string): boolean => !/\p{Surrogate}/u.test(s)
+export { isStorableId as isWellFormed } from '../eventstore/ids.js'
 
 // -------------------------------------------------------------------------------------
 // commits

@@ -1,10 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { checkAgainstHead, validateAttempt } from '../eventstore/attempt.js'
+import { checkAgainstHead, gapAfterHead, validateAttempt } from '../eventstore/attempt.js'
 import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
 import {
   concurrencyConflict,
   duplicateCommit,
-  invalidAttempt,
   storageError,
   type CommitError,
   type StorageError,
@@ -13,7 +12,7 @@ import type { RevisionRange } from '../eventstore/ports.js'
 import { fromIterable, paged, type Reads } from '../eventstore/reads.js'
 import type { Context } from './context.js'
 import { violatedConstraint } from './errors.js'
-import { isStorableText, unstorableReason } from './ids.js'
+import { isStorableText } from './ids.js'
 import { horizonReads } from './horizonReads.js'
 import { appendParams, mapRows, maxRevisionBound, minRevisionBound, timeBound, toCommit, tokenBound } from './rows.js'
 
@@ -28,9 +27,6 @@ import { appendParams, mapRows, maxRevisionBound, minRevisionBound, timeBound, t
 export const commit = async (ctx: Context, attempt: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
   const valid = validateAttempt(attempt)
   if (E.isLeft(valid)) return valid
-  for (const [what, id] of [['tenantId', attempt.tenantId], ['streamId', attempt.streamId], ['commitId', attempt.commitId]] as const) {
-    if (!isStorableText(id)) return E.left(invalidAttempt(attempt.tenantId, attempt.streamId, unstorableReason(what)))
-  }
   let params: unknown[]
   try {
     params = appendParams(attempt)
@@ -55,14 +51,7 @@ export const commit = async (ctx: Context, attempt: CommitAttempt): Promise<E.Ei
       : { commitSequence: Number(row['head_sequence']), streamRevision: Number(row['head_revision']) }
   switch (checkAgainstHead(attempt, head)) {
     case 'gap':
-      return E.left(
-        invalidAttempt(
-          attempt.tenantId,
-          attempt.streamId,
-          `attempt (sequence ${attempt.commitSequence}, revision ${attempt.streamRevision}) leaves a gap after head ` +
-            `(sequence ${head?.commitSequence ?? 0}, revision ${head?.streamRevision ?? 0})`,
-        ),
-      )
+      return E.left(gapAfterHead(attempt, head))
     case 'behind':
       return collided(ctx, attempt)
     case 'continues':

@@ -1,9 +1,2 @@
-/**
- * Whether PostgreSQL `text` can hold a string exactly. It cannot hold U+0000, and the driver sends UTF-8, which
- * turns every lone surrogate into U+FFFD, so two different ids could alias. Such ids are refused instead.
- */
-export const isStorableText = (s: string): boolean =>
-  !s.includes('\u0000') && !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s)
-
-export const unstorableReason = (what: string): string =>
-  `${what} holds U+0000 or a lone surrogate, which PostgreSQL text cannot store exactly`
+/** Ids PostgreSQL text can hold exactly: the kit's shared rule (no U+0000, no lone surrogate). */
+export { isStorableId as isStorableText, unstorableIdReason as unstorableReason } from '../eventstore/ids.js'

@@ -1,10 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { checkAgainstHead, validateAttempt, type Head } from '../eventstore/attempt.js'
+import { checkAgainstHead, gapAfterHead, validateAttempt, type Head } from '../eventstore/attempt.js'
 import type { Commit, CommitAttempt } from '../eventstore/Commit.js'
 import {
   concurrencyConflict,
   duplicateCommit,
-  invalidAttempt,
   storageError,
   type CommitError,
 } from '../eventstore/errors.js'
@@ -127,14 +126,7 @@ const classify = (st: Statements, a: CommitAttempt, payload: string): E.Either<C
       return E.left(concurrencyConflict(a.tenantId, a.streamId, a.commitSequence, a.streamRevision, rows.map(toCommit)))
     }
     case 'gap':
-      return E.left(
-        invalidAttempt(
-          a.tenantId,
-          a.streamId,
-          `attempt (sequence ${a.commitSequence}, revision ${a.streamRevision}) leaves a gap after head ` +
-            `(sequence ${head?.commitSequence ?? 0}, revision ${head?.streamRevision ?? 0})`,
-        ),
-      )
+      return E.left(gapAfterHead(a, head))
   }
 }
 

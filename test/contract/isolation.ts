@@ -146,5 +146,22 @@ export const isolationContract = (harness: StoreHarness): void => {
       const conflict = left(await store().commit(attempt({ ...a, commitSequence: 1 })), 'ConcurrencyConflict')
       expectCommits(conflict.missed, [ca!])
     })
+
+    it('SEMANTICS 13: ids that cannot be stored exactly (U+0000, lone surrogates) are refused and nothing is stored', async () => {
+      // given ids that UTF-8 drivers would change (a lone surrogate becomes U+FFFD) or text columns cannot hold
+      const base = freshIds()
+      const bad = [
+        { ...base, streamId: `${base.streamId}\u0000nul` },
+        { ...base, streamId: `${base.streamId}\ud800` },
+        { ...base, tenantId: `${base.tenantId}\udc00` },
+      ]
+      for (const ids of bad) {
+        // when an attempt names one
+        const result = await store().commit(attempt({ ...ids, commitSequence: 1 }))
+        // then it is an invalid attempt, not a silently changed id
+        left(result, 'InvalidAttempt')
+      }
+      expect(await collect(store().getFrom(0, base.tenantId))).toEqual([])
+    })
   })
 }

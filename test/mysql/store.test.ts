@@ -45,7 +45,7 @@ describe.skipIf(!available)('mysql store', () => {
 
   it('SEMANTICS 13: ids that differ only by case, accents, width or trailing blanks are different streams', async () => {
     // given stream ids that a case- or accent-insensitive (or PAD SPACE) collation would take for one
-    const ids = ['straße', 'STRASSE', 'strasse', 'strasse ', 'strasse\u0000', 'e\u0301', '\u00e9', 'ｓｔｒａｓｓｅ', 'Strasse']
+    const ids = ['straße', 'STRASSE', 'strasse', 'strasse ', 'e\u0301', '\u00e9', 'ｓｔｒａｓｓｅ', 'Strasse']
     // when each gets its first commit
     for (const streamId of ids) rightOf(await store.commit(attempt({ tenantId: 'collation', streamId })))
     // then each reads back as its own stream, and tenants that differ the same way are apart too

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import { describe, expect, it } from 'vitest'
+import { EMMETT_MISSING, markdown, runBench, sizes, type SuiteName, type SuiteResult } from '../../bench/src/index.js'
+import { mysqlUrl, pgUrl, serviceAvailable } from '../support/services.js'
+
+/**
+ * Keeps the benchmark harness working: a tiny run of every scenario, checked for shape only. Timings are
+ * never asserted; they mean nothing at this size and on shared cores.
+ */
+
+const emmettInstalled = existsSync(
+  fileURLToPath(new URL('../../bench/node_modules/@event-driven-io/emmett-sqlite/package.json', import.meta.url)),
+)
+if (!emmettInstalled) {
+  const line = '!'.repeat(100)
+  console.warn(`${line}\n!! ${EMMETT_MISSING}: the bench harness test runs aett and the raw drivers only.\n${line}`)
+}
+
+const tiny = (suites: readonly SuiteName[]) =>
+  runBench({ sizes: sizes.tiny, rounds: 2, warmup: 1, suites, log: () => undefined })
+
+const standard = ['global-read', 'fold', 'fold-snapshot', 'append-single', 'append-batch', 'commands']
+
+/** Every scenario ran without error, and every contender produced one timing per round. */
+const expectComplete = (suite: SuiteResult, scenarios: readonly string[], emmett: 'expected' | 'absent'): void => {
+  expect(suite.skipped).toBeUndefined()
+  expect(suite.scenarios.map((s) => s.id)).toEqual(scenarios.map((s) => `${suite.id}/${s}`))
+  for (const s of suite.scenarios) {
+    expect(s.error, `${s.id} failed`).toBeUndefined()
+    const libs = s.samples.map((x) => x.library)
+    expect(libs).toContain('aett')
+    for (const sample of s.samples) {
+      expect(sample.millis).toHaveLength(2)
+      for (const ms of sample.millis) expect(Number.isFinite(ms) && ms >= 0).toBe(true)
+    }
+    // A library is either measured or its absence is explained; never both, never neither.
+    for (const lib of ['emmett', 'raw'] as const) expect(libs.includes(lib) !== (s.missing[lib] !== undefined)).toBe(true)
+    if (emmett === 'expected' && !s.id.endsWith('fold-snapshot')) {
+      if (emmettInstalled) expect(libs).toContain('emmett')
+      else expect(s.missing.emmett).toBe(EMMETT_MISSING)
+    }
+  }
+}
+
+describe('bench harness, tiny run', () => {
+  it('runs every SQLite scenario in both synchronous modes for aett, Emmett and raw better-sqlite3', async () => {
+    // Given the SQLite suites at the tiny size
+    // When they run
+    const [full, normal] = await tiny(['sqlite'])
+    // Then every scenario has a timing per round for every contender (or says why a contender is missing)
+    expectComplete(full!, ['append-single', 'append-batch', 'commands'], 'expected')
+    expectComplete(normal!, standard, 'expected')
+    expect(full!.notes.join(' ')).toContain('synchronous=FULL')
+    expect(normal!.notes.join(' ')).toContain('synchronous=NORMAL')
+    // And the report renders one row per scenario
+    const md = markdown({ date: 'd', machine: 'm', command: 'c', size: 'tiny', rounds: 2, warmup: 1 }, [full!, normal!])
+    expect(md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| ---') && !l.startsWith('| scenario'))).toHaveLength(9)
+  }, 120_000)
+
+  it('runs the DynamoDB scenarios against dynalite, labelled as an emulator', async () => {
+    const [dynamo] = await tiny(['dynamodb'])
+    expectComplete(dynamo!, ['append-single', 'loads', 'commands'], 'absent')
+    expect(dynamo!.title).toContain('emulator')
+  }, 120_000)
+})
+
+const pgUp = await serviceAvailable('PostgreSQL (bench)', async () => {
+  const c = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 })
+  await c.connect()
+  await c.end()
+})
+
+describe.skipIf(!pgUp)('bench harness, tiny run on PostgreSQL', () => {
+  it('runs every PostgreSQL scenario for aett, Emmett and raw pg, and drops its database', async () => {
+    const [suite] = await tiny(['postgres'])
+    expectComplete(suite!, standard, 'expected')
+    const c = new pg.Client({ connectionString: pgUrl })
+    await c.connect()
+    const left = await c.query("SELECT datname FROM pg_database WHERE datname LIKE 'aett_bench_' || $1 || '_%'", [String(process.pid)])
+    await c.end()
+    expect(left.rows).toEqual([])
+  }, 120_000)
+})
+
+const mysqlUp = await serviceAvailable('MySQL/MariaDB (bench)', async () => {
+  const c = await mysql.createConnection({ uri: mysqlUrl, connectTimeout: 3000 })
+  await c.end()
+})
+
+describe.skipIf(!mysqlUp)('bench harness, tiny run on MySQL/MariaDB', () => {
+  it('runs every MariaDB scenario for aett and raw mysql2, says Emmett has no MySQL store, and drops its database', async () => {
+    const [suite] = await tiny(['mysql'])
+    expectComplete(suite!, standard, 'absent')
+    expect(suite!.scenarios[0]?.missing.emmett).toContain('no MySQL store')
+    const c = await mysql.createConnection({ uri: mysqlUrl })
+    const [rows] = await c.query('SHOW DATABASES LIKE ?', [`aett_bench_${process.pid}_%`])
+    await c.end()
+    expect(rows).toEqual([])
+  }, 120_000)
+})
