@@ -1,25 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { dynamoDbStore } from '../../src/dynamodb/index.js'
-import { toArray, type Commit, type CommitAttempt } from '../../src/eventstore/index.js'
-import { accountTopics, Deposited, type AccountEvent } from './events.js'
-
-const tenantId = 'bank-eu'
-const timestamp = new Date('2026-03-01T09:00:00.000Z')
-
-const attemptAfter = (head: Commit | undefined, streamId: string, events: readonly AccountEvent[]): CommitAttempt => ({
-  tenantId,
-  streamId,
-  commitId: randomUUID(),
-  commitSequence: (head?.commitSequence ?? 0) + 1,
-  streamRevision: (head?.streamRevision ?? 0) + events.length,
-  commitStamp: new Date(),
-  headers: {},
-  events: events.map((e) => ({ body: accountTopics.encode(e), headers: {} })),
-})
-
-const deposit = (id: string, version: number, amount: number) => Deposited.create({ id, version, timestamp, amount })
+import { toArray, type Commit } from '../../src/eventstore/index.js'
+import { attemptAfter, deposit, tenantId } from './support.js'
 
 /** `endpoint` points at dynalite or DynamoDB Local; leave it out (and the dummy credentials) for real DynamoDB. */
 export async function main(endpoint: string) {

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import mysql from 'mysql2/promise'
-import { toArray, type CommitAttempt, type EventMessage } from '../../src/eventstore/index.js'
+import { toArray } from '../../src/eventstore/index.js'
 import { mysqlStore } from '../../src/mysql/index.js'
+import { attemptAfter, deposit } from './support.js'
 
 export interface MysqlExampleOptions {
   /** A MySQL 8+ or MariaDB 10.11+ database, e.g. `mysql://root@127.0.0.1:3306/test`. */
@@ -11,19 +11,6 @@ export interface MysqlExampleOptions {
   readonly tablePrefix: string
 }
 
-const deposited = (amount: number): EventMessage => ({ body: { type: 'Deposited', amount }, headers: {} })
-
-const attempt = (commitSequence: number, streamRevision: number, events: readonly EventMessage[]): CommitAttempt => ({
-  tenantId: 'bank-eu',
-  streamId: 'account-42',
-  commitId: randomUUID(),
-  commitSequence,
-  streamRevision,
-  commitStamp: new Date(),
-  headers: { user: 'ada' },
-  events,
-})
-
 export const main = async ({ uri, tablePrefix }: MysqlExampleOptions) => {
   // A store that creates (and on close ends) its own mysql2 pool; initialize() creates or migrates the schema.
   const store = mysqlStore({ uri, tablePrefix })
@@ -31,8 +18,8 @@ export const main = async ({ uri, tablePrefix }: MysqlExampleOptions) => {
   if (E.isLeft(ready)) return ready
 
   // Two writers start from the same empty stream; the second is told what it missed, as a value.
-  const first = await store.commit(attempt(1, 2, [deposited(100), deposited(20)]))
-  const stale = await store.commit(attempt(1, 1, [deposited(5)]))
+  const first = await store.commit(attemptAfter(undefined, 'account-42', [deposit('account-42', 1, 100), deposit('account-42', 2, 20)]))
+  const stale = await store.commit(attemptAfter(undefined, 'account-42', [deposit('account-42', 1, 5)]))
   const missed = E.isLeft(stale) && stale.left._tag === 'ConcurrencyConflict' ? stale.left.missed.length : 0
 
   // Resending a stored commit id is a DuplicateCommit, never a second commit.
@@ -42,7 +29,8 @@ export const main = async ({ uri, tablePrefix }: MysqlExampleOptions) => {
   // A store over a pool the application already has: close() leaves that pool open.
   const pool = mysql.createPool({ uri, connectionLimit: 4 })
   const shared = mysqlStore({ pool, tablePrefix, pageSize: 100 })
-  const second = await shared.commit(attempt(2, 3, [deposited(5)]))
+  const head = E.isRight(first) ? first.right : undefined
+  const second = await shared.commit(attemptAfter(head, 'account-42', [deposit('account-42', 3, 5)]))
 
   // The global log, in checkpoint order (gap-free: a reader never passes a commit still in flight).
   const log = await toArray(shared.getFrom(0))

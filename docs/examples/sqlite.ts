@@ -1,28 +1,11 @@
-import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { toArray, type Commit, type CommitAttempt } from '../../src/eventstore/index.js'
+import { toArray, type Commit } from '../../src/eventstore/index.js'
 import { openSqliteStore } from '../../src/sqlite/index.js'
-import { accountTopics, Deposited, type AccountEvent } from './events.js'
-
-const tenantId = 'bank-eu'
-const timestamp = new Date('2026-03-01T09:00:00.000Z')
-
-const attemptAfter = (head: Commit | undefined, streamId: string, events: readonly AccountEvent[]): CommitAttempt => ({
-  tenantId,
-  streamId,
-  commitId: randomUUID(),
-  commitSequence: (head?.commitSequence ?? 0) + 1,
-  streamRevision: (head?.streamRevision ?? 0) + events.length,
-  commitStamp: new Date(),
-  headers: {},
-  events: events.map((e) => ({ body: accountTopics.encode(e), headers: {} })),
-})
-
-const deposit = (id: string, version: number, amount: number) => Deposited.create({ id, version, timestamp, amount })
+import { attemptAfter, deposit, tenantId } from './support.js'
 
 export async function main(directory = mkdtempSync(join(tmpdir(), 'aett-example-'))) {
   const filename = join(directory, 'bank.db')

@@ -1,28 +1,9 @@
-import { randomUUID } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import {
-  toArray,
-  type Commit,
-  type CommitAttempt,
-  type Persistence,
-} from '../../src/eventstore/index.js'
+import { toArray, type Commit, type Persistence } from '../../src/eventstore/index.js'
 import { MemoryStore } from '../../src/memory/index.js'
-import { accountTopics, Deposited, Withdrawn, type AccountEvent } from './events.js'
-
-const tenantId = 'bank-eu'
-
-/** An attempt that continues `head` (or starts the stream) with `events`, encoded for the store. */
-const attemptAfter = (head: Commit | undefined, streamId: string, events: readonly AccountEvent[]): CommitAttempt => ({
-  tenantId,
-  streamId,
-  commitId: randomUUID(), // keep it when retrying: a resend is then a DuplicateCommit, not a second commit
-  commitSequence: (head?.commitSequence ?? 0) + 1,
-  streamRevision: (head?.streamRevision ?? 0) + events.length,
-  commitStamp: new Date(),
-  headers: { 'aett.user': 'teller-12' },
-  events: events.map((e) => ({ body: accountTopics.encode(e), headers: {} })),
-})
+import { accountTopics, Withdrawn } from './events.js'
+import { attemptAfter, deposit, tenantId, timestamp } from './support.js'
 
 /** A projection: every account's balance, built from the global log after a checkpoint. */
 const balances = async (store: Persistence, checkpoint: number) => {
@@ -44,8 +25,6 @@ const balances = async (store: Persistence, checkpoint: number) => {
 export async function main() {
   const store: Persistence = new MemoryStore()
   await store.initialize()
-  const timestamp = new Date('2026-03-01T09:00:00.000Z')
-  const deposit = (id: string, version: number, amount: number) => Deposited.create({ id, version, timestamp, amount })
 
   // Two writers both see account 1 after its first commit.
   const first = await store.commit(attemptAfter(undefined, 'acc-1', [deposit('acc-1', 1, 100), deposit('acc-1', 2, 50)]))

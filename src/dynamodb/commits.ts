@@ -17,6 +17,7 @@ import { commitItem, N, num, S, str, type TokenPlace } from './items.js'
 import { first, guarded, queryAll } from './paging.js'
 import { A, I, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES, streamKey, tenantCounter, utf8 } from './schema.js'
 import { allocate, fill } from './tokens.js'
+import { upperRevision } from '../eventstore/ports.js'
 
 export interface CommitContext {
   readonly driver: Driver
@@ -192,7 +193,7 @@ export const get = (ctx: CommitContext, tenantId: string, streamId: string, rang
     if (!validKey(tenantId, streamId)) return
     const pk = streamKey(tenantId, streamId)
     const min = range.minRevision !== undefined && range.minRevision > 1 ? range.minRevision : 1
-    const max = range.maxRevision !== undefined && range.maxRevision > 0 ? range.maxRevision : Number.MAX_SAFE_INTEGER
+    const max = upperRevision(range.maxRevision)
     // Revisions are not keys of the table: the revision index finds where to start, so a load after a snapshot
     // does not read the stream from its beginning.
     const from = min > 1 ? await firstSequenceFrom(ctx, pk, min) : 1

@@ -2,29 +2,26 @@ import type { QueryCommandInput, ScanCommandInput, WriteRequest } from '@aws-sdk
 import * as E from 'fp-ts/lib/Either.js'
 import { storageError } from '../eventstore/errors.js'
 import type { Reads } from '../eventstore/reads.js'
-import { backoff, sleep, type Driver, type Item } from './driver.js'
+import { backoff, sleep, type Driver, type Item, type Operations } from './driver.js'
 
 /**
  * Every Query and Scan pages with `LastEvaluatedKey`: a page can end early (1 MB, or a filter that dropped
  * items), so only a missing key ends a read, never a short page.
  */
-export async function* queryAll(d: Driver, input: QueryCommandInput, pageSize: number): AsyncGenerator<Item, void, undefined> {
+async function* pagesOf<K extends 'Query' | 'Scan'>(d: Driver, op: K, input: Operations[K][0], pageSize: number): AsyncGenerator<Item, void, undefined> {
   let start: Item | undefined
   do {
-    const page = await d.send('Query', { ...input, Limit: pageSize, ...(start === undefined ? {} : { ExclusiveStartKey: start }) })
+    const page: Operations['Query' | 'Scan'][1] = await d.send(op, { ...input, Limit: pageSize, ...(start === undefined ? {} : { ExclusiveStartKey: start }) })
     for (const item of page.Items ?? []) yield item
     start = page.LastEvaluatedKey
   } while (start !== undefined)
 }
 
-export async function* scanAll(d: Driver, input: ScanCommandInput, pageSize: number): AsyncGenerator<Item, void, undefined> {
-  let start: Item | undefined
-  do {
-    const page = await d.send('Scan', { ...input, Limit: pageSize, ...(start === undefined ? {} : { ExclusiveStartKey: start }) })
-    for (const item of page.Items ?? []) yield item
-    start = page.LastEvaluatedKey
-  } while (start !== undefined)
-}
+export const queryAll = (d: Driver, input: QueryCommandInput, pageSize: number): AsyncGenerator<Item, void, undefined> =>
+  pagesOf(d, 'Query', input, pageSize)
+
+export const scanAll = (d: Driver, input: ScanCommandInput, pageSize: number): AsyncGenerator<Item, void, undefined> =>
+  pagesOf(d, 'Scan', input, pageSize)
 
 /** The first item of a query, or undefined. */
 export const first = async (d: Driver, input: QueryCommandInput): Promise<Item | undefined> =>

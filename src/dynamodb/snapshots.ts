@@ -8,6 +8,7 @@ import type { Driver } from './driver.js'
 import { isFiller, itemBytes, N, num, S, snapshotItem, snapshotOf, str } from './items.js'
 import { first, guarded, queryAll } from './paging.js'
 import { A, I, MAX_ITEM_BYTES, MAX_PARTITION_KEY_BYTES, streamKey, utf8 } from './schema.js'
+import { upperRevision } from '../eventstore/ports.js'
 
 export interface SnapshotContext {
   readonly driver: Driver
@@ -25,7 +26,7 @@ export const getSnapshot = async (
   maxRevision?: number,
 ): Promise<E.Either<StorageError, O.Option<Snapshot>>> => {
   if (!validKey(tenantId, streamId)) return E.right(O.none)
-  const max = maxRevision !== undefined && maxRevision > 0 ? maxRevision : Number.MAX_SAFE_INTEGER
+  const max = upperRevision(maxRevision)
   try {
     const item = await first(ctx.driver, {
       TableName: ctx.config.snapshotsTable,

@@ -57,3 +57,11 @@ export interface Persistence extends CommitStore, SnapshotStore, PersistenceMana
   /** A short name for messages and benchmarks, such as `sqlite` or `postgres`. */
   readonly name: string
 }
+
+/** The first revision a read starts at: a missing or non-positive bound means "from the start" (SEMANTICS 5). */
+export const lowerRevision = (minRevision: number | undefined): number =>
+  minRevision !== undefined && minRevision > 0 ? minRevision : 1
+
+/** The last revision a read reaches: a missing or non-positive bound means "to the end" (SEMANTICS 5, 9). */
+export const upperRevision = (maxRevision: number | undefined): number =>
+  maxRevision !== undefined && maxRevision > 0 ? maxRevision : Number.MAX_SAFE_INTEGER

@@ -9,7 +9,7 @@ import {
   type CommitError,
   type StorageError,
 } from '../eventstore/errors.js'
-import type { Persistence, RevisionRange } from '../eventstore/ports.js'
+import { lowerRevision, upperRevision, type Persistence, type RevisionRange } from '../eventstore/ports.js'
 import { fromIterable, type Reads } from '../eventstore/reads.js'
 import type { Snapshot, StreamHead } from '../eventstore/Snapshot.js'
 
@@ -101,8 +101,8 @@ export class MemoryStore implements Persistence {
   }
 
   get(tenantId: string, streamId: string, range: RevisionRange = {}): Reads<Commit> {
-    const min = range.minRevision !== undefined && range.minRevision > 0 ? range.minRevision : 1
-    const max = range.maxRevision !== undefined && range.maxRevision > 0 ? range.maxRevision : Number.MAX_SAFE_INTEGER
+    const min = lowerRevision(range.minRevision)
+    const max = upperRevision(range.maxRevision)
     const commits = this.stream(tenantId, streamId)?.commits ?? []
     // A commit overlaps [min, max] when its last revision reaches min and its first does not pass max.
     return handOutAll(commits.filter((c) => c.streamRevision >= min && firstRevision(c) <= max))
@@ -128,7 +128,7 @@ export class MemoryStore implements Persistence {
   }
 
   async getSnapshot(tenantId: string, streamId: string, maxRevision?: number): Promise<E.Either<StorageError, O.Option<Snapshot>>> {
-    const max = maxRevision !== undefined && maxRevision > 0 ? maxRevision : Number.MAX_SAFE_INTEGER
+    const max = upperRevision(maxRevision)
     const snapshots = this.stream(tenantId, streamId)?.snapshots ?? []
     let found: Snapshot | undefined
     for (const s of snapshots) if (s.streamRevision <= max) found = s

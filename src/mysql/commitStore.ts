@@ -8,7 +8,7 @@ import {
   type CommitError,
   type StorageError,
 } from '../eventstore/errors.js'
-import type { RevisionRange } from '../eventstore/ports.js'
+import { lowerRevision, type RevisionRange } from '../eventstore/ports.js'
 import { fromIterable, paged, toArray, type Reads } from '../eventstore/reads.js'
 import { run, selectRows, type MysqlContext } from './db.js'
 import { isRetryable } from './errors.js'
@@ -122,7 +122,7 @@ const byToken = (c: Commit): number => c.checkpointToken
 
 export const readStream = (ctx: MysqlContext, tenantId: string, streamId: string, range: RevisionRange = {}): Reads<Commit> => {
   if (nothingFor(tenantId, streamId)) return fromIterable([])
-  const min = range.minRevision !== undefined && range.minRevision > 0 ? range.minRevision : 1
+  const min = lowerRevision(range.minRevision)
   const max = range.maxRevision !== undefined && range.maxRevision > 0 ? range.maxRevision : unbounded
   const key = streamKey(tenantId, streamId)
   const fetch = commitPage(ctx, 'get', ctx.statements.streamRange, (after, limit) => [key, min, max, after, limit])

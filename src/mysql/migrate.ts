@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import { storageError, type StorageError } from '../eventstore/errors.js'
+import { planMigrations } from '../sql/migrations.js'
 import type { MysqlPoolConnection } from './config.js'
 import { run, withConnection, type MysqlContext } from './db.js'
 import { toNumber } from './rows.js'
@@ -35,8 +36,9 @@ const migrateLocked = async (ctx: MysqlContext, c: MysqlPoolConnection): Promise
   if (E.isLeft(created)) return created
   const version = await appliedVersion(c, n)
   if (E.isLeft(version)) return version
-  for (const step of migrations) {
-    if (step.version <= version.right) continue
+  const plan = planMigrations(migrations, version.right)
+  if (E.isLeft(plan)) return E.left(storageError('initialize', plan.left))
+  for (const step of plan.right.pending) {
     for (const sql of step.statements(n)) {
       const done = await run(c, `initialize (migration ${step.version})`, sql)
       if (E.isLeft(done)) return done

@@ -14,6 +14,7 @@ import {
   type SnapshotRow,
   type StreamHeadRow,
 } from './rows.js'
+import { upperRevision } from '../eventstore/ports.js'
 
 export const getSnapshot = async (
   ctx: MysqlContext,
@@ -22,7 +23,7 @@ export const getSnapshot = async (
   maxRevision?: number,
 ): Promise<E.Either<StorageError, O.Option<Snapshot>>> => {
   if (!isWellFormed(tenantId) || !isWellFormed(streamId)) return E.right(O.none)
-  const max = maxRevision !== undefined && maxRevision > 0 ? maxRevision : Number.MAX_SAFE_INTEGER
+  const max = upperRevision(maxRevision)
   const rows = await selectRows<SnapshotRow>(ctx, 'getSnapshot', ctx.statements.snapshotAtOrBelow, [
     streamKey(tenantId, streamId),
     max,

@@ -27,14 +27,10 @@ import { appendParams, mapRows, maxRevisionBound, minRevisionBound, timeBound, t
 export const commit = async (ctx: Context, attempt: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
   const valid = validateAttempt(attempt)
   if (E.isLeft(valid)) return valid
-  let params: unknown[]
-  try {
-    params = appendParams(attempt)
-  } catch (cause) {
-    // JSON.stringify throws on cycles and BigInts: a body that is not JSON is reported, not thrown.
-    return E.left(storageError('commit', cause))
-  }
-  const result = await ctx.db.query('commit', ctx.sql.append, params)
+  // JSON.stringify throws on cycles and BigInts: a body that is not JSON is reported, not thrown.
+  const params = E.tryCatch(() => appendParams(attempt), (cause) => storageError('commit', cause))
+  if (E.isLeft(params)) return params
+  const result = await ctx.db.query('commit', ctx.sql.append, params.right)
   if (E.isLeft(result)) {
     const constraint = violatedConstraint(result.left.cause)
     const { sequence, commitId } = ctx.names.constraints

@@ -4,7 +4,8 @@ import type { PgQueryable } from './config.js'
 import type { Context } from './context.js'
 import { sqlState, sqlStates } from './errors.js'
 import { isStorableText } from './ids.js'
-import { createMigrationsTable, latestVersion, migrations, type Names } from './schema.js'
+import { planMigrations } from '../sql/migrations.js'
+import { createMigrationsTable, migrations, type Names } from './schema.js'
 
 const run = async (
   client: PgQueryable,
@@ -36,14 +37,9 @@ const migrate = async (client: PgQueryable, n: Names): Promise<E.Either<StorageE
   }
   const rows = await run(client, 'initialize (versions)', `SELECT COALESCE(max(version), 0) AS version FROM ${n.migrations}`)
   if (E.isLeft(rows)) return rows
-  const current = Number(rows.right[0]?.['version'] ?? 0)
-  if (current > latestVersion()) {
-    return E.left(
-      storageError('initialize', new Error(`schema is at version ${current}, newer than this aett knows (${latestVersion()})`)),
-    )
-  }
-  for (const m of migrations) {
-    if (m.version <= current) continue
+  const plan = planMigrations(migrations, Number(rows.right[0]?.['version'] ?? 0))
+  if (E.isLeft(plan)) return E.left(storageError('initialize', plan.left))
+  for (const m of plan.right.pending) {
     for (const statement of m.statements(n)) {
       const r = await run(client, `initialize (version ${m.version})`, statement)
       if (E.isLeft(r)) return r

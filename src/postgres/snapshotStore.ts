@@ -25,14 +25,10 @@ export const addSnapshot = async (ctx: Context, snapshot: Snapshot): Promise<E.E
   for (const [what, id] of [['tenantId', snapshot.tenantId], ['streamId', snapshot.streamId]] as const) {
     if (typeof id !== 'string' || !isStorableText(id)) return E.left(storageError('addSnapshot', new Error(unstorableReason(what))))
   }
-  let params: unknown[]
-  try {
-    params = snapshotParams(snapshot)
-  } catch (cause) {
-    // JSON.stringify throws on cycles and BigInts: a bad payload is reported, not thrown.
-    return E.left(storageError('addSnapshot', cause))
-  }
-  const rows = await ctx.db.query('addSnapshot', ctx.sql.addSnapshot, params)
+  // JSON.stringify throws on cycles and BigInts: a bad payload is reported, not thrown.
+  const params = E.tryCatch(() => snapshotParams(snapshot), (cause) => storageError('addSnapshot', cause))
+  if (E.isLeft(params)) return params
+  const rows = await ctx.db.query('addSnapshot', ctx.sql.addSnapshot, params.right)
   return E.isLeft(rows) ? rows : E.right(undefined)
 }
 

@@ -64,22 +64,8 @@ const appendOnce = (st: Statements, a: CommitAttempt, payload: string): E.Either
   const headSequence = a.commitSequence - 1
   const headRevision = a.streamRevision - a.events.length
   try {
-    const r = st.appendIfContinues.run(
-      a.tenantId,
-      a.streamId,
-      a.streamRevision,
-      a.events.length,
-      a.commitId,
-      a.commitSequence,
-      a.commitStamp.getTime(),
-      payload,
-      headSequence,
-      headRevision,
-      a.tenantId,
-      a.streamId,
-      headSequence,
-      headRevision,
-    )
+    // The insert's columns, then the head it must continue: the stored one, or none at (0, 0).
+    const r = st.appendIfContinues.run(...insertParams(a, payload), headSequence, headRevision, a.tenantId, a.streamId, headSequence, headRevision)
     if (r.changes === 1) return E.right(stored(a, r.lastInsertRowid))
   } catch (cause) {
     if (!isUniqueViolation(cause)) throw cause

@@ -1,4 +1,8 @@
+import * as E from 'fp-ts/lib/Either.js'
+import { planMigrations, reportOf, type MigrationReport } from '../sql/migrations.js'
 import type { SqliteDatabase } from './config.js'
+
+export type { MigrationReport } from '../sql/migrations.js'
 
 // -------------------------------------------------------------------------------------
 // names
@@ -87,24 +91,15 @@ export const migrations: readonly Migration[] = [
 /** The schema version this release writes. */
 export const currentSchemaVersion: number = migrations[migrations.length - 1]?.version ?? 0
 
-/** What `runMigrations` did. */
-export interface MigrationReport {
-  readonly from: number
-  readonly to: number
-  readonly applied: readonly number[]
-}
-
 /**
  * Brings the file's schema to the newest version in `steps`. Runs inside one `BEGIN IMMEDIATE` transaction, so
  * two processes initialising the same file at once apply each step exactly once and a failing step leaves the
  * file as it was. Throws the driver's error (the caller wraps it); a file newer than `steps` is refused.
  */
 export const runMigrations = (db: SqliteDatabase, n: Names, steps: readonly Migration[] = migrations): MigrationReport => {
-  const ordered = [...steps].sort((a, b) => a.version - b.version)
-  ordered.forEach((m, i) => {
-    if (!Number.isSafeInteger(m.version) || m.version !== i + 1)
-      throw new RangeError(`migrations must be numbered 1, 2, 3, ... without gaps; found ${m.version} at position ${i + 1}`)
-  })
+  // Checked before anything runs: a bad history fails the same on any file.
+  const checked = planMigrations(steps, 0)
+  if (E.isLeft(checked)) throw checked.left
   db.exec('BEGIN IMMEDIATE')
   try {
     db.exec(
@@ -118,20 +113,15 @@ export const runMigrations = (db: SqliteDatabase, n: Names, steps: readonly Migr
       .prepare(`SELECT COALESCE(MAX(version), 0) AS version FROM ${n.schemaVersion}`)
       .safeIntegers(false)
       .get() as { version: number }
-    const from = row.version
-    const latest = ordered[ordered.length - 1]?.version ?? 0
-    if (from > latest)
-      throw new RangeError(`the file's schema is at version ${from}, newer than this release knows (${latest}); upgrade aett`)
+    const plan = planMigrations(steps, row.version)
+    if (E.isLeft(plan)) throw plan.left
     const record = db.prepare(`INSERT INTO ${n.schemaVersion} (version, description, applied_at) VALUES (?, ?, ?)`)
-    const applied: number[] = []
-    for (const m of ordered) {
-      if (m.version <= from) continue
+    for (const m of plan.right.pending) {
       for (const sql of m.up(n)) db.exec(sql)
       record.run(m.version, m.description, Date.now())
-      applied.push(m.version)
     }
     db.exec('COMMIT')
-    return { from, to: Math.max(from, latest), applied }
+    return reportOf(plan.right)
   } catch (cause) {
     if (db.inTransaction) db.exec('ROLLBACK')
     throw cause

@@ -6,6 +6,7 @@ import type { Snapshot, StreamHead } from '../eventstore/Snapshot.js'
 import type { StoreContext } from './commitStore.js'
 import { retrying } from './errors.js'
 import { snapshotParams, toSnapshot, toStreamHead, type CandidateRow, type SnapshotRow } from './rows.js'
+import { upperRevision } from '../eventstore/ports.js'
 
 /** SEMANTICS 9: the newest snapshot at or below `maxRevision` (any, when absent or not positive). */
 export const getSnapshot = (
@@ -14,7 +15,7 @@ export const getSnapshot = (
   streamId: string,
   maxRevision?: number,
 ): Promise<E.Either<StorageError, O.Option<Snapshot>>> => {
-  const max = maxRevision !== undefined && maxRevision > 0 ? maxRevision : Number.MAX_SAFE_INTEGER
+  const max = upperRevision(maxRevision)
   return retrying('getSnapshot', ctx.retry, () => {
     const row = ctx.statements().snapshotAt.get(tenantId, streamId, max) as SnapshotRow | undefined
     return row === undefined ? O.none : O.some(toSnapshot(row))

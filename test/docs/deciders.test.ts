@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../docs/examples/deciders.js'
+import { docsPage, exampleCode } from './pages.js'
 
 describe('docs/deciders.md example', () => {
   it('decides, folds, refuses as a value, combines and adapts', async () => {
@@ -14,8 +14,6 @@ describe('docs/deciders.md example', () => {
   })
 
   it('is shown whole in docs/deciders.md, so the page cannot drift from the code that runs', () => {
-    const page = readFileSync(new URL('../../docs/deciders.md', import.meta.url), 'utf8')
-    const code = readFileSync(new URL('../../docs/examples/deciders.ts', import.meta.url), 'utf8').trimEnd()
-    expect(page).toContain(code)
+    expect(docsPage('deciders.md')).toContain(exampleCode('deciders.ts'))
   })
 })

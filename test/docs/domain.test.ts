@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../docs/examples/domain.js'
+import { docsPage, exampleCode } from './pages.js'
 
 describe('docs/domain.md example', () => {
   it('runs the class face and the functional face over the same store', async () => {
@@ -17,8 +17,6 @@ describe('docs/domain.md example', () => {
   })
 
   it('is shown whole in docs/domain.md', () => {
-    const page = readFileSync(new URL('../../docs/domain.md', import.meta.url), 'utf8')
-    const code = readFileSync(new URL('../../docs/examples/domain.ts', import.meta.url), 'utf8').trimEnd()
-    expect(page).toContain(code)
+    expect(docsPage('domain.md')).toContain(exampleCode('domain.ts'))
   })
 })

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../docs/examples/dynamodb.js'
 import { dynaliteForFile } from '../dynamodb/server.js'
+import { docsPage, exampleCode } from './pages.js'
 
 const db = dynaliteForFile()
 
@@ -22,8 +22,6 @@ describe('docs/stores/dynamodb.md example', () => {
   })
 
   it('is shown whole in docs/stores/dynamodb.md', () => {
-    const page = readFileSync(new URL('../../docs/stores/dynamodb.md', import.meta.url), 'utf8')
-    const code = readFileSync(new URL('../../docs/examples/dynamodb.ts', import.meta.url), 'utf8').trimEnd()
-    expect(page).toContain(code)
+    expect(docsPage('stores/dynamodb.md')).toContain(exampleCode('dynamodb.ts'))
   })
 })

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../docs/examples/errors.js'
+import { docsPage, exampleCode } from './pages.js'
 
 describe('docs/errors.md example', () => {
   it('returns every failure as a tagged value and matches them exhaustively', async () => {
@@ -15,8 +15,6 @@ describe('docs/errors.md example', () => {
   })
 
   it('is shown whole in docs/errors.md, so the page cannot drift from the code that runs', () => {
-    const page = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8')
-    const code = readFileSync(new URL('../../docs/examples/errors.ts', import.meta.url), 'utf8').trimEnd()
-    expect(page).toContain(code)
+    expect(docsPage('errors.md')).toContain(exampleCode('errors.ts'))
   })
 })

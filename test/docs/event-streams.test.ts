@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../docs/examples/event-streams.js'
+import { docsPage, exampleCode } from './pages.js'
 
 describe('docs/event-streams.md example', () => {
   it('commits, catches up after a conflict, refuses partial streams and finds nothing where nothing is', async () => {
@@ -18,8 +18,6 @@ describe('docs/event-streams.md example', () => {
   })
 
   it('is shown whole in docs/event-streams.md', () => {
-    const page = readFileSync(new URL('../../docs/event-streams.md', import.meta.url), 'utf8')
-    const code = readFileSync(new URL('../../docs/examples/event-streams.ts', import.meta.url), 'utf8').trimEnd()
-    expect(page).toContain(code)
+    expect(docsPage('event-streams.md')).toContain(exampleCode('event-streams.ts'))
   })
 })

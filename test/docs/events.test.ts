@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../docs/examples/events.js'
+import { docsPage, exampleCode } from './pages.js'
 
 describe('docs/events.md example', () => {
   it('encodes, decodes, and reports decode errors and unknown topics as values', async () => {
@@ -23,8 +23,6 @@ describe('docs/events.md example', () => {
   })
 
   it('is shown whole in docs/events.md, so the page cannot drift from the code that runs', () => {
-    const page = readFileSync(new URL('../../docs/events.md', import.meta.url), 'utf8')
-    const code = readFileSync(new URL('../../docs/examples/events.ts', import.meta.url), 'utf8').trimEnd()
-    expect(page).toContain(code)
+    expect(docsPage('events.md')).toContain(exampleCode('events.ts'))
   })
 })

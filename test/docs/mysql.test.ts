@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs'
 import * as E from 'fp-ts/lib/Either.js'
 import mysql from 'mysql2/promise'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../docs/examples/mysql.js'
 import { mysqlUrl, serviceAvailable, uniqueName } from '../support/services.js'
+import { docsPage, exampleCode } from './pages.js'
 
 const available = await serviceAvailable('MySQL/MariaDB', async () => {
   const connection = await mysql.createConnection({ uri: mysqlUrl, connectTimeout: 3000 })
@@ -19,8 +19,6 @@ describe('docs/stores/mysql.md example', () => {
   })
 
   it('is shown whole in docs/stores/mysql.md, so the page cannot drift from the code that runs', () => {
-    const page = readFileSync(new URL('../../docs/stores/mysql.md', import.meta.url), 'utf8')
-    const code = readFileSync(new URL('../../docs/examples/mysql.ts', import.meta.url), 'utf8').trimEnd()
-    expect(page).toContain(code)
+    expect(docsPage('stores/mysql.md')).toContain(exampleCode('mysql.ts'))
   })
 })

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs'
 import * as E from 'fp-ts/lib/Either.js'
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../docs/examples/postgres.js'
 import { pgUrl, serviceAvailable, uniqueName } from '../support/services.js'
+import { docsPage, exampleCode } from './pages.js'
 
 const available = await serviceAvailable('PostgreSQL', async () => {
   const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 })
@@ -29,8 +29,6 @@ describe('docs/stores/postgres.md example', () => {
   })
 
   it('is shown whole in docs/stores/postgres.md, so the page cannot drift from the code that runs', () => {
-    const page = readFileSync(new URL('../../docs/stores/postgres.md', import.meta.url), 'utf8')
-    const code = readFileSync(new URL('../../docs/examples/postgres.ts', import.meta.url), 'utf8').trimEnd()
-    expect(page).toContain(code)
+    expect(docsPage('stores/postgres.md')).toContain(exampleCode('postgres.ts'))
   })
 })

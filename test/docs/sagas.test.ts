@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../docs/examples/sagas.js'
+import { docsPage, exampleCode } from './pages.js'
 
 describe('docs/sagas.md example', () => {
   it('sends a debit, then a credit, and rebuilds without sending again', async () => {
@@ -14,8 +14,6 @@ describe('docs/sagas.md example', () => {
   })
 
   it('is shown whole in docs/sagas.md, so the page cannot drift from the code that runs', () => {
-    const page = readFileSync(new URL('../../docs/sagas.md', import.meta.url), 'utf8')
-    const code = readFileSync(new URL('../../docs/examples/sagas.ts', import.meta.url), 'utf8').trimEnd()
-    expect(page).toContain(code)
+    expect(docsPage('sagas.md')).toContain(exampleCode('sagas.ts'))
   })
 })

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { AggregateRepository, deciderRepository, SagaRepository } from '../../src/domain/index.js'
 import { toArray } from '../../src/eventstore/index.js'
 import { MemoryStore } from '../../src/memory/index.js'
 import { example, ExampleAggregate, main, SampleEvent, SampleSaga, topics } from '../../docs/examples/seed.js'
+import { docsPage, exampleCode } from './pages.js'
 
 const at = new Date('2026-03-01T09:00:00.000Z')
 
@@ -78,8 +78,6 @@ describe('the seed, ported (docs/examples/seed.ts)', () => {
   })
 
   it('is shown whole in docs/domain.md', () => {
-    const page = readFileSync(new URL('../../docs/domain.md', import.meta.url), 'utf8')
-    const code = readFileSync(new URL('../../docs/examples/seed.ts', import.meta.url), 'utf8').trimEnd()
-    expect(page).toContain(code)
+    expect(docsPage('domain.md')).toContain(exampleCode('seed.ts'))
   })
 })

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../docs/examples/sqlite.js'
+import { docsPage, exampleCode } from './pages.js'
 
 describe('docs/stores/sqlite.md example', () => {
   it('opens a file, meets a second writer, retries, reopens and reads the log from a checkpoint', async () => {
@@ -19,8 +19,6 @@ describe('docs/stores/sqlite.md example', () => {
   })
 
   it('is shown whole in docs/stores/sqlite.md', () => {
-    const page = readFileSync(new URL('../../docs/stores/sqlite.md', import.meta.url), 'utf8')
-    const code = readFileSync(new URL('../../docs/examples/sqlite.ts', import.meta.url), 'utf8').trimEnd()
-    expect(page).toContain(code)
+    expect(docsPage('stores/sqlite.md')).toContain(exampleCode('sqlite.ts'))
   })
 })

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../docs/examples/stores.js'
+import { docsPage, exampleCode } from './pages.js'
 
 describe('docs/stores.md example', () => {
   it('commits, conflicts, catches up, projects from a checkpoint and snapshots', async () => {
@@ -19,8 +19,10 @@ describe('docs/stores.md example', () => {
   })
 
   it('is shown whole in docs/stores.md, so the page cannot drift from the code that runs', () => {
-    const page = readFileSync(new URL('../../docs/stores.md', import.meta.url), 'utf8')
-    const code = readFileSync(new URL('../../docs/examples/stores.ts', import.meta.url), 'utf8').trimEnd()
-    expect(page).toContain(code)
+    expect(docsPage('stores.md')).toContain(exampleCode('stores.ts'))
+  })
+
+  it('shows the shared attempt builder whole in docs/stores.md, where the store pages point to it', () => {
+    expect(docsPage('stores.md')).toContain(exampleCode('support.ts'))
   })
 })

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../docs/examples/testing.js'
+import { docsPage, exampleCode } from './pages.js'
 
 describe('docs/testing.md example', () => {
   it('runs the scenarios, samples events and checks the laws', async () => {
@@ -12,8 +12,6 @@ describe('docs/testing.md example', () => {
   })
 
   it('is shown whole in docs/testing.md', () => {
-    const page = readFileSync(new URL('../../docs/testing.md', import.meta.url), 'utf8')
-    const code = readFileSync(new URL('../../docs/examples/testing.ts', import.meta.url), 'utf8').trimEnd()
-    expect(page).toContain(code)
+    expect(docsPage('testing.md')).toContain(exampleCode('testing.ts'))
   })
 })

@@ -1,5 +1,5 @@
-import { describe, it } from 'vitest'
-import { storeModelCheck, storeRoundTripCheck } from '../contract/modelCheck.js'
+import { describe } from 'vitest'
+import { storeProperties } from '../contract/properties.js'
 import { dynaliteForFile, dynaliteHarness } from './server.js'
 
 // Random histories (appends, stale appends, reused commit ids, gaps, reads) compared with a model of SEMANTICS 1-7.
@@ -8,11 +8,5 @@ const db = dynaliteForFile()
 const harness = dynaliteHarness(db)
 
 describe('dynamodb (dynalite): model check', () => {
-  it('agrees with the model of SEMANTICS 1-7 on random histories', async () => {
-    await storeModelCheck(harness, { numRuns: 5, maxOperations: 30 })
-  }, 120_000)
-
-  it('round-trips random commit contents through stream and tenant reads', async () => {
-    await storeRoundTripCheck(harness, { numRuns: 5 })
-  }, 120_000)
+  storeProperties(harness, { model: 5, roundTrip: 5, maxOperations: 30, timeout: 120_000 })
 })

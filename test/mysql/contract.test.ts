@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { describe, it } from 'vitest'
+import { describe } from 'vitest'
 import type { Persistence } from '../../src/eventstore/index.js'
-import { storeModelCheck, storeRoundTripCheck } from '../contract/modelCheck.js'
+import { storeProperties } from '../contract/properties.js'
 import { storeContract, type StoreHarness } from '../contract/storeContract.js'
 import { mysqlUrl } from '../support/services.js'
 import { freshPrefix, initializedStore, mysqlAvailable } from './support.js'
@@ -22,12 +22,5 @@ const harness: StoreHarness = {
 describe.skipIf(!available)('mysql contract', () => {
   // Every store of the kit keeps the same contract (SEMANTICS 1-15).
   storeContract(harness)
-
-  it('SEMANTICS 1-7: random histories agree with the model', async () => {
-    await storeModelCheck(harness, { numRuns: 8, maxOperations: 30 })
-  }, 60_000)
-
-  it('SEMANTICS 14: random commits round-trip exactly', async () => {
-    await storeRoundTripCheck(harness, { numRuns: 15 })
-  }, 60_000)
+  storeProperties(harness, { model: 8, roundTrip: 15, maxOperations: 30, timeout: 60_000 })
 })

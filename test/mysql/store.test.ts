@@ -155,6 +155,24 @@ describe.skipIf(!available)('mysql store', () => {
     }
   })
 
+  it('refuses a schema that a newer release has migrated, leaving it as it is', async () => {
+    // given an initialised prefix whose version table names a version this release does not know
+    const p = freshPrefix()
+    const newer = mysqlStore({ pool, tablePrefix: p })
+    try {
+      rightOf(await newer.initialize())
+      await pool.query(`INSERT INTO \`${p}_schema_version\` (version, applied_at) VALUES (999, 0)`)
+      // when it is initialised again
+      const result = await newer.initialize()
+      // then the answer is a StorageError that says why, and nothing was applied
+      expect(E.isLeft(result) && result.left._tag === 'StorageError' && result.left.message).toMatch(/version 999, newer than this release/)
+      const [rows] = await pool.query(`SELECT version FROM \`${p}_schema_version\` ORDER BY version`)
+      expect(rows).toEqual([{ version: 1 }, { version: 999 }])
+    } finally {
+      await newer.drop()
+    }
+  })
+
   it('answers StorageErrors (with the driver cause) before initialise, and works after', async () => {
     // given a store whose tables do not exist yet
     const p = freshPrefix()

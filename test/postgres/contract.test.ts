@@ -1,5 +1,5 @@
-import { describe, it } from 'vitest'
-import { storeModelCheck, storeRoundTripCheck } from '../contract/modelCheck.js'
+import { describe } from 'vitest'
+import { storeProperties } from '../contract/properties.js'
 import { storeContract } from '../contract/storeContract.js'
 import { cleanUpAfterAll, pgAvailable, pgStores } from './support.js'
 
@@ -12,12 +12,5 @@ describe.skipIf(!available)('postgres contract', () => {
 
   // Every store of the kit keeps the same contract (SEMANTICS 1-15); each store here has a schema of its own.
   storeContract(harness)
-
-  it('SEMANTICS 1-7: random histories agree with the model', async () => {
-    await storeModelCheck(harness, { numRuns: 8, maxOperations: 30 })
-  }, 60_000)
-
-  it('SEMANTICS 14: random commits round-trip exactly', async () => {
-    await storeRoundTripCheck(harness, { numRuns: 15 })
-  }, 60_000)
+  storeProperties(harness, { model: 8, roundTrip: 15, maxOperations: 30, timeout: 60_000 })
 })

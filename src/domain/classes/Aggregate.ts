@@ -2,7 +2,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { DomainEvent } from '../../eventstore/codec/defineEvent.js'
 import { decodeError, type DecodeError } from '../../eventstore/errors.js'
 import type { Memento } from '../Memento.js'
-import { route, type Handlers } from './Handlers.js'
+import type { Handlers } from './Handlers.js'
+import { InstanceState } from './InstanceState.js'
 import { internals, type AggregateInternals } from './internals.js'
 
 /**
@@ -22,10 +23,7 @@ import { internals, type AggregateInternals } from './internals.js'
  * }
  */
 export abstract class Aggregate<TMemento, TEvent extends DomainEvent = DomainEvent> {
-  #version = 0
-  #commitSequence = 0
-  #partialAt: number | null = null
-  #pending: TEvent[] = []
+  readonly #state = new InstanceState<TEvent>()
 
   constructor(readonly id: string) {}
 
@@ -34,24 +32,22 @@ export abstract class Aggregate<TMemento, TEvent extends DomainEvent = DomainEve
 
   /** The revision of the last event applied, pending ones included. */
   get version(): number {
-    return this.#version
+    return this.#state.version
   }
 
   /** The sequence of the last commit the instance knows. */
   get commitSequence(): number {
-    return this.#commitSequence
+    return this.#state.commitSequence
   }
 
   /** Events raised since the last save, oldest first. */
   get uncommittedEvents(): readonly TEvent[] {
-    return this.#pending
+    return this.#state.pending
   }
 
   /** Applies an event through its handler and records it as pending. */
   raiseEvent(event: TEvent): void {
-    route(this.handlers, event)
-    this.#pending.push(event)
-    this.#version += 1
+    this.#state.raise(this.handlers, event)
   }
 
   abstract getMemento(): Memento<TMemento>
@@ -65,29 +61,16 @@ export abstract class Aggregate<TMemento, TEvent extends DomainEvent = DomainEve
       return E.left(decodeError('Memento', [{ path: 'Memento/id', expected: JSON.stringify(this.id), actual: memento.id }]))
     }
     this.applyMemento(memento)
-    this.#version = memento.version
-    this.#commitSequence = commitSequence
-    this.#pending = []
+    this.#state.version = memento.version
+    this.#state.commitSequence = commitSequence
+    this.#state.pending = []
     return E.right(this)
   }
 
   /** @internal */
   get [internals](): AggregateInternals {
     return {
-      replay: (event) => {
-        if (!route(this.handlers, event as TEvent)) return false
-        this.#version += 1
-        return true
-      },
-      handles: (event) => Object.prototype.hasOwnProperty.call(this.handlers, event.type),
-      committed: (revision, sequence, partialAt = null) => {
-        this.#version = revision
-        this.#commitSequence = sequence
-        this.#partialAt = partialAt
-        this.#pending = []
-      },
-      pending: this.#pending,
-      partialAt: this.#partialAt,
+      ...this.#state.internals(this.handlers),
       restore: (memento, sequence) => E.map(() => undefined)(this.restore(memento as Memento<TMemento>, sequence)),
     }
   }

@@ -5,16 +5,15 @@ import type { StreamError } from '../../eventstore/errors.js'
 import type { Json } from '../../eventstore/Json.js'
 import type { Headers } from '../../eventstore/Json.js'
 import type { Snapshot } from '../../eventstore/Snapshot.js'
-import { emptyStream } from '../../eventstore/stream/StreamState.js'
 import { context, type Context, type EventStore, type RepositoryOptions } from '../core/Context.js'
-import { load, loadAt, type Loaded } from '../core/load.js'
+import { load, loadAt } from '../core/load.js'
 import { stampDomainEvent, type Model } from '../core/Model.js'
-import { save } from '../core/save.js'
 import { snapshotAfterSave, storeSnapshot } from '../core/snapshot.js'
 import type { RepositoryError } from '../errors.js'
 import type { Memento } from '../Memento.js'
 import { internals, type AggregateInternals } from './internals.js'
 import { unwrap, type SaveOptions, type SaveResult } from './results.js'
+import { loadedInstance, saveInstance } from './saveInstance.js'
 
 /** What the repository needs of an aggregate instance (every `Aggregate` subclass is one). */
 export interface AggregateRoot {
@@ -56,41 +55,13 @@ export interface AggregateOperations {
 }
 
 const operations = <Ev extends DomainEvent>(ctx: Context<Ev>): AggregateOperations => {
-  // The instance counted the events it replayed; the stream knows the sequence of the last commit read too.
-  const state = <A extends AggregateRoot>(loaded: E.Either<StreamError, Loaded<A>>) =>
-    E.map(({ state, stream }: Loaded<A>) => {
-      state[internals].committed(stream.streamRevision, stream.commitSequence, stream.partialAt)
-      return state
-    })(loaded)
   return {
-    get: async (type, id, maxVersion) => state(await load(ctx, aggregateModel(type), id, maxVersion)),
-    getTo: async (type, id, time) => state(await loadAt(ctx, aggregateModel(type), id, time)),
+    get: async (type, id, maxVersion) => loadedInstance(await load(ctx, aggregateModel(type), id, maxVersion)),
+    getTo: async (type, id, time) => loadedInstance(await loadAt(ctx, aggregateModel(type), id, time)),
     save: async (aggregate, options = {}) => {
       const model = aggregateModel<AggregateRoot, Ev>(aggregate.constructor as AggregateType<AggregateRoot>)
-      const inner = aggregate[internals]
-      const pending = [...inner.pending] as Ev[]
-      const before = aggregate.version - pending.length
-      const stream = { ...emptyStream(ctx.tenantId, aggregate.id), streamRevision: before, commitSequence: aggregate.commitSequence, partialAt: inner.partialAt }
-      const commitId = options.commitId ?? ctx.newCommitId()
-      const saved = await save(ctx, model, { state: aggregate, stream, events: pending, headers: options.headers ?? {}, commitId })
-      if (E.isLeft(saved) || saved.right._tag === 'NothingToDo') return saved as E.Either<RepositoryError, SaveResult>
-    if (saved.right._tag === 'AlreadyCommitted') {
-      // As NEventStore does: the events are stored already under this commit id, so they are no longer pending.
-      inner.committed(aggregate.version, aggregate.commitSequence)
-      return E.right(saved.right)
-    }
-      const { commit, missed } = saved.right
-      // Events others stored first were judged not to conflict, so they are applied after ours (SEMANTICS 17).
-      for (const e of missed) inner.replay(e)
-      inner.committed(commit.streamRevision, commit.commitSequence)
-      const failure = await snapshotAfterSave(ctx, model, before, aggregate, saved.right.stream)
-      return E.right({
-        _tag: 'Appended',
-        revision: commit.streamRevision,
-        commitSequence: commit.commitSequence,
-        checkpoint: commit.checkpointToken,
-        ...(failure === undefined ? {} : { snapshotFailure: failure }),
-      })
+      const request = { headers: options.headers ?? {}, commitId: options.commitId }
+      return saveInstance(ctx, model, aggregate, request, (before, stream) => snapshotAfterSave(ctx, model, before, aggregate, stream))
     },
     snapshot: async (type, id, version, headers) => {
       const model = aggregateModel<AggregateRoot, Ev>(type)

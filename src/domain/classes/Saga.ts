@@ -1,6 +1,7 @@
 import type { DomainEvent } from '../../eventstore/codec/defineEvent.js'
 import type { Headers, Json } from '../../eventstore/Json.js'
 import { route, type Handlers } from './Handlers.js'
+import { InstanceState } from './InstanceState.js'
 import { internals, type SagaInternals } from './internals.js'
 
 /**
@@ -17,10 +18,7 @@ import { internals, type SagaInternals } from './internals.js'
  * }
  */
 export abstract class Saga<TEvent extends DomainEvent = DomainEvent, TCommand = Json> {
-  #version = 0
-  #commitSequence = 0
-  #partialAt: number | null = null
-  #pending: TEvent[] = []
+  readonly #state = new InstanceState<TEvent>()
   #commands: TCommand[] = []
   #headers: Record<string, Json> = {}
   #replaying = false
@@ -31,16 +29,16 @@ export abstract class Saga<TEvent extends DomainEvent = DomainEvent, TCommand = 
 
   /** The number of events the saga has seen, pending ones included. */
   get version(): number {
-    return this.#version
+    return this.#state.version
   }
 
   get commitSequence(): number {
-    return this.#commitSequence
+    return this.#state.commitSequence
   }
 
   /** Events transitioned since the last save. */
   get uncommittedEvents(): readonly TEvent[] {
-    return this.#pending
+    return this.#state.pending
   }
 
   /** Commands queued since the last save; they are stored with the next commit. */
@@ -61,9 +59,7 @@ export abstract class Saga<TEvent extends DomainEvent = DomainEvent, TCommand = 
 
   /** Applies an event through its handler and records it. */
   transition(event: TEvent): void {
-    route(this.handlers, event)
-    this.#pending.push(event)
-    this.#version += 1
+    this.#state.raise(this.handlers, event)
   }
 
   /** Queues a command to send once the saga's next commit is stored. */
@@ -73,28 +69,21 @@ export abstract class Saga<TEvent extends DomainEvent = DomainEvent, TCommand = 
 
   /** @internal */
   get [internals](): SagaInternals {
+    // Replaying runs the handlers with dispatching switched off; a commit clears the queued commands and headers.
+    const replay = (event: TEvent) => {
+      this.#replaying = true
+      try {
+        return route(this.handlers, event)
+      } finally {
+        this.#replaying = false
+      }
+    }
+    const clear = () => {
+      this.#commands = []
+      this.#headers = {}
+    }
     return {
-      replay: (event) => {
-        this.#replaying = true
-        try {
-          if (!route(this.handlers, event as TEvent)) return false
-        } finally {
-          this.#replaying = false
-        }
-        this.#version += 1
-        return true
-      },
-      handles: (event) => Object.prototype.hasOwnProperty.call(this.handlers, event.type),
-      committed: (revision, sequence, partialAt = null) => {
-        this.#version = revision
-        this.#commitSequence = sequence
-        this.#partialAt = partialAt
-        this.#pending = []
-        this.#commands = []
-        this.#headers = {}
-      },
-      pending: this.#pending,
-      partialAt: this.#partialAt,
+      ...this.#state.internals(this.handlers, replay, clear),
       commands: this.#commands,
       headers: this.#headers,
     }

@@ -3,15 +3,14 @@ import type { TopicMap } from '../../eventstore/codec/TopicMap.js'
 import type { DomainEvent } from '../../eventstore/codec/defineEvent.js'
 import { decodeError, type StreamError } from '../../eventstore/errors.js'
 import type { Json } from '../../eventstore/Json.js'
-import { emptyStream } from '../../eventstore/stream/StreamState.js'
 import { context, type Context, type EventStore, type RepositoryOptions } from '../core/Context.js'
 import { load } from '../core/load.js'
 import { keepEvent, type Model } from '../core/Model.js'
-import { save } from '../core/save.js'
 import type { RepositoryError } from '../errors.js'
 import { undispatchedHeaders } from '../sagaHeaders.js'
 import { internals, type SagaInternals } from './internals.js'
 import { unwrap, type SaveOptions, type SaveResult } from './results.js'
+import { loadedInstance, saveInstance } from './saveInstance.js'
 
 /** What the repository needs of a saga instance (every `Saga` subclass is one). */
 export interface SagaRoot {
@@ -47,32 +46,14 @@ export interface SagaOperations {
 const operations = <Ev extends DomainEvent>(ctx: Context<Ev>): SagaOperations => ({
   get: async (type, id) => {
     // Sagas are never snapshotted by this repository, so `load` replays from the first event.
-    const loaded = await load(ctx, sagaModel(type), id)
-    if (E.isLeft(loaded)) return loaded
-    const { state, stream } = loaded.right
-    state[internals].committed(stream.streamRevision, stream.commitSequence, stream.partialAt)
-    return E.right(state)
+    return loadedInstance(await load(ctx, sagaModel(type), id))
   },
   save: async (saga, options = {}) => {
     const model = sagaModel<SagaRoot, Ev>(saga.constructor as SagaType<SagaRoot>)
     const inner = saga[internals]
-    const pending = [...inner.pending] as Ev[]
-    const before = saga.version - pending.length
-    const stream = { ...emptyStream(ctx.tenantId, saga.id), streamRevision: before, commitSequence: saga.commitSequence, partialAt: inner.partialAt }
     // Commands travel with the commit that produced them (SEMANTICS 21); saving clears them.
     const headers = { ...inner.headers, ...options.headers, ...undispatchedHeaders(inner.commands as readonly Json[]) }
-    const commitId = options.commitId ?? ctx.newCommitId()
-    const saved = await save(ctx, model, { state: saga, stream, events: pending, headers, commitId })
-    if (E.isLeft(saved) || saved.right._tag === 'NothingToDo') return saved as E.Either<RepositoryError, SaveResult>
-    if (saved.right._tag === 'AlreadyCommitted') {
-      // As NEventStore does: the events are stored already under this commit id, so they are no longer pending.
-      inner.committed(saga.version, saga.commitSequence)
-      return E.right(saved.right)
-    }
-    const { commit, missed } = saved.right
-    for (const e of missed) inner.replay(e)
-    inner.committed(commit.streamRevision, commit.commitSequence)
-    return E.right({ _tag: 'Appended', revision: commit.streamRevision, commitSequence: commit.commitSequence, checkpoint: commit.checkpointToken })
+    return saveInstance(ctx, model, saga, { headers, commitId: options.commitId })
   },
 })
 

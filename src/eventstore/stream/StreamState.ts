@@ -3,6 +3,7 @@ import * as O from 'fp-ts/lib/Option.js'
 import type { Commit, CommitAttempt, EventMessage } from '../Commit.js'
 import { duplicateCommit, partialStream, type DuplicateCommit, type PartialStream } from '../errors.js'
 import type { EncodedEvent, Headers, Json } from '../Json.js'
+import { lowerRevision, upperRevision } from '../ports.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -57,8 +58,8 @@ export const emptyStream = (tenantId: string, streamId: string): StreamState => 
 
 /** Normalises optional bounds: a missing or non-positive bound means "from the start" / "to the end". */
 export const toWindow = (minRevision?: number, maxRevision?: number): Window => ({
-  minRevision: minRevision !== undefined && minRevision > 0 ? minRevision : 1,
-  maxRevision: maxRevision !== undefined && maxRevision > 0 ? maxRevision : Number.MAX_SAFE_INTEGER,
+  minRevision: lowerRevision(minRevision),
+  maxRevision: upperRevision(maxRevision),
 })
 
 // -------------------------------------------------------------------------------------
