@@ -30,10 +30,15 @@ const expectComplete = (suite: SuiteResult, scenarios: readonly string[], emmett
   expect(suite.scenarios.map((s) => s.id)).toEqual(scenarios.map((s) => `${suite.id}/${s}`))
   for (const s of suite.scenarios) {
     expect(s.error, `${s.id} failed`).toBeUndefined()
+    // Emmett's out-of-the-box SQLite mode (a connection per operation) can fail with SQLITE_BUSY on its own; the
+    // harness reports that in the table. Nothing else may fail.
+    const { emmett: emmettFailure, ...otherFailures } = s.failed
+    expect(otherFailures, `${s.id}`).toEqual({})
+    if (!s.id.endsWith('-emmett-default')) expect(emmettFailure, `${s.id}`).toBeUndefined()
     const libs = s.samples.map((x) => x.library)
     expect(libs).toContain('aett')
     for (const sample of s.samples) {
-      expect(sample.millis).toHaveLength(2)
+      if (s.failed[sample.library] === undefined) expect(sample.millis).toHaveLength(2)
       for (const ms of sample.millis) expect(Number.isFinite(ms) && ms >= 0).toBe(true)
     }
     // A library is either measured or its absence is explained; never both, never neither.
@@ -51,13 +56,16 @@ describe('bench harness, tiny run', () => {
     // When they run
     const [full, normal] = await tiny(['sqlite'])
     // Then every scenario has a timing per round for every contender (or says why a contender is missing)
-    expectComplete(full!, ['append-single', 'append-batch', 'commands'], 'expected')
+    // (Emmett's out-of-the-box configuration gets a row of its own when Emmett is installed)
+    const writes = ['append-single', 'append-batch', 'commands']
+    expectComplete(full!, emmettInstalled ? [...writes, 'append-single-emmett-default'] : writes, 'expected')
     expectComplete(normal!, standard, 'expected')
     expect(full!.notes.join(' ')).toContain('synchronous=FULL')
     expect(normal!.notes.join(' ')).toContain('synchronous=NORMAL')
     // And the report renders one row per scenario
     const md = markdown({ date: 'd', machine: 'm', command: 'c', size: 'tiny', rounds: 2, warmup: 1 }, [full!, normal!])
-    expect(md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| ---') && !l.startsWith('| scenario'))).toHaveLength(9)
+    const rows = md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| ---') && !l.startsWith('| scenario'))
+    expect(rows).toHaveLength(full!.scenarios.length + normal!.scenarios.length)
   }, 120_000)
 
   it('runs the DynamoDB scenarios against dynalite, labelled as an emulator', async () => {

@@ -1,0 +1,127 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { dynamoDbStore } from '../../../src/dynamodb/index.js'
+import type { Persistence } from '../../../src/eventstore/ports.js'
+import { appendSingles, orThrow, seedStream } from '../aett/contenders.js'
+import { aettRepository } from '../aett/repository.js'
+import type { Suite } from '../harness/types.js'
+import { createRawDynamo } from '../raw/dynamodb.js'
+import { count, type Sizes } from '../sizes.js'
+import { scenario, uniqueName } from './common.js'
+
+/**
+ * dynalite runs in a child process, so that the emulator's own work lands on the other core instead of in the
+ * benchmark's event loop. It prints its port and serves until it is killed.
+ */
+const startDynalite = async (): Promise<{ readonly endpoint: string; readonly child: ChildProcess }> => {
+  const main = createRequire(import.meta.url).resolve('dynalite')
+  const script = `const d = require(${JSON.stringify(main)})({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    d.listen(0, '127.0.0.1', () => console.log(d.address().port))`
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('exit', (code) => reject(new Error(`dynalite exited with ${String(code)}`)))
+    child.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
+  })
+  return { endpoint: `http://127.0.0.1:${port}`, child }
+}
+
+/** Loads of the stream per run in the loads scenario. */
+const loadsPerRun = (sizes: Sizes): number => (sizes.name === 'full' ? 50 : 5)
+
+export const dynamodbSuite = (sizes: Sizes): Suite => {
+  let child: ChildProcess | undefined
+  let client: DynamoDBClient | undefined
+  let aett: Persistence | undefined
+  const notes = [
+    '**An emulator, not DynamoDB**: dynalite 4 (in memory, in a child process on this machine). The numbers compare aett with ' +
+      'the SDK doing the same puts and queries on the same emulator; they say nothing about latency or throughput on AWS.',
+    'aett: `aett/dynamodb` (@aws-sdk/client-dynamodb 3.1169.0). raw: the same SDK client, one conditional `PutItem` per ' +
+      'append and a `Query` per load, without the global checkpoint that aett allocates per commit.',
+  ]
+  return {
+    id: 'dynamodb',
+    title: 'DynamoDB emulator (dynalite)',
+    notes,
+    open: async () => {
+      const started = await startDynalite()
+      child = started.child
+      client = new DynamoDBClient({ endpoint: started.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } })
+      const prefix = `${uniqueName('bench')}_`
+      // Counts the requests aett sends, so that the report can say what an append and a load cost in round trips.
+      let requests = 0
+      const inner = client
+      const counting = { send: (command: unknown) => ((requests += 1), inner.send(command as never)) }
+      aett = orThrow('open aett dynamodb', dynamoDbStore({ client: counting, tables: { prefix }, pageSize: sizes.pageSize }))
+      orThrow('initialize aett dynamodb', await aett.initialize())
+      const probeRepo = aettRepository(aett)
+      requests = 0
+      await seedStream(aett, 'probe', 5, 1)
+      const perAppend = requests / 5
+      requests = 0
+      await probeRepo.load('probe', 5).run(0)
+      notes.push(
+        `Requests aett sends: ${perAppend.toFixed(1)} per single-event append (mean of 5 appends to a new stream; the raw baseline: 1), ` +
+          `${requests} per load of a 5-commit stream without a snapshot (raw: 1 Query).`,
+      )
+      const raw = await createRawDynamo(client, `${prefix}raw`)
+      const repo = aettRepository(aett)
+      const a = aett
+      const loads = loadsPerRun(sizes)
+      const streamEvents = sizes.foldEvents / 100
+      const perCommit = Math.max(1, streamEvents / 10)
+      // Every request to the emulator costs milliseconds: a tenth of the SQL suites' counts keeps the run short.
+      const appends = Math.max(10, sizes.appends / 10)
+      const commands = Math.max(10, sizes.commands / 10)
+      const label = 'DynamoDB emulator (dynalite)'
+      return {
+        scenarios: [
+          scenario(
+            { id: 'dynamodb/append-single', title: `${count(appends)} single-event appends to one stream, ${label}`, unit: 'ops', operations: appends },
+            { aett: appendSingles(a, appends, 'single'), emmett: 'Emmett has no DynamoDB store', raw: raw.appendSingles(appends, 'single') },
+          ),
+          scenario(
+            {
+              id: 'dynamodb/loads',
+              title: `${loads} loads of a ${streamEvents}-event stream (${streamEvents / perCommit} appends), ${label}`,
+              unit: 'ops',
+              operations: loads,
+              setup: async () => {
+                await seedStream(a, 'load', streamEvents, perCommit)
+                await raw.seedStream('load', streamEvents, perCommit)
+              },
+            },
+            {
+              aett: {
+                library: 'aett',
+                via: 'deciderRepository.load',
+                run: async (round) => {
+                  const one = repo.load('load', streamEvents)
+                  for (let i = 0; i < loads; i++) await one.run(round)
+                },
+              },
+              emmett: 'Emmett has no DynamoDB store',
+              raw: raw.loads('load', loads, streamEvents),
+            },
+          ),
+          scenario(
+            {
+              id: 'dynamodb/commands',
+              title: `${count(commands)} commands over ${sizes.commandStreams} streams (load, decide, append), ${label}`,
+              unit: 'ops',
+              operations: commands,
+            },
+            { aett: repo.commands(commands, sizes.commandStreams, 'cmd'), emmett: 'Emmett has no DynamoDB store', raw: raw.commands(commands, sizes.commandStreams, 'cmd') },
+          ),
+        ],
+      }
+    },
+    close: async () => {
+      if (aett !== undefined) await aett.drop()
+      await aett?.close()
+      client?.destroy()
+      child?.kill()
+    },
+  }
+}
