@@ -2,7 +2,7 @@ import type { Pool } from 'mysql2/promise'
 import { evolveAccount, initialAccount, TENANT, type Account } from '../domain.js'
 import type { Contender } from '../harness/types.js'
 import type { RawContenders } from '../suites/standard.js'
-import { eventsIn, eventsJson } from './commitRows.js'
+import { eventsIn, eventsJson, rawScenarios } from './commitRows.js'
 
 interface Row {
   readonly events: string
@@ -36,44 +36,7 @@ export const createRawMysql = async (pool: Pool): Promise<RawContenders> => {
   }
 
   return {
-    appendSingles: (n: number, prefix: string): Contender => ({
-      library: 'raw',
-      via: 'INSERT',
-      run: async (round) => {
-        for (let i = 1; i <= n; i++) await append(`${prefix}-${round}`, i, i, 1)
-      },
-    }),
-    appendBatch: (n: number, prefix: string): Contender => ({
-      library: 'raw',
-      via: 'INSERT',
-      run: (round) => append(`${prefix}-${round}`, 1, n, n),
-    }),
-    commands: (n: number, streams: number, prefix: string): Contender => ({
-      library: 'raw',
-      run: async (round) => {
-        for (let i = 0; i < n; i++) {
-          const streamId = `${prefix}-${round}-${i % streams}`
-          const version = (await fold(streamId)).deposits + 1
-          await append(streamId, version, version, 1)
-        }
-      },
-    }),
-    fold: (streamId: string, events: number): Contender => ({
-      library: 'raw',
-      run: async () => {
-        const s = await fold(streamId)
-        if (s.deposits !== events) throw new Error(`raw mysql folded ${s.deposits} events, expected ${events}`)
-      },
-    }),
-    seedStream: async (streamId, events, perCommit) => {
-      for (let seq = 1; seq * perCommit <= events; seq++) await append(streamId, seq, seq * perCommit, perCommit)
-    },
-    seedLog: async (prefix, commits, perCommit) => {
-      for (let i = 0; i < commits; i++) {
-        const seq = Math.floor(i / 100) + 1
-        await append(`${prefix}-${i % 100}`, seq, seq * perCommit, perCommit)
-      }
-    },
+    ...rawScenarios({ name: 'mysql', via: 'INSERT', append, fold }),
     readLog: (events: number, pageSize: number): Contender => ({
       library: 'raw',
       run: async () => {

@@ -2,7 +2,7 @@ import type pg from 'pg'
 import { evolveAccount, initialAccount, TENANT, type Account } from '../domain.js'
 import type { Contender } from '../harness/types.js'
 import type { RawContenders } from '../suites/standard.js'
-import { eventsJson } from './commitRows.js'
+import { eventsJson, rawScenarios } from './commitRows.js'
 
 interface EventsColumn {
   readonly events: readonly { readonly body: { readonly amount: number } }[]
@@ -39,44 +39,7 @@ export const createRawPostgres = async (pool: pg.Pool, schema: string): Promise<
   }
 
   return {
-    appendSingles: (n: number, prefix: string): Contender => ({
-      library: 'raw',
-      via: 'INSERT',
-      run: async (round) => {
-        for (let i = 1; i <= n; i++) await append(`${prefix}-${round}`, i, i, 1)
-      },
-    }),
-    appendBatch: (n: number, prefix: string): Contender => ({
-      library: 'raw',
-      via: 'INSERT',
-      run: (round) => append(`${prefix}-${round}`, 1, n, n),
-    }),
-    commands: (n: number, streams: number, prefix: string): Contender => ({
-      library: 'raw',
-      run: async (round) => {
-        for (let i = 0; i < n; i++) {
-          const streamId = `${prefix}-${round}-${i % streams}`
-          const version = (await fold(streamId)).deposits + 1
-          await append(streamId, version, version, 1)
-        }
-      },
-    }),
-    fold: (streamId: string, events: number): Contender => ({
-      library: 'raw',
-      run: async () => {
-        const s = await fold(streamId)
-        if (s.deposits !== events) throw new Error(`raw pg folded ${s.deposits} events, expected ${events}`)
-      },
-    }),
-    seedStream: async (streamId: string, events: number, perCommit: number): Promise<void> => {
-      for (let seq = 1; seq * perCommit <= events; seq++) await append(streamId, seq, seq * perCommit, perCommit)
-    },
-    seedLog: async (prefix: string, commits: number, perCommit: number): Promise<void> => {
-      for (let i = 0; i < commits; i++) {
-        const seq = Math.floor(i / 100) + 1
-        await append(`${prefix}-${i % 100}`, seq, seq * perCommit, perCommit)
-      }
-    },
+    ...rawScenarios({ name: 'pg', via: 'INSERT', append, fold }),
     readLog: (events: number, pageSize: number): Contender => ({
       library: 'raw',
       run: async () => {
