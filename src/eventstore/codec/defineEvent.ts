@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { DateFromISOString } from './DateCodec.js'
+import { fastDecoder } from './fastDecode.js'
 
 /**
  * The fields every domain event carries (the seed's `DomainEvent`): the aggregate's id, the version it was
@@ -51,9 +52,9 @@ export const defineEvent = <T extends string, P extends t.Props>(
   props: P,
 ): EventDefinition<T, DomainEvent<T, t.TypeOf<t.TypeC<P>>>, t.OutputOf<t.TypeC<P>> & { type: T; id: string; version: number; timestamp: string; correlationId?: string }> => {
   type A = DomainEvent<T, t.TypeOf<t.TypeC<P>>>
-  const required = t.type({ type: t.literal(topic), ...metaProps, ...props }, topic)
-  // One object codec plus a check of the optional field, rather than `t.intersection`, which decodes the value
-  // once per member and merges the results: loading a stream decodes every event, so this is a hot path.
+  const allProps = { type: t.literal(topic), ...metaProps, ...props }
+  const required = t.type(allProps, topic)
+  const fast = fastDecoder(allProps)
   // An intersection in shape (so tools such as `aett/testing`'s arbitraries can read its members), but decoded as
   // one object codec plus a check of the optional field: `t.intersection` would decode the value once per member
   // and merge the results, and loading a stream decodes every event.
@@ -61,6 +62,8 @@ export const defineEvent = <T extends string, P extends t.Props>(
     topic,
     (u): u is A => required.is(u) && correlationIdOk(u),
     (u, c) => {
+      const decoded = fast(u)
+      if (decoded !== undefined && correlationIdOk(u)) return E.right(decoded as A)
       // Contexts name the member, as `t.intersection` does, so error paths read the same (`Deposited/amount`).
       // Every failing field is reported, the optional one included.
       const r = required.validate(u, t.appendContext(c, '0', required, u))
