@@ -1,3 +1,4 @@
+import type { Migration as SqlMigration } from '../sql/migrations.js'
 /**
  * Names and DDL of the MySQL/MariaDB store. Every identifier comes from a validated prefix and is
  * backtick-quoted. Each migration step is idempotent on its own (`IF NOT EXISTS`, drop-and-create for
@@ -161,12 +162,8 @@ END`
 // migrations
 // -------------------------------------------------------------------------------------
 
-export interface Migration {
-  readonly version: number
-  readonly description: string
-  /** Statements run in order; each is safe to run again. */
-  readonly statements: (n: MysqlNames) => readonly string[]
-}
+/** One forward step; its statements run in order, and each is safe to run again (MySQL DDL commits implicitly). */
+export type Migration = SqlMigration<MysqlNames>
 
 /** Forward steps, oldest first. A new step gets the next version; released steps never change. */
 export const migrations: readonly Migration[] = [

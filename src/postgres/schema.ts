@@ -1,3 +1,4 @@
+import type { Migration as SqlMigration } from '../sql/migrations.js'
 import type { PostgresConfig } from './config.js'
 
 // -------------------------------------------------------------------------------------
@@ -45,11 +46,7 @@ export const names = (config: Pick<PostgresConfig, 'schema' | 'tables'>): Names 
 // -------------------------------------------------------------------------------------
 
 /** One forward step of the schema. Steps run in `version` order, each at most once, inside one transaction. */
-export interface Migration {
-  readonly version: number
-  readonly description: string
-  readonly statements: (n: Names) => readonly string[]
-}
+export type Migration = SqlMigration<Names>
 
 /**
  * Version 1.

@@ -14,6 +14,15 @@ export interface VersionedStep {
   readonly description: string
 }
 
+/**
+ * One forward step of a SQL schema: the statements to run, in order, given the store's table names. A new step
+ * gets the next version; a released step never changes, so that a database created by any earlier release can be
+ * brought forward by `initialize()`.
+ */
+export interface Migration<Names> extends VersionedStep {
+  readonly statements: (names: Names) => readonly string[]
+}
+
 /** What a migration run did: the version it found, the version it left, and the steps it applied. */
 export interface MigrationReport {
   readonly from: number

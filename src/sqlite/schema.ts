@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { planMigrations, reportOf, type MigrationReport } from '../sql/migrations.js'
+import { planMigrations, reportOf, type MigrationReport, type Migration as SqlMigration } from '../sql/migrations.js'
 import type { SqliteDatabase } from './config.js'
 
 export type { MigrationReport } from '../sql/migrations.js'
@@ -33,12 +33,8 @@ export const names = (prefix: string): Names => ({
 // migrations
 // -------------------------------------------------------------------------------------
 
-/** One forward step of the schema. `up` returns the statements to run, in order, inside one transaction. */
-export interface Migration {
-  readonly version: number
-  readonly description: string
-  readonly up: (n: Names) => readonly string[]
-}
+/** One forward step of the schema; its statements run in order inside one transaction. */
+export type Migration = SqlMigration<Names>
 
 /**
  * The schema's history. Append a step for every change; never edit a released one, so that a file created by
@@ -48,7 +44,7 @@ export const migrations: readonly Migration[] = [
   {
     version: 1,
     description: 'commits and snapshots',
-    up: (n) => [
+    statements: (n) => [
       // `checkpoint` is the rowid. SQLite has one writer at a time, so tokens are handed out in commit order and
       // a reader can never skip one (SEMANTICS 8).
       `CREATE TABLE ${n.commits} (
@@ -117,7 +113,7 @@ export const runMigrations = (db: SqliteDatabase, n: Names, steps: readonly Migr
     if (E.isLeft(plan)) throw plan.left
     const record = db.prepare(`INSERT INTO ${n.schemaVersion} (version, description, applied_at) VALUES (?, ?, ?)`)
     for (const m of plan.right.pending) {
-      for (const sql of m.up(n)) db.exec(sql)
+      for (const sql of m.statements(n)) db.exec(sql)
       record.run(m.version, m.description, Date.now())
     }
     db.exec('COMMIT')

@@ -64,12 +64,12 @@ describe('sqlite: schema versions and migrations', () => {
     const v2: Migration = {
       version: 2,
       description: 'a stream metadata table',
-      up: (x) => [`CREATE TABLE ${x.named('stream_meta')} (tenant_id TEXT, stream_id TEXT)`],
+      statements: (x) => [`CREATE TABLE ${x.named('stream_meta')} (tenant_id TEXT, stream_id TEXT)`],
     }
     const v3: Migration = {
       version: 3,
       description: 'a column on it',
-      up: (x) => [`ALTER TABLE ${x.named('stream_meta')} ADD COLUMN note TEXT`],
+      statements: (x) => [`ALTER TABLE ${x.named('stream_meta')} ADD COLUMN note TEXT`],
     }
     // when the runner brings the file forward
     const report = runMigrations(db, n, [v3, migrations[0] as Migration, v2])
@@ -89,7 +89,7 @@ describe('sqlite: schema versions and migrations', () => {
     const bad: Migration = {
       version: 2,
       description: 'half a step',
-      up: (x) => [`CREATE TABLE ${x.named('half')} (a INTEGER)`, 'THIS IS NOT SQL'],
+      statements: (x) => [`CREATE TABLE ${x.named('half')} (a INTEGER)`, 'THIS IS NOT SQL'],
     }
     // when the runner tries it
     expect(() => runMigrations(db, n, [migrations[0] as Migration, bad])).toThrow()
@@ -102,7 +102,7 @@ describe('sqlite: schema versions and migrations', () => {
 
   it('steps numbered with a gap are refused before anything runs', () => {
     const db = new Database(':memory:')
-    const skip: Migration = { version: 3, description: 'skips 2', up: () => [] }
+    const skip: Migration = { version: 3, description: 'skips 2', statements: () => [] }
     expect(() => runMigrations(db, names('g_'), [migrations[0] as Migration, skip])).toThrow(/without gaps/)
     expect(db.prepare(`SELECT name FROM sqlite_master`).all()).toEqual([])
     db.close()
