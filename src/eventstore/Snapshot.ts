@@ -18,3 +18,13 @@ export interface StreamHead {
   /** 0 when the stream has no snapshot. */
   readonly snapshotRevision: number
 }
+
+/** A stream as `listStreams` shows it: its head and when it was last written. */
+export interface StreamInfo {
+  readonly tenantId: string
+  readonly streamId: string
+  readonly headRevision: number
+  readonly headSequence: number
+  /** The commit stamp of the head commit. */
+  readonly lastCommitStamp: Date
+}

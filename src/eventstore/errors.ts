@@ -33,6 +33,20 @@ export interface InvalidAttempt {
   readonly reason: string
 }
 
+/**
+ * A pre-commit hook of `withHooks` refused the attempt (or threw). Nothing was stored and no post-commit hook ran.
+ * `hook` names the hook (its `name`, or its position in the list); `details` is what it attached, or what it threw.
+ */
+export interface HookRejected {
+  readonly _tag: 'HookRejected'
+  readonly tenantId: string
+  readonly streamId: string
+  readonly commitId: string
+  readonly hook: string
+  readonly reason: string
+  readonly details: unknown
+}
+
 /** The database or driver failed; `cause` is the driver's own error, kept whole. */
 export interface StorageError {
   readonly _tag: 'StorageError'
@@ -77,14 +91,31 @@ export interface PartialStream {
   readonly maxRevision: number
 }
 
+/**
+ * A read or lookup was asked with a bound that means nothing: a checkpoint, revision or threshold that is NaN or
+ * not a number, or an Invalid Date. Answered before any I/O, the same on every store; never read as "from 0".
+ */
+export interface InvalidArgument {
+  readonly _tag: 'InvalidArgument'
+  readonly operation: string
+  readonly reason: string
+  readonly message: string
+}
+
+/** What a read can fail with: the database, or a bound that means nothing. */
+export type ReadError = StorageError | InvalidArgument
+
+/** What adding a snapshot can fail with: the database, or a snapshot that can never be stored as given. */
+export type SnapshotError = StorageError | InvalidAttempt
+
 /** What a commit attempt can fail with. */
-export type CommitError = DuplicateCommit | ConcurrencyConflict | InvalidAttempt | StorageError
+export type CommitError = DuplicateCommit | ConcurrencyConflict | InvalidAttempt | StorageError | HookRejected
 
 /** What decoding a stored body can fail with. */
 export type CodecError = DecodeError | UnknownTopic
 
 /** What an event stream (unit of work) can fail with. */
-export type StreamError = CommitError | CodecError | StreamNotFound | PartialStream
+export type StreamError = CommitError | CodecError | StreamNotFound | PartialStream | InvalidArgument
 
 /** Every error the event store layer can return: a closed union, discriminated by `_tag`. */
 export type EventStoreError = StreamError
@@ -122,12 +153,34 @@ export const invalidAttempt = (tenantId: string, streamId: string, reason: strin
   reason,
 })
 
+export const hookRejected = (
+  attempt: { readonly tenantId: string; readonly streamId: string; readonly commitId: string },
+  hook: string,
+  reason: string,
+  details?: unknown,
+): HookRejected => ({
+  _tag: 'HookRejected',
+  tenantId: attempt.tenantId,
+  streamId: attempt.streamId,
+  commitId: attempt.commitId,
+  hook,
+  reason,
+  details,
+})
+
 /** Wraps a driver failure; the message is taken from the cause when it has one. */
 export const storageError = (operation: string, cause: unknown): StorageError => ({
   _tag: 'StorageError',
   operation,
   message: `${operation} failed: ${describeCause(cause)}`,
   cause,
+})
+
+export const invalidArgument = (operation: string, reason: string): InvalidArgument => ({
+  _tag: 'InvalidArgument',
+  operation,
+  reason,
+  message: `${operation}: ${reason}`,
 })
 
 export const decodeError = (topic: string, issues: readonly DecodeIssue[]): DecodeError => ({
@@ -161,10 +214,12 @@ const tags: ReadonlySet<string> = new Set<EventStoreError['_tag']>([
   'ConcurrencyConflict',
   'InvalidAttempt',
   'StorageError',
+  'HookRejected',
   'DecodeError',
   'UnknownTopic',
   'StreamNotFound',
   'PartialStream',
+  'InvalidArgument',
 ])
 
 /** A structural check by tag, so that errors from two copies of the package are still recognised. */

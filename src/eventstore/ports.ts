@@ -1,9 +1,9 @@
 import type { Either } from 'fp-ts/lib/Either.js'
 import type { Option } from 'fp-ts/lib/Option.js'
 import type { Commit, CommitAttempt } from './Commit.js'
-import type { CommitError, StorageError } from './errors.js'
+import type { CommitError, ReadError, SnapshotError, StorageError } from './errors.js'
 import type { Reads } from './reads.js'
-import type { Snapshot, StreamHead } from './Snapshot.js'
+import type { Snapshot, StreamHead, StreamInfo } from './Snapshot.js'
 
 /** Bounds of a stream read. A missing or non-positive bound means "from the start" / "to the end". */
 export interface RevisionRange {
@@ -33,10 +33,19 @@ export interface CommitStore {
 /** Keeps snapshots (SEMANTICS 9-11). Adding a snapshot at a revision that has one replaces it. */
 export interface SnapshotStore {
   /** The newest snapshot at or below `maxRevision` (any, when absent or non-positive). */
-  getSnapshot(tenantId: string, streamId: string, maxRevision?: number): Promise<Either<StorageError, Option<Snapshot>>>
-  addSnapshot(snapshot: Snapshot): Promise<Either<StorageError, void>>
+  getSnapshot(tenantId: string, streamId: string, maxRevision?: number): Promise<Either<ReadError, Option<Snapshot>>>
+  /** Refuses, as an `InvalidAttempt` and before any I/O, a snapshot that cannot be stored exactly. */
+  addSnapshot(snapshot: Snapshot): Promise<Either<SnapshotError, void>>
   /** Stream heads whose head revision minus newest snapshot revision is at least `threshold`. */
   streamsToSnapshot(tenantId: string, threshold: number): Reads<StreamHead>
+}
+
+/** What a store holds, for tools and operators (the `aett` command line lists streams with it). */
+export interface StreamCatalog {
+  /** Every stream of a tenant with its head, paged inside the store; the order is the store's own, stable between calls. */
+  listStreams(tenantId: string): Reads<StreamInfo>
+  /** Every tenant that holds at least one commit, paged inside the store, in the store's own stable order. */
+  listTenants(): Reads<string>
 }
 
 /** Lifecycle of a store's schema and data (SEMANTICS 12). */
@@ -53,15 +62,10 @@ export interface PersistenceManagement {
 }
 
 /** A complete store: what every backend of the kit implements and the contract suite checks. */
-export interface Persistence extends CommitStore, SnapshotStore, PersistenceManagement {
+export interface Persistence extends CommitStore, SnapshotStore, StreamCatalog, PersistenceManagement {
   /** A short name for messages and benchmarks, such as `sqlite` or `postgres`. */
   readonly name: string
 }
 
-/** The first revision a read starts at: a missing or non-positive bound means "from the start" (SEMANTICS 5). */
-export const lowerRevision = (minRevision: number | undefined): number =>
-  minRevision !== undefined && minRevision > 0 ? minRevision : 1
-
-/** The last revision a read reaches: a missing or non-positive bound means "to the end" (SEMANTICS 5, 9). */
-export const upperRevision = (maxRevision: number | undefined): number =>
-  maxRevision !== undefined && maxRevision > 0 ? maxRevision : Number.MAX_SAFE_INTEGER
+/** The parts of a store a repository uses (the domain layer's port); every `Persistence` is one. */
+export type EventStore = CommitStore & SnapshotStore

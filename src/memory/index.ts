@@ -1,1 +1,2 @@
-export * from './MemoryStore.js'
+export { memoryStore, MemoryStore } from './store.js'
+export type { MemoryStoreOptions } from './config.js'

@@ -3,7 +3,7 @@ import * as O from 'fp-ts/lib/Option.js'
 import type { Commit, CommitAttempt, EventMessage } from '../Commit.js'
 import { duplicateCommit, partialStream, type DuplicateCommit, type PartialStream } from '../errors.js'
 import type { EncodedEvent, Headers, Json } from '../Json.js'
-import { lowerRevision, upperRevision } from '../ports.js'
+import { lowerRevision, upperRevision } from '../adapter/bounds.js'
 
 // -------------------------------------------------------------------------------------
 // model
