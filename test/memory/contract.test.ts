@@ -1,5 +1,5 @@
 import { MemoryStore } from '../../src/memory/index.js'
-import { storeContract } from '../contract/storeContract.js'
+import { storeContract } from 'aett/testing/contract'
 
 // The reference store: the contract must hold here first. It has no pages or connections, so the harness is trivial.
 storeContract({

@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import type { EventMessage, Headers, Json } from '../../src/eventstore/index.js'
+import type { EventMessage, Headers, Json } from '../../eventstore/index.js'
 
 /**
  * Strings as a store must keep them: any Unicode grapheme (so no lone surrogates, which UTF-8 cannot hold) except

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Commit, Persistence } from '../../src/eventstore/index.js'
+import type { Commit, Persistence } from '../../eventstore/index.js'
 import type { StoreHarness } from './harness.js'
 import { collect, expectCommits, expectStrictlyAscending, freshIds, next, right, tokens, withFreshStore } from './fixtures.js'
 

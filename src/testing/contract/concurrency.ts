@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import type { Commit } from '../../src/eventstore/index.js'
+import type { Commit } from '../../eventstore/index.js'
 import type { StoreHarness } from './harness.js'
 import {
   attempt,

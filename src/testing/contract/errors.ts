@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
 import {
   isEventStoreError,
@@ -7,17 +8,15 @@ import {
   type CommitError,
   type Persistence,
   type Reads,
-} from '../../src/eventstore/index.js'
+  type Snapshot,
+} from '../../eventstore/index.js'
 import type { StoreHarness } from './harness.js'
-import { attempt, freshIds, left, next, right, sharedStore, snapshot, writeStream } from './fixtures.js'
+import { attempt, collect, freshIds, left, next, right, sharedStore, snapshot, withFreshStore, writeStream } from './fixtures.js'
 
-/** Runs a read to its end and says how it ended; a throw or a rejection fails the test. */
-const drain = async <A>(reads: () => Reads<A>): Promise<'values' | 'failure'> => {
+/** Runs a read to its end and says how it ended: `values`, or the tag of its Left; a throw or a rejection fails the test. */
+const drain = async <A>(reads: () => Reads<A>): Promise<string> => {
   for await (const r of reads()) {
-    if (E.isLeft(r)) {
-      expect(r.left._tag).toBe('StorageError')
-      return 'failure'
-    }
+    if (E.isLeft(r)) return r.left._tag
   }
   return 'values'
 }
@@ -27,6 +26,7 @@ const describeError = matchError<CommitError, string>({
   ConcurrencyConflict: (e) => `conflict, missed ${e.missed.length}`,
   InvalidAttempt: (e) => `invalid: ${e.reason}`,
   StorageError: (e) => `storage: ${e.message}`,
+  HookRejected: (e) => `refused by ${e.hook}: ${e.reason}`,
 })
 
 /** Attempts that are wrong in shape rather than in number: the store must answer, not throw. */
@@ -83,25 +83,107 @@ export const errorsContract = (harness: StoreHarness): void => {
       const ids = freshIds()
       await writeStream(store(), ids, 2)
       const s: Persistence = store()
-      const reads: ReadonlyArray<() => Reads<unknown>> = [
-        () => s.get('', ''),
-        () => s.get(ids.tenantId, ids.streamId, { minRevision: Number.NaN, maxRevision: Number.POSITIVE_INFINITY }),
-        () => s.get(ids.tenantId, ids.streamId, { minRevision: Number.MAX_SAFE_INTEGER }),
-        () => s.getTo(ids.tenantId, ids.streamId, new Date(Number.NaN)),
-        () => s.getAllTo(ids.tenantId, new Date(8.64e15)),
-        () => s.getFrom(Number.NaN),
-        () => s.getFrom(Number.MAX_SAFE_INTEGER, ids.tenantId),
-        () => s.getFromTo(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, ids.tenantId),
-        () => s.streamsToSnapshot(ids.tenantId, Number.NaN),
+      // a bound that means nothing (NaN, an Invalid Date) is an InvalidArgument; every other read succeeds
+      const reads: ReadonlyArray<readonly [() => Reads<unknown>, string]> = [
+        [() => s.get('', ''), 'values'],
+        [() => s.get(ids.tenantId, ids.streamId, { minRevision: Number.NaN, maxRevision: Number.POSITIVE_INFINITY }), 'InvalidArgument'],
+        [() => s.get(ids.tenantId, ids.streamId, { minRevision: Number.MAX_SAFE_INTEGER }), 'values'],
+        [() => s.getTo(ids.tenantId, ids.streamId, new Date(Number.NaN)), 'InvalidArgument'],
+        [() => s.getAllTo(ids.tenantId, new Date(8.64e15)), 'values'],
+        [() => s.getFrom(Number.NaN), 'InvalidArgument'],
+        [() => s.getFrom(Number.MAX_SAFE_INTEGER, ids.tenantId), 'values'],
+        [() => s.getFromTo(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, ids.tenantId), 'values'],
+        [() => s.streamsToSnapshot(ids.tenantId, Number.NaN), 'InvalidArgument'],
       ]
-      for (const [i, read] of reads.entries()) {
+      for (const [i, [read, expected]] of reads.entries()) {
         const ended = await drain(read).catch((cause: unknown) => expect.fail(`read ${i} threw ${String(cause)}`))
-        expect(['values', 'failure']).toContain(ended)
+        expect(ended, `read ${i}`).toBe(expected)
       }
       const snap = await s.getSnapshot(ids.tenantId, ids.streamId, Number.NaN).catch((cause: unknown) =>
         expect.fail(`getSnapshot threw ${String(cause)}`),
       )
-      expect(E.isRight(snap) || snap.left._tag === 'StorageError').toBe(true)
+      left(snap, 'InvalidArgument')
+    })
+
+    it('SEMANTICS 15: commit(null), commit(undefined) and other non-attempts from untyped callers are InvalidAttempts, never exceptions, and store nothing', async () => {
+      await withFreshStore(harness, async (fresh) => {
+        const values: ReadonlyArray<readonly [string, unknown]> = [
+          ['null', null],
+          ['undefined', undefined],
+          ['a number', 42],
+          ['a string', 'commit'],
+          ['a boolean', true],
+          ['a function', () => attempt({ ...freshIds(), commitSequence: 1 })],
+          ['an array', [attempt({ ...freshIds(), commitSequence: 1 })]],
+          ['an empty object', {}],
+          ['a Map', new Map([['tenantId', 't']])],
+        ]
+        for (const [what, value] of values) {
+          const result = await fresh.commit(value as CommitAttempt).catch((cause: unknown) => expect.fail(`commit(${what}) threw ${String(cause)}`))
+          left(result, 'InvalidAttempt')
+        }
+        expect(await collect(fresh.getFrom(0))).toEqual([])
+      })
+    })
+
+    it('SEMANTICS 15: half-built attempts from untyped callers are InvalidAttempts, never exceptions, and store nothing', async () => {
+      const ids = freshIds()
+      const good = attempt({ ...ids, commitSequence: 1 })
+      const body = good.events[0]?.body
+      const halfBuilt: ReadonlyArray<readonly [string, unknown]> = [
+        ['ids only', { ...ids }],
+        ['no commit id', { ...good, commitId: undefined }],
+        ['no events', { ...good, events: undefined }],
+        ['events as an object', { ...good, events: { 0: good.events[0] } }],
+        ['a null event', { ...good, events: [null] }],
+        ['an event that is a string', { ...good, events: ['Deposited'] }],
+        ['an event without a body', { ...good, events: [{ headers: {} }] }],
+        ['an event with a null body', { ...good, events: [{ body: null, headers: {} }] }],
+        ['an event with a string body', { ...good, events: [{ body: 'Deposited', headers: {} }] }],
+        ['an event with an array body', { ...good, events: [{ body: [body], headers: {} }] }],
+        ['a body whose type is a number', { ...good, events: [{ body: { ...body, type: 7 }, headers: {} }] }],
+        ['event headers that are a number', { ...good, events: [{ body, headers: 42 }] }],
+        ['event headers that are an array', { ...good, events: [{ body, headers: [1] }] }],
+        ['headers that are a string', { ...good, headers: 'h' }],
+        ['headers that are an array', { ...good, headers: [] }],
+        ['a sequence that is a string', { ...good, commitSequence: '1' }],
+        ['a revision that is a string', { ...good, streamRevision: '1' }],
+        ['a sequence that is Infinity', { ...good, commitSequence: Number.POSITIVE_INFINITY }],
+        ['a stamp that is a string', { ...good, commitStamp: '2026-01-15T10:30:00.000Z' }],
+        ['a stamp that is a number', { ...good, commitStamp: 0 }],
+      ]
+      for (const [what, value] of halfBuilt) {
+        const result = await store().commit(value as CommitAttempt).catch((cause: unknown) => expect.fail(`${what}: commit threw ${String(cause)}`))
+        left(result, 'InvalidAttempt')
+      }
+      expect(await collect(store().getFrom(0, ids.tenantId))).toEqual([])
+      // and the stream still starts with the attempt that was whole
+      right(await store().commit(good))
+    })
+
+    it('SEMANTICS 15: addSnapshot(null), addSnapshot(undefined), non-snapshots and half-built snapshots are InvalidAttempts, never exceptions, and store nothing', async () => {
+      const ids = freshIds()
+      await writeStream(store(), ids, 2)
+      const good = snapshot(ids, 2)
+      const values: ReadonlyArray<readonly [string, unknown]> = [
+        ['null', null],
+        ['undefined', undefined],
+        ['a number', 42],
+        ['a string', 'snapshot'],
+        ['an array', [good]],
+        ['an empty object', {}],
+        ['ids only', { ...ids }],
+        ['no payload', { ...good, payload: undefined }],
+        ['no revision', { ...good, streamRevision: undefined }],
+        ['no sequence', { ...good, commitSequence: undefined }],
+        ['headers that are a string', { ...good, headers: 'h' }],
+      ]
+      for (const [what, value] of values) {
+        const result = await store().addSnapshot(value as Snapshot).catch((cause: unknown) => expect.fail(`addSnapshot(${what}) threw ${String(cause)}`))
+        left(result, 'InvalidAttempt')
+      }
+      expect(right(await store().getSnapshot(ids.tenantId, ids.streamId))).toEqual(O.none)
+      right(await store().addSnapshot(good))
     })
 
     it('SEMANTICS 15: a conflict carries what the writer needs to catch up, and the store then accepts the retry', async () => {
@@ -140,7 +222,7 @@ export const errorsContract = (harness: StoreHarness): void => {
             store.streamsToSnapshot(ids.tenantId, 1),
           ]
           for (const read of reads) {
-            expect(await drain(() => read)).toBe('failure')
+            expect(await drain(() => read)).toBe('StorageError')
           }
         } finally {
           await store.close()

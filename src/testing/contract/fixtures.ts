@@ -13,7 +13,7 @@ import {
   type Persistence,
   type Reads,
   type Snapshot,
-} from '../../src/eventstore/index.js'
+} from '../../eventstore/index.js'
 import type { StoreHarness } from './harness.js'
 
 // -------------------------------------------------------------------------------------
@@ -203,4 +203,97 @@ export const withFreshStore = async <A>(harness: StoreHarness, body: (store: Per
   } finally {
     await harness.dispose(store)
   }
+}
+
+// -------------------------------------------------------------------------------------
+// ids at and over the limits
+// -------------------------------------------------------------------------------------
+
+/** UTF-8 length of a well-formed string. */
+export const utf8Bytes = (s: string): number => new TextEncoder().encode(s).length
+
+/**
+ * A string of exactly `bytes` bytes of UTF-8 that starts with `prefix` and goes on with control characters,
+ * 2-, 3- and 4-byte characters and a combining mark, so that its UTF-8 length differs from its UTF-16 length.
+ */
+export const idOfBytes = (prefix: string, bytes: number): string => {
+  const units = ['\u0001', '\u00e9', '\u20ac', '\u{1F600}', '\u0301', '\t', '\u65e5', '\u{10FFFF}', '\u007f']
+  let out = prefix
+  let size = utf8Bytes(prefix)
+  if (size > bytes) return expect.fail(`idOfBytes: the prefix alone is ${size} bytes, over ${bytes}`)
+  for (let i = 0; size < bytes; i++) {
+    const unit = units[i % units.length] as string
+    const n = utf8Bytes(unit)
+    const next = size + n <= bytes ? unit : 'x'
+    out += next
+    size += utf8Bytes(next)
+  }
+  return out
+}
+
+// -------------------------------------------------------------------------------------
+// reads that must answer, not throw
+// -------------------------------------------------------------------------------------
+
+/** Every element a read yields, Lefts included; a throw or a rejection fails the test, naming `what`. */
+export const answers = async <A>(what: string, reads: () => Reads<A>): Promise<ReadonlyArray<E.Either<{ readonly _tag: string }, A>>> => {
+  const out: Array<E.Either<{ readonly _tag: string }, A>> = []
+  try {
+    for await (const r of reads()) {
+      out.push(r)
+      // A read ends at its first Left; one that goes on would be a bug of its own, but must not loop forever.
+      if (out.length > 10_000) break
+    }
+  } catch (cause) {
+    return expect.fail(`${what}: the read threw ${String(cause)}`)
+  }
+  return out
+}
+
+/** Asserts that a read yields exactly one Left, tagged `tag`, and nothing else. */
+export const failsWith = async <T extends Tag, A>(what: string, reads: () => Reads<A>, tag: T): Promise<Extract<EventStoreError, { _tag: T }>> => {
+  const all = await answers(what, reads)
+  expect(all.length, `${what}: a failed read yields one Left and nothing else, got ${JSON.stringify(all, replacer)}`).toBe(1)
+  return left(all[0] as E.Either<{ readonly _tag: string }, A>, tag)
+}
+
+/** A call that must resolve: a rejection fails the test, naming `what`. */
+export const settles = async <A>(what: string, call: () => Promise<A>): Promise<A> => {
+  try {
+    return await call()
+  } catch (cause) {
+    return expect.fail(`${what}: threw ${String(cause)}`)
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// JSON images
+// -------------------------------------------------------------------------------------
+
+/**
+ * Asserts that `actual` is exactly the JSON value `expected`: the same keys (none missing, none extra, no
+ * `undefined` property), numbers equal by `Object.is` (so `-0` is not `0`), arrays dense and of the same length.
+ */
+export const expectSameJson = (actual: unknown, expected: unknown, path = ''): void => {
+  const where = path === '' ? '(root)' : path
+  if (expected === null || typeof expected !== 'object') {
+    if (typeof expected === 'number') expect(Object.is(actual, expected), `${where}: ${String(actual)} is not ${String(expected)}`).toBe(true)
+    else expect(actual, where).toBe(expected)
+    return
+  }
+  if (Array.isArray(expected)) {
+    expect(Array.isArray(actual), `${where}: expected an array`).toBe(true)
+    const a = actual as unknown[]
+    expect(a.length, `${where}: length`).toBe(expected.length)
+    for (let i = 0; i < expected.length; i++) {
+      expect(i in a, `${where}/${i}: a hole`).toBe(true)
+      expectSameJson(a[i], expected[i], `${path}/${i}`)
+    }
+    return
+  }
+  expect(typeof actual === 'object' && actual !== null && !Array.isArray(actual), `${where}: expected an object`).toBe(true)
+  const a = actual as Record<string, unknown>
+  const e = expected as Record<string, unknown>
+  expect(Object.keys(a).sort(), `${where}: keys`).toEqual(Object.keys(e).sort())
+  for (const key of Object.keys(e)) expectSameJson(a[key], e[key], `${path}/${key}`)
 }

@@ -1,4 +1,15 @@
-import type { Persistence } from '../../src/eventstore/index.js'
+import type { Persistence } from '../../eventstore/index.js'
+
+/** How many random runs the contract's fuzz case makes on a store (see `storeFuzz`). */
+export interface FuzzOptions {
+  /** Random histories tried, all on one store; 20 by default. */
+  readonly numRuns?: number
+  /** The longest history tried (default 12 operations). */
+  readonly maxOperations?: number
+  readonly seed?: number
+  /** The vitest timeout of the fuzz case, in ms (default 120,000). */
+  readonly timeout?: number
+}
 
 /**
  * How the contract suite gets stores. Each store's spec file is a few lines: a harness, then
@@ -12,7 +23,10 @@ export interface StoreHarness {
    * table names). It must be configured with a small read page size (`pageSize: 5`) so that paging is exercised.
    */
   readonly create: () => Promise<Persistence>
-  /** Drops everything `create` made and closes the store. */
+  /**
+   * Drops everything `create` made and closes the store. The closed-store cases also hand it a store that is
+   * already closed when no `reopen` is given; a failure to drop that one is then ignored.
+   */
   readonly dispose: (store: Persistence) => Promise<void>
   /**
    * Optional: a store whose database fails on every call (an unreachable host, a closed pool). When given, the
@@ -20,4 +34,12 @@ export interface StoreHarness {
    * closes it with `close()`.
    */
   readonly failing?: () => Promise<Persistence>
+  /**
+   * Optional: a new, open store on the same database as `store` (the same file, schema, table prefix or tables),
+   * which may be closed. When given, the closed-store cases use it to check that calls made after `close()`
+   * stored nothing, and dispose of it instead of the closed store, so that what `create` made is dropped.
+   */
+  readonly reopen?: (store: Persistence) => Promise<Persistence>
+  /** Optional: run counts of the fuzz case; a store behind a server may want fewer than the default. */
+  readonly fuzz?: FuzzOptions
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
+import { ID_LIMITS } from '../../eventstore/index.js'
 import type { StoreHarness } from './harness.js'
-import { at, attempt, collect, expectCommits, freshIds, left, right, sharedStore, snapshot, some, writeStream } from './fixtures.js'
+import { at, attempt, collect, expectCommits, freshIds, idOfBytes, left, right, sharedStore, snapshot, some, writeStream } from './fixtures.js'
 
 /**
  * Ids that break naive stores: SQL quoting and LIKE wildcards, separators a store might concatenate with,
@@ -28,7 +29,9 @@ export const awkwardIds: readonly string[] = [
   'emoji 🏦💸👩🏽‍💻',
   'combining e\u0301 vs é',
   'zero\u200bwidth',
-  'x'.repeat(200),
+  // as long as a commit id may be (128 bytes of UTF-8), in ASCII and in characters of 1 to 4 bytes
+  'x'.repeat(ID_LIMITS.commitId),
+  idOfBytes('long ', ID_LIMITS.commitId),
 ]
 
 /** SEMANTICS 13: tenants and ids. */
@@ -80,6 +83,12 @@ export const isolationContract = (harness: StoreHarness): void => {
         left(await store().commit(attempt({ ...ids, commitSequence: 1 })), 'ConcurrencyConflict')
         left(await store().commit(attempt({ ...ids, commitSequence: 2, firstRevision: 3, commitId: id })), 'DuplicateCommit')
       }
+      // and a commit id one byte longer than the longest of them is refused, and nothing is stored
+      const ids = freshIds()
+      for (const commitId of ['x'.repeat(ID_LIMITS.commitId + 1), idOfBytes('long ', ID_LIMITS.commitId + 1)]) {
+        left(await store().commit(attempt({ ...ids, commitSequence: 1, commitId })), 'InvalidAttempt')
+      }
+      expect(await collect(store().getFrom(0, ids.tenantId))).toEqual([])
     }, 120_000)
 
     it('SEMANTICS 13: a tenant and a stream never alias another pair, whatever separator a store might use', async () => {

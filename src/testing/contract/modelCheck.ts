@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import fc from 'fast-check'
 import { expect } from 'vitest'
-import { firstRevision, type Commit, type CommitAttempt, type Persistence } from '../../src/eventstore/index.js'
+import { firstRevision, type Commit, type CommitAttempt, type Persistence } from '../../eventstore/index.js'
 import { commitContent, stampOf } from './arbitraries.js'
 import { attempt, collect, expectCommits, left, right, withFreshStore } from './fixtures.js'
 import type { StoreHarness } from './harness.js'

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
-import { defineEvent, topicMap, type EventMessage, type Headers, type Json } from '../../src/eventstore/index.js'
+import { defineEvent, topicMap, type EventMessage, type Headers, type Json } from '../../eventstore/index.js'
 import type { StoreHarness } from './harness.js'
 import { attempt, collect, expectCommits, freshIds, next, right, sharedStore } from './fixtures.js'
 

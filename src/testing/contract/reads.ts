@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { RevisionRange } from '../../src/eventstore/index.js'
+import type { RevisionRange } from '../../eventstore/index.js'
 import type { StoreHarness } from './harness.js'
 import { at, collect, expectCommits, freshIds, next, right, sharedStore, writeStream } from './fixtures.js'
 

@@ -1,8 +1,8 @@
 import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
-import type { StreamHead } from '../../src/eventstore/index.js'
+import type { StreamHead } from '../../eventstore/index.js'
 import type { StoreHarness } from './harness.js'
-import { collect, freshIds, right, sharedStore, snapshot, some, writeStream } from './fixtures.js'
+import { collect, freshIds, left, right, settles, sharedStore, snapshot, some, writeStream } from './fixtures.js'
 
 const byStream = (a: StreamHead, b: StreamHead): number => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0)
 
@@ -54,6 +54,42 @@ export const snapshotsContract = (harness: StoreHarness): void => {
       const s = { ...snapshot(ids, 4, payload, headers), commitSequence: 3 }
       right(await store().addSnapshot(s))
       expect(some(right(await store().getSnapshot(ids.tenantId, ids.streamId, 4)))).toEqual(s)
+    })
+
+    it('SEMANTICS 9: a snapshot whose revision or sequence is NaN, negative, zero, fractional, infinite or unsafe, or whose sequence exceeds its revision, is an InvalidAttempt and nothing is stored', async () => {
+      // given a stream of three commits with a snapshot at revision 1
+      const ids = freshIds()
+      await writeStream(store(), ids, 3)
+      const kept = snapshot(ids, 1, { balance: 'kept' })
+      right(await store().addSnapshot(kept))
+      const bad: ReadonlyArray<readonly [string, number, number]> = [
+        ['revision NaN', Number.NaN, 1],
+        ['revision -1', -1, 1],
+        ['revision 0', 0, 1],
+        ['revision 2.5', 2.5, 1],
+        ['revision 2.0001', 2.0001, 1],
+        ['revision Infinity', Number.POSITIVE_INFINITY, 1],
+        ['revision 2^53', 2 ** 53, 1],
+        ['revision "3"', '3' as unknown as number, 1],
+        ['revision missing', undefined as unknown as number, 1],
+        ['sequence NaN', 3, Number.NaN],
+        ['sequence -1', 3, -1],
+        ['sequence 0', 3, 0],
+        ['sequence 1.5', 3, 1.5],
+        ['sequence -Infinity', 3, Number.NEGATIVE_INFINITY],
+        ['sequence "1"', 3, '1' as unknown as number],
+        ['sequence above the revision', 2, 3],
+      ]
+      for (const [what, streamRevision, commitSequence] of bad) {
+        const s = { ...snapshot(ids, 2, { balance: what }), streamRevision, commitSequence }
+        const e = left(await settles(`addSnapshot (${what})`, () => store().addSnapshot(s)), 'InvalidAttempt')
+        expect(e.reason.length, what).toBeGreaterThan(0)
+      }
+      // then the snapshot at revision 1 is still the newest, at every bound (a revision 2.5 was not kept as 2 or 3)
+      for (const max of [undefined, 1, 2, 3, 100]) {
+        expect(some(right(await store().getSnapshot(ids.tenantId, ids.streamId, max))), String(max)).toEqual(kept)
+      }
+      expect(await collect(store().streamsToSnapshot(ids.tenantId, 0))).toEqual([{ ...ids, headRevision: 3, snapshotRevision: 1 }])
     })
 
     it('SEMANTICS 10: adding a snapshot at a revision that already has one replaces it', async () => {
