@@ -9,8 +9,8 @@ import {
   SnapshotPolicy,
   type Handlers,
   type Memento,
-} from '../../src/domain/index.js'
-import { MemoryStore } from '../../src/memory/index.js'
+} from 'aett/domain'
+import { memoryStore } from 'aett/memory'
 import { account } from './deciders.js'
 import { AccountOpened, accountTopics, Deposited, type AccountEvent } from './events.js'
 
@@ -54,7 +54,7 @@ export class BankAccount extends Aggregate<BankMemento, AccountEvent> {
 }
 
 export async function main() {
-  const store = new MemoryStore()
+  const store = memoryStore()
   const at = new Date('2026-03-01T09:00:00.000Z')
 
   // class face: Promises, and a thrown DomainFailure carrying the tagged error

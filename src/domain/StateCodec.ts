@@ -8,7 +8,22 @@ import { toIssues } from '../eventstore/codec/report.js'
 export interface StateCodec<S> {
   readonly encode: (state: S) => Json
   readonly decode: (payload: Json) => E.Either<DecodeError, S>
+  /**
+   * The version of the state's shape (1 when absent). Snapshots record it (header `aett.state`); a snapshot taken
+   * at another version is ignored and the stream replayed from its start, never decoded into the wrong shape.
+   * Raise it whenever the state's shape changes in a way the codec cannot read back (`withStateVersion`).
+   */
+  readonly version?: number | undefined
 }
+
+/**
+ * The codec with the version of the state's shape it encodes and decodes: snapshots of any other version are
+ * ignored (the stream is replayed from its start).
+ *
+ * @example
+ * const stateCodec = withStateVersion(2, stateFromCodec(AccountState))
+ */
+export const withStateVersion = <S>(version: number, codec: StateCodec<S>): StateCodec<S> => ({ ...codec, version })
 
 /**
  * Stores the state as it is. Right for states that are plain JSON already (no `Date`, `Map`, class instances);

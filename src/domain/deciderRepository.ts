@@ -1,17 +1,22 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import { fold, type Decider } from '../decider/Decider.js'
+import type { Decider } from '../decider/Decider.js'
+import type { NewEvent } from '../eventstore/codec/defineEvent.js'
 import type { TopicMap } from '../eventstore/codec/TopicMap.js'
-import type { StorageError, StreamError } from '../eventstore/errors.js'
+import type { SnapshotError, StreamError } from '../eventstore/errors.js'
 import type { Headers } from '../eventstore/Json.js'
+import type { EventStore } from '../eventstore/ports.js'
 import type { Snapshot } from '../eventstore/Snapshot.js'
-import { context, type EventStore, type RepositoryOptions } from './core/Context.js'
-import { load, loadAt, type Loaded } from './core/load.js'
+import { context, type RepositoryOptions } from './core/Context.js'
+import { handleCommand, stateAt, type HandleOptions, type StateAt } from './core/handle.js'
+import { load, loadAt } from './core/load.js'
 import { stampDomainEvent, type Model } from './core/Model.js'
-import { save, type AlreadyCommitted } from './core/save.js'
-import { snapshotAfterSave, storeSnapshot } from './core/snapshot.js'
+import type { AlreadyCommitted } from './core/save.js'
+import { storeSnapshot } from './core/snapshot.js'
 import { rejected, type HandleError } from './errors.js'
 import { jsonState, type StateCodec } from './StateCodec.js'
+
+export type { HandleOptions, StateAt } from './core/handle.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -30,14 +35,6 @@ export interface DeciderRepositoryConfig<C, S, Ev extends Typed, Err> extends Re
   readonly commitIdOf?: (command: C) => string | undefined
 }
 
-/** A state as loaded: the revision it reflects and the sequence of the last commit read. */
-export interface StateAt<S> {
-  readonly id: string
-  readonly state: S
-  readonly version: number
-  readonly commitSequence: number
-}
-
 /** What `handle` did. */
 export type HandleOutcome<S, Ev> =
   | {
@@ -49,16 +46,10 @@ export type HandleOutcome<S, Ev> =
       readonly checkpoint: number
       readonly state: S
       /** Set when the snapshot policy asked for a snapshot and storing it failed; the events are stored. */
-      readonly snapshotFailure?: StorageError
+      readonly snapshotFailure?: SnapshotError
     }
   | { readonly _tag: 'NothingToDo'; readonly revision: number; readonly state: S }
   | AlreadyCommitted
-
-export interface HandleOptions {
-  /** Makes the command idempotent: a commit id already stored answers `AlreadyCommitted`. */
-  readonly commitId?: string
-  readonly headers?: Headers
-}
 
 /** The functional face of an aggregate repository: a decider, a topic map and a store. */
 export interface DeciderRepository<C, S, Ev, Err> {
@@ -66,7 +57,11 @@ export interface DeciderRepository<C, S, Ev, Err> {
   readonly load: (id: string, maxVersion?: number) => TE.TaskEither<StreamError, StateAt<S>>
   /** The state as it was at `time`. */
   readonly loadAt: (id: string, time: Date) => TE.TaskEither<StreamError, StateAt<S>>
-  /** The command handler: load, decide, append (with bounded retry on non-conflicting concurrency). */
+  /**
+   * The command handler: load, decide, append (with bounded retry on non-conflicting concurrency). With
+   * `expectedVersion` a stream at another revision is `WrongExpectedVersion` before deciding, and the append is
+   * conditioned on it instead of retried.
+   */
   readonly handle: (id: string, command: C, options?: HandleOptions) => TE.TaskEither<HandleError<Err>, HandleOutcome<S, Ev>>
   /** Stores a snapshot of the state at `version` (the head when absent). */
   readonly snapshot: (id: string, version?: number, headers?: Headers) => TE.TaskEither<StreamError, Snapshot>
@@ -88,29 +83,8 @@ export const deciderModel = <C, S, Ev extends Typed, Err>(
   handles: () => true,
   restore: (snapshot) => codec.decode(snapshot.payload),
   capture: (state) => codec.encode(state),
+  stateVersion: codec.version,
   stamp: stampDomainEvent,
-})
-
-/** Whether a commit id is among a stream's commits up to `maxRevision`, read page by page. */
-const committedEarlier = async (
-  ctx: { readonly store: EventStore; readonly tenantId: string },
-  streamId: string,
-  commitId: string,
-  maxRevision: number,
-): Promise<E.Either<StorageError, boolean>> => {
-  if (maxRevision <= 0) return E.right(false)
-  for await (const c of ctx.store.get(ctx.tenantId, streamId, { maxRevision })) {
-    if (E.isLeft(c)) return c
-    if (c.right.commitId === commitId) return E.right(true)
-  }
-  return E.right(false)
-}
-
-const stateAt = <S>({ state, stream }: Loaded<S>): StateAt<S> => ({
-  id: stream.streamId,
-  state,
-  version: stream.streamRevision,
-  commitSequence: stream.commitSequence,
 })
 
 /**
@@ -128,44 +102,14 @@ export const deciderRepository = <C, S, Ev extends Typed, Err>(
   const model = deciderModel(config.decider, config.stateCodec)
 
   const handle = async (id: string, command: C, options: HandleOptions = {}): Promise<E.Either<HandleError<Err>, HandleOutcome<S, Ev>>> => {
-    const commitId = options.commitId ?? config.commitIdOf?.(command) ?? ctx.newCommitId()
-    const loaded = await load(ctx, model, id)
-    if (E.isLeft(loaded)) return loaded
-    const { state, stream } = loaded.right
-    // The commits read since the newest snapshot are known: a repeat is answered before deciding again.
-    if (stream.commitIds.has(commitId)) return E.right({ _tag: 'AlreadyCommitted', commitId })
-    const decided = config.decider.decide(command, state)
-    const explicitId = options.commitId !== undefined || config.commitIdOf?.(command) !== undefined
-    if (explicitId && (E.isLeft(decided) || decided.right.length === 0)) {
-      // A repeat of a command stored before the newest snapshot is not among the commits just read, and deciding
-      // it again may now refuse it; only the stream's earlier commits can tell (SEMANTICS 18).
-      const seen = await committedEarlier(ctx, id, commitId, stream.streamRevision)
-      if (E.isLeft(seen)) return seen
-      if (seen.right) return E.right({ _tag: 'AlreadyCommitted', commitId })
-    }
-    if (E.isLeft(decided)) return E.left(rejected(decided.left))
-    const saved = await save(ctx, model, { state, stream, events: decided.right, headers: options.headers ?? {}, commitId })
-    if (E.isLeft(saved)) return saved
-    const outcome = saved.right
-    switch (outcome._tag) {
-      case 'NothingToDo':
-        return E.right({ _tag: 'NothingToDo', revision: stream.streamRevision, state })
-      case 'AlreadyCommitted':
-        return E.right(outcome)
-      case 'Appended': {
-        const next = fold(model.evolve)(state, [...outcome.missed, ...outcome.events])
-        const failure = await snapshotAfterSave(ctx, model, stream.streamRevision, next, outcome.stream)
-        return E.right({
-          _tag: 'Appended',
-          events: outcome.events,
-          revision: outcome.commit.streamRevision,
-          commitSequence: outcome.commit.commitSequence,
-          checkpoint: outcome.commit.checkpointToken,
-          state: next,
-          ...(failure === undefined ? {} : { snapshotFailure: failure }),
-        })
-      }
-    }
+    const given = options.commitId ?? config.commitIdOf?.(command)
+    const request = { commitId: given ?? ctx.newCommitId(), explicitId: given !== undefined, expectedVersion: options.expectedVersion, snapshot: true }
+    const handled = await handleCommand(ctx, model, id, request, (state: S) =>
+      E.bimap(rejected, (events: readonly NewEvent<Ev>[]) => ({ events, headers: options.headers ?? {}, result: undefined }))(config.decider.decide(command, state)),
+    )
+    if (E.isLeft(handled) || handled.right._tag !== 'Appended') return handled as E.Either<HandleError<Err>, HandleOutcome<S, Ev>>
+    const { result: _, ...appended } = handled.right
+    return E.right(appended)
   }
 
   return {

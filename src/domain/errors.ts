@@ -33,8 +33,21 @@ export interface RetriesExhausted {
   readonly last: ConcurrencyConflict
 }
 
+/**
+ * The stream was not at the revision the caller expected (`expectedVersion`, e.g. from an HTTP `If-Match`), either
+ * before deciding or when the conditioned append collided with another writer. Nothing was decided or written;
+ * `actual` is the revision the repository found the stream at.
+ */
+export interface WrongExpectedVersion {
+  readonly _tag: 'WrongExpectedVersion'
+  readonly tenantId: string
+  readonly streamId: string
+  readonly expected: number
+  readonly actual: number
+}
+
 /** What loading and saving can fail with. */
-export type RepositoryError = StreamError | ConflictDetected | RetriesExhausted
+export type RepositoryError = StreamError | ConflictDetected | RetriesExhausted | WrongExpectedVersion
 
 /** What handling a command can fail with: a repository error or the decider's rejection. */
 export type HandleError<Err> = RepositoryError | Rejected<Err>
@@ -58,6 +71,14 @@ export const retriesExhausted = (
   attempts: number,
   last: ConcurrencyConflict,
 ): RetriesExhausted => ({ _tag: 'RetriesExhausted', tenantId, streamId, attempts, last })
+
+export const wrongExpectedVersion = (tenantId: string, streamId: string, expected: number, actual: number): WrongExpectedVersion => ({
+  _tag: 'WrongExpectedVersion',
+  tenantId,
+  streamId,
+  expected,
+  actual,
+})
 
 // -------------------------------------------------------------------------------------
 // class face

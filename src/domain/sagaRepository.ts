@@ -1,15 +1,16 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
-import { fold } from '../decider/Decider.js'
 import { runSaga, type SagaDefinition } from '../decider/Saga.js'
 import type { TopicMap } from '../eventstore/codec/TopicMap.js'
 import type { StreamError } from '../eventstore/errors.js'
 import type { Json } from '../eventstore/Json.js'
-import { context, type EventStore, type RepositoryOptions } from './core/Context.js'
+import type { EventStore } from '../eventstore/ports.js'
+import { context, type RepositoryOptions } from './core/Context.js'
+import { encodeWith } from './core/encode.js'
+import { handleCommand, stateAt, type HandleOptions, type StateAt } from './core/handle.js'
 import { load } from './core/load.js'
 import { keepEvent, type Model } from './core/Model.js'
-import { save, type AlreadyCommitted } from './core/save.js'
-import type { HandleOptions, StateAt } from './deciderRepository.js'
+import type { AlreadyCommitted } from './core/save.js'
 import type { RepositoryError } from './errors.js'
 import { undispatchedHeaders } from './sagaHeaders.js'
 import { jsonState } from './StateCodec.js'
@@ -42,7 +43,8 @@ export interface SagaDefinitionRepository<S, Ev, C> {
   readonly load: (id: string) => TE.TaskEither<StreamError, StateAt<S>>
   /**
    * Feeds one event to saga `id`: the event is stored in the saga's stream and the commands `react` returns are
-   * stored with it as `UndispatchedMessage.<n>` headers (SEMANTICS 21).
+   * stored with it as `UndispatchedMessage.<n>` headers (SEMANTICS 21). `expectedVersion` works as for
+   * `deciderRepository`'s `handle`.
    */
   readonly handle: (id: string, event: Ev, options?: HandleOptions) => TE.TaskEither<RepositoryError, SagaOutcome<S, C>>
 }
@@ -69,33 +71,35 @@ export const sagaRepository = <S, Ev extends Typed, C>(config: SagaRepositoryCon
   const model = sagaDefinitionModel(config.saga)
   const encode = config.encodeCommand ?? ((c: C) => c as unknown as Json)
   return {
-    load: (id) => async () =>
-      E.map(({ state, stream }: { readonly state: S; readonly stream: { streamRevision: number; commitSequence: number } }) => ({
-        id,
-        state,
-        version: stream.streamRevision,
-        commitSequence: stream.commitSequence,
-      }))(await load(ctx, model, id)),
+    load: (id) => async () => E.map(stateAt<S>)(await load(ctx, model, id)),
     handle: (id, event, options = {}) => async () => {
-      const loaded = await load(ctx, model, id)
-      if (E.isLeft(loaded)) return loaded
-      const { state, stream } = loaded.right
-      const commitId = options.commitId ?? ctx.newCommitId()
-      if (stream.commitIds.has(commitId)) return E.right({ _tag: 'AlreadyCommitted', commitId })
-      const step = runSaga(config.saga, state, [event])
-      const headers = { ...options.headers, ...undispatchedHeaders(step.commands.map(encode)) }
-      const saved = await save(ctx, model, { state, stream, events: [event], headers, commitId })
-      if (E.isLeft(saved)) return saved
-      const outcome = saved.right
+      const request = {
+        commitId: options.commitId ?? ctx.newCommitId(),
+        explicitId: options.commitId !== undefined,
+        expectedVersion: options.expectedVersion,
+        snapshot: false,
+      }
+      const handled = await handleCommand(ctx, model, id, request, (state: S) => {
+        const step = runSaga(config.saga, state, [event])
+        const encoded: Json[] = []
+        for (const [i, command] of step.commands.entries()) {
+          const e = encodeWith(ctx, id, `command ${i + 1} of ${step.commands.length}`, command, encode)
+          if (E.isLeft(e)) return e
+          encoded.push(e.right)
+        }
+        return E.right({ events: [event], headers: { ...options.headers, ...undispatchedHeaders(encoded) }, result: step.commands })
+      })
+      if (E.isLeft(handled)) return handled
+      const outcome = handled.right
       // One event is always appended, so `NothingToDo` cannot come back; `AlreadyCommitted` can.
-      if (outcome._tag !== 'Appended') return E.right(outcome._tag === 'AlreadyCommitted' ? outcome : { _tag: 'AlreadyCommitted', commitId })
+      if (outcome._tag !== 'Appended') return E.right(outcome._tag === 'AlreadyCommitted' ? outcome : { _tag: 'AlreadyCommitted', commitId: request.commitId })
       return E.right({
         _tag: 'Appended',
-        commands: step.commands,
-        revision: outcome.commit.streamRevision,
-        commitSequence: outcome.commit.commitSequence,
-        checkpoint: outcome.commit.checkpointToken,
-        state: fold(model.evolve)(state, [...outcome.missed, event]),
+        commands: outcome.result,
+        revision: outcome.revision,
+        commitSequence: outcome.commitSequence,
+        checkpoint: outcome.checkpoint,
+        state: outcome.state,
       })
     },
   }

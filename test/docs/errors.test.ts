@@ -12,6 +12,10 @@ describe('docs/errors.md example', () => {
     expect(r.retry).toEqual([false, true, false])
     expect(r.recognised).toBe('DuplicateCommit')
     expect(r.plainError).toBe(false)
+    expect(r.commands).toEqual([
+      { status: 422, message: 'refused: NotOpen' },
+      { status: 412, message: 'acc-2 is at revision 0, not 3' },
+    ])
   })
 
   it('is shown whole in docs/errors.md, so the page cannot drift from the code that runs', () => {

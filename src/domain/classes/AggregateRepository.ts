@@ -5,15 +5,16 @@ import type { StreamError } from '../../eventstore/errors.js'
 import type { Json } from '../../eventstore/Json.js'
 import type { Headers } from '../../eventstore/Json.js'
 import type { Snapshot } from '../../eventstore/Snapshot.js'
-import { context, type Context, type EventStore, type RepositoryOptions } from '../core/Context.js'
+import type { EventStore } from '../../eventstore/ports.js'
+import { context, type Context, type RepositoryOptions } from '../core/Context.js'
 import { load, loadAt } from '../core/load.js'
 import { stampDomainEvent, type Model } from '../core/Model.js'
-import { snapshotAfterSave, storeSnapshot } from '../core/snapshot.js'
+import { storeSnapshot } from '../core/snapshot.js'
 import type { RepositoryError } from '../errors.js'
 import type { Memento } from '../Memento.js'
 import { internals, type AggregateInternals } from './internals.js'
 import { unwrap, type SaveOptions, type SaveResult } from './results.js'
-import { loadedInstance, saveInstance } from './saveInstance.js'
+import { loadedInstance, saveInstance, type ToHead } from './saveInstance.js'
 
 /** What the repository needs of an aggregate instance (every `Aggregate` subclass is one). */
 export interface AggregateRoot {
@@ -54,14 +55,29 @@ export interface AggregateOperations {
   snapshotAt<A extends AggregateRoot>(type: AggregateType<A>, id: string, time: Date, headers?: Headers): Promise<E.Either<StreamError, Snapshot>>
 }
 
+/**
+ * After `AlreadyCommitted`: the aggregate takes the state stored at the stream's head, through its memento from a
+ * fresh load (from the newest snapshot), whatever its pending events were. The commit id says that change is
+ * stored already, so they are dropped; keeping them would store the change a second time on the next save.
+ */
+const restoreToHead =
+  <Ev extends DomainEvent>(ctx: Context<Ev>, model: Model<AggregateRoot, Ev>): ToHead<AggregateRoot> =>
+  async (aggregate) => {
+    const fresh = await load(ctx, model, aggregate.id)
+    if (E.isLeft(fresh)) return fresh
+    const { state, stream } = fresh.right
+    const memento = { ...state.getMemento(), id: aggregate.id, version: stream.streamRevision }
+    return aggregate[internals].restore(memento, stream.commitSequence)
+  }
+
 const operations = <Ev extends DomainEvent>(ctx: Context<Ev>): AggregateOperations => {
   return {
     get: async (type, id, maxVersion) => loadedInstance(await load(ctx, aggregateModel(type), id, maxVersion)),
     getTo: async (type, id, time) => loadedInstance(await loadAt(ctx, aggregateModel(type), id, time)),
     save: async (aggregate, options = {}) => {
       const model = aggregateModel<AggregateRoot, Ev>(aggregate.constructor as AggregateType<AggregateRoot>)
-      const request = { headers: options.headers ?? {}, commitId: options.commitId }
-      return saveInstance(ctx, model, aggregate, request, (before, stream) => snapshotAfterSave(ctx, model, before, aggregate, stream))
+      const request = { headers: options.headers ?? {}, commitId: options.commitId, expectedVersion: options.expectedVersion }
+      return saveInstance(ctx, model, aggregate, request, { snapshot: true, toHead: restoreToHead(ctx, model) })
     },
     snapshot: async (type, id, version, headers) => {
       const model = aggregateModel<AggregateRoot, Ev>(type)
@@ -107,8 +123,9 @@ export class AggregateRepository<Ev extends DomainEvent> {
 
   /**
    * Stores the aggregate's pending events in one commit; afterwards its version and commit sequence have
-   * advanced, so it can be changed and saved again. Throws `DomainFailure` (e.g. `ConflictDetected`, with the
-   * pending events kept on the instance).
+   * advanced, so it can be changed and saved again. After `AlreadyCommitted` it stands at the stream's head as
+   * stored, its pending events dropped. Throws `DomainFailure` (e.g. `ConflictDetected` or `WrongExpectedVersion`,
+   * with the pending events kept on the instance).
    */
   async save(aggregate: AggregateRoot, options: SaveOptions = {}): Promise<SaveResult> {
     return unwrap(await this.either.save(aggregate, options))

@@ -3,14 +3,15 @@ import type { TopicMap } from '../../eventstore/codec/TopicMap.js'
 import type { DomainEvent } from '../../eventstore/codec/defineEvent.js'
 import { decodeError, type StreamError } from '../../eventstore/errors.js'
 import type { Json } from '../../eventstore/Json.js'
-import { context, type Context, type EventStore, type RepositoryOptions } from '../core/Context.js'
+import type { EventStore } from '../../eventstore/ports.js'
+import { context, type Context, type RepositoryOptions } from '../core/Context.js'
 import { load } from '../core/load.js'
 import { keepEvent, type Model } from '../core/Model.js'
 import type { RepositoryError } from '../errors.js'
 import { undispatchedHeaders } from '../sagaHeaders.js'
 import { internals, type SagaInternals } from './internals.js'
 import { unwrap, type SaveOptions, type SaveResult } from './results.js'
-import { loadedInstance, saveInstance } from './saveInstance.js'
+import { loadedInstance, replayToHead, saveInstance } from './saveInstance.js'
 
 /** What the repository needs of a saga instance (every `Saga` subclass is one). */
 export interface SagaRoot {
@@ -53,7 +54,9 @@ const operations = <Ev extends DomainEvent>(ctx: Context<Ev>): SagaOperations =>
     const inner = saga[internals]
     // Commands travel with the commit that produced them (SEMANTICS 21); saving clears them.
     const headers = { ...inner.headers, ...options.headers, ...undispatchedHeaders(inner.commands as readonly Json[]) }
-    return saveInstance(ctx, model, saga, { headers, commitId: options.commitId })
+    const request = { headers, commitId: options.commitId, expectedVersion: options.expectedVersion }
+    // After `AlreadyCommitted` the saga replays what it had not seen (sagas are never snapshotted, see `sagaModel`).
+    return saveInstance(ctx, model, saga, request, { snapshot: false, toHead: replayToHead(ctx, model) })
   },
 })
 

@@ -1,14 +1,16 @@
 import * as E from 'fp-ts/lib/Either.js'
-import type { StorageError } from '../../eventstore/errors.js'
-import type { Headers } from '../../eventstore/Json.js'
+import type { SnapshotError } from '../../eventstore/errors.js'
+import type { HandleOptions } from '../core/handle.js'
 import type { AlreadyCommitted, NothingToDo } from '../core/save.js'
 import { DomainFailure } from '../errors.js'
 
-export interface SaveOptions {
-  readonly headers?: Headers
-  /** Makes the save idempotent: a commit id already stored answers `AlreadyCommitted` and writes nothing. */
-  readonly commitId?: string
-}
+/**
+ * Options of a class-face save, the same as `handle`'s. `commitId` makes the save idempotent: a commit id already
+ * stored answers `AlreadyCommitted`, writes nothing, and moves the instance to the stream's head as stored.
+ * `expectedVersion` is the revision the caller based its change on (an HTTP `If-Match`): an instance loaded at
+ * another revision, or a concurrent writer, answers `WrongExpectedVersion` and the instance keeps its events.
+ */
+export interface SaveOptions extends HandleOptions {}
 
 /** What a class-face save did. */
 export type SaveResult =
@@ -17,7 +19,7 @@ export type SaveResult =
       readonly revision: number
       readonly commitSequence: number
       readonly checkpoint: number
-      readonly snapshotFailure?: StorageError
+      readonly snapshotFailure?: SnapshotError
     }
   | NothingToDo
   | AlreadyCommitted

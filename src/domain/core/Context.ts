@@ -1,10 +1,7 @@
 import type { TopicMap } from '../../eventstore/codec/TopicMap.js'
-import type { CommitStore, SnapshotStore } from '../../eventstore/ports.js'
+import type { EventStore } from '../../eventstore/ports.js'
 import { conflictDetector, type ConflictDetector } from '../ConflictDetector.js'
 import { SnapshotPolicy } from '../SnapshotPolicy.js'
-
-/** The parts of a store a repository uses; every `Persistence` is one. */
-export type EventStore = CommitStore & SnapshotStore
 
 /** Options every repository takes. */
 export interface RepositoryOptions<Ev extends { readonly type: string }> {

@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { fold } from '../../decider/Decider.js'
 import type { EventMessage } from '../../eventstore/Commit.js'
+import { stateVersionOf } from '../../eventstore/codec/versioning.js'
 import { unknownTopic, type StreamError } from '../../eventstore/errors.js'
 import { openStream, openStreamAt, openStreamFromSnapshot } from '../../eventstore/stream/streamIO.js'
 import type { StreamState } from '../../eventstore/stream/StreamState.js'
@@ -23,7 +24,7 @@ export const decodeEvents = <S, Ev extends { readonly type: string }>(
 ): E.Either<StreamError, Ev[]> => {
   const out: Ev[] = []
   for (const m of messages) {
-    const decoded = ctx.topics.decode(m.body)
+    const decoded = ctx.topics.decode(m.body, m.headers)
     if (E.isLeft(decoded)) return decoded
     if (!model.handles(state, decoded.right)) return E.left(unknownTopic(decoded.right.type))
     out.push(decoded.right)
@@ -56,7 +57,8 @@ export const load = async <S, Ev extends { readonly type: string }>(
   const max = maxVersion !== undefined && maxVersion > 0 ? maxVersion : undefined
   const snapshot = await ctx.store.getSnapshot(ctx.tenantId, streamId, max)
   if (E.isLeft(snapshot)) return snapshot
-  if (O.isSome(snapshot.right)) {
+  // A snapshot of another shape of the state is ignored: the stream is replayed from its start instead.
+  if (O.isSome(snapshot.right) && stateVersionOf(snapshot.right.value.headers) === (model.stateVersion ?? 1)) {
     const restored = model.restore(snapshot.right.value)
     if (E.isLeft(restored)) return restored
     const stream = await openStreamFromSnapshot(ctx.store, snapshot.right.value, max)

@@ -1,12 +1,14 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type { Commit, EventMessage } from '../../eventstore/Commit.js'
+import type { NewEvent } from '../../eventstore/codec/defineEvent.js'
 import type { Headers } from '../../eventstore/Json.js'
 import { commitStream } from '../../eventstore/stream/streamIO.js'
 import { addEvents, clearChanges, setHeaders, type StreamState } from '../../eventstore/stream/StreamState.js'
 import { hasConflict } from '../ConflictDetector.js'
-import { conflictDetected, retriesExhausted, type RepositoryError } from '../errors.js'
+import { conflictDetected, retriesExhausted, wrongExpectedVersion, type RepositoryError } from '../errors.js'
 import type { Context } from './Context.js'
+import { encodeEvents } from './encode.js'
 import { decodeEvents } from './load.js'
 import type { Model } from './Model.js'
 
@@ -19,9 +21,14 @@ export interface SaveRequest<S, Ev> {
   /** The state the events were decided or raised on; only asked whether it handles what others stored. */
   readonly state: S
   readonly stream: StreamState
-  readonly events: readonly Ev[]
+  readonly events: readonly NewEvent<Ev>[]
   readonly headers: Headers
   readonly commitId: string
+  /**
+   * When set, the append is conditioned on the stream standing at this revision: a collision with another writer
+   * is `WrongExpectedVersion`, and the conflict detector is not consulted (no rebase, no retry).
+   */
+  readonly expectedVersion?: number | undefined
 }
 
 /** The events were stored in `commit`. `missed` are the events other writers stored first (rebased over). */
@@ -59,7 +66,8 @@ const eventsAfter = (commits: readonly Commit[], revision: number): EventMessage
  * Appends events, stamped with their revisions, in one commit. On a concurrency conflict it asks the conflict
  * detector about every pending/committed pair: no conflict means the events are rebased on the new head and the
  * commit retried (at most `maxRetries` times); a conflict is reported with the pending events and what was missed,
- * so nothing is lost. A commit id already stored answers `AlreadyCommitted`.
+ * so nothing is lost. With an expected version a collision is `WrongExpectedVersion` instead, at once. A commit id
+ * already stored answers `AlreadyCommitted`. Events that cannot be encoded are an `InvalidAttempt`, never a throw.
  */
 export const save = async <S, Ev extends { readonly type: string }>(
   ctx: Context<Ev>,
@@ -71,9 +79,10 @@ export const save = async <S, Ev extends { readonly type: string }>(
   let stream = request.stream
   const missed: Ev[] = []
   for (let attempt = 1; ; attempt++) {
-    const stamped = request.events.map((e, i) => model.stamp(e, streamId, stream.streamRevision + i + 1))
-    const bodies = stamped.map((e) => ctx.topics.encode(e))
-    const pending = setHeaders(addEvents(stream, bodies.map((body) => ({ body, headers: {} }))), request.headers)
+    const encoded = encodeEvents(ctx, streamId, request.events, stream.streamRevision + 1, model.stamp)
+    if (E.isLeft(encoded)) return encoded
+    const { stamped, bodies, messages } = encoded.right
+    const pending = setHeaders(addEvents(stream, messages), request.headers)
     const step = await commitStream(ctx.store, pending, request.commitId, { clock: ctx.clock })
     if (E.isRight(step.result)) {
       if (O.isNone(step.result.right)) return E.right({ _tag: 'NothingToDo' })
@@ -83,6 +92,10 @@ export const save = async <S, Ev extends { readonly type: string }>(
     if (error._tag === 'DuplicateCommit') return E.right(alreadyCommitted(request.commitId))
     if (error._tag !== 'ConcurrencyConflict') return E.left(error)
     if (error.missed.some((c) => c.commitId === request.commitId)) return E.right(alreadyCommitted(request.commitId))
+    if (request.expectedVersion !== undefined) {
+      const actual = Math.max(step.state.streamRevision, ...error.missed.map((c) => c.streamRevision))
+      return E.left(wrongExpectedVersion(ctx.tenantId, streamId, request.expectedVersion, actual))
+    }
     const theirs = decodeEvents(ctx, model, request.state, eventsAfter(error.missed, stream.streamRevision))
     if (E.isLeft(theirs)) return theirs
     if (hasConflict(ctx.detector, stamped, theirs.right)) {
