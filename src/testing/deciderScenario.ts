@@ -1,5 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { fold, type Decider } from '../decider/Decider.js'
+import { stampDomainEvent } from '../domain/core/Model.js'
+import type { NewEvent } from '../eventstore/codec/defineEvent.js'
 import { deepEqual, ScenarioFailure, show } from './equality.js'
 
 /** Which rejection `thenFails` expects: a `_tag` (or the error itself when it is a string), or a predicate. */
@@ -7,8 +9,11 @@ export type ExpectedFailure<Err> = string | ((error: Err) => boolean)
 
 /** The assertions that end a decider scenario; each throws a `ScenarioFailure` when it does not hold. */
 export interface DeciderThen<Ev, Err> {
-  /** `decide` returned exactly these events, in order. */
-  readonly then: (expected: readonly Ev[]) => void
+  /**
+   * `decide` returned exactly these events, in order, as the repository would store them: `id` and `version` are
+   * stamped on both sides before comparing, so either may be left out (or written) on either side.
+   */
+  readonly then: (expected: readonly NewEvent<Ev>[]) => void
   /** `decide` rejected the command; with an argument, with that error. */
   readonly thenFails: (expected?: ExpectedFailure<Err>) => void
   /** `decide` accepted the command and returned no events. */
@@ -20,8 +25,11 @@ export interface DeciderGiven<C, Ev, Err> {
 }
 
 export interface DeciderScenario<C, Ev, Err> {
-  /** The history the decider has seen, oldest first. */
-  readonly given: (events?: readonly Ev[]) => DeciderGiven<C, Ev, Err>
+  /**
+   * The history the decider has seen, oldest first. A domain event written without `version` gets its position
+   * (1, 2, ...) and one without `id` gets `''`, as if stored, before `evolve` sees it.
+   */
+  readonly given: (events?: readonly NewEvent<Ev>[]) => DeciderGiven<C, Ev, Err>
 }
 
 const tagOf = (error: unknown): unknown =>
@@ -34,11 +42,22 @@ const notThenable = (value: unknown): void => {
   }
 }
 
+/** A given domain event as the repository would have stored it: the fields it leaves out are filled in. */
+const asStored = <Ev>(event: NewEvent<Ev>, index: number): Ev => {
+  const e = event as { readonly id?: unknown; readonly version?: unknown }
+  if (typeof e !== 'object' || e === null || !('timestamp' in e) || ('id' in e && 'version' in e)) return event as Ev
+  return { id: '', version: index + 1, ...event } as Ev
+}
+
+/** Events as they would be appended after `after` events: what `then` compares. (A decider's events may be any value.) */
+const stamped = <Ev>(events: readonly NewEvent<Ev>[], after: number): readonly unknown[] =>
+  events.map((e, i) => (typeof e === 'object' && e !== null ? stampDomainEvent(e as unknown as { readonly type: string }, '', after + i + 1) : e))
+
 /** Runs `decide`, turning a throw into a failure that says so (decide should return its errors). */
-export const runDecide = <C, S, Ev, Err>(decider: Decider<C, S, Ev, Err>, history: readonly Ev[], command: C): E.Either<Err, readonly Ev[]> => {
+export const runDecide = <C, S, Ev, Err>(decider: Decider<C, S, Ev, Err>, history: readonly NewEvent<Ev>[], command: C): E.Either<Err, readonly NewEvent<Ev>[]> => {
   let state: S
   try {
-    state = fold(decider.evolve)(decider.initialState, history)
+    state = fold(decider.evolve)(decider.initialState, history.map(asStored))
   } catch (cause) {
     throw new ScenarioFailure(`evolve threw on the given events: ${String(cause)}`)
   }
@@ -66,7 +85,7 @@ export const deciderScenario = <C, S, Ev, Err>(decider: Decider<C, S, Ev, Err>):
           notThenable(expected)
           const r = run()
           if (E.isLeft(r)) throw new ScenarioFailure(`expected events, but the command was rejected with ${show(r.left)}`, expected, r.left)
-          if (!deepEqual(r.right, expected)) {
+          if (!deepEqual(stamped(r.right, history.length), stamped(expected, history.length))) {
             throw new ScenarioFailure(`expected events ${show(expected)}\nbut decide returned ${show(r.right)}`, expected, r.right)
           }
         },
@@ -91,5 +110,5 @@ export const deciderScenario = <C, S, Ev, Err>(decider: Decider<C, S, Ev, Err>):
  * The one-line form: `given(decider, events).when(command).then(expected)`, the same as
  * `deciderScenario(decider).given(events)`.
  */
-export const given = <C, S, Ev, Err>(decider: Decider<C, S, Ev, Err>, events: readonly Ev[] = []): DeciderGiven<C, Ev, Err> =>
+export const given = <C, S, Ev, Err>(decider: Decider<C, S, Ev, Err>, events: readonly NewEvent<Ev>[] = []): DeciderGiven<C, Ev, Err> =>
   deciderScenario(decider).given(events)

@@ -1,42 +1,58 @@
-import { readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { pkg, specifier, subpaths } from './support.js'
 
 /**
- * What users install is what was tested: every subpath of the package's `exports` map is imported by the
- * package's own name, which resolves to the built `dist/` (npm test builds first).
+ * The built entry points, as the exports map names them: each target in `dist/` is imported by its file URL (the
+ * package's own name resolves to `src/` inside this repository, see vitest.config.ts), so this checks what `npm
+ * test` has just built. test/package/pack.test.ts checks the same files after `npm pack` and an install.
  */
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  name: string
-  exports: Record<string, unknown>
-}
 
 /** A few names each entry point must provide; a missing one means the entry point lost part of its API. */
 const expected: Record<string, readonly string[]> = {
-  '.': ['defineEvent', 'topicMap', 'fold', 'matchError', 'validateAttempt', 'Aggregate', 'deciderRepository', 'MemoryStore'],
+  '.': ['defineEvent', 'topicMap', 'fold', 'matchError', 'Aggregate', 'deciderRepository', 'memoryStore'],
   './eventstore': ['defineEvent', 'topicMap', 'toArray', 'storageError', 'EventStream'],
+  './adapter': ['defineStore', 'validateAttempt', 'checkAgainstHead', 'gapAfterHead', 'paged', 'fromIterable', 'failed', 'isStorableId', 'unstorableIdReason'],
   './decider': ['fold', 'combine', 'runSaga', 'evolveWith'],
-  './domain': ['Aggregate', 'Saga'],
-  './memory': ['MemoryStore', 'memoryStore'],
-  './sqlite': ['openSqliteStore', 'SqliteStore'],
-  './postgres': ['postgresStore', 'PostgresStore'],
-  './mysql': ['mysqlStore', 'MysqlStore'],
-  './dynamodb': ['dynamoDbStore', 'DynamoDbStore'],
-  './testing': ['given'],
+  './domain': ['Aggregate', 'Saga', 'deciderRepository'],
+  './memory': ['memoryStore'],
+  './sqlite': ['sqliteStore'],
+  './postgres': ['postgresStore'],
+  './mysql': ['mysqlStore'],
+  './dynamodb': ['dynamoDbStore'],
+  './subscriptions': ['subscribe', 'resetSubscription', 'replayParked', 'listParked'],
+  './testing': ['given', 'deciderScenario', 'sagaScenario', 'ScenarioFailure'],
+  './testing/properties': ['arbitraryFromCodec', 'arbitraryEvent', 'checkDeciderLaws'],
+  './testing/contract': ['storeContract'],
 }
 
-const subpaths = Object.keys(pkg.exports).filter((k) => k !== './package.json')
+/** Names for store authors live at `aett/adapter` only: the user-facing entry points do not offer them. */
+const storeAuthorNames = ['validateAttempt', 'checkAgainstHead', 'gapAfterHead', 'paged', 'fromIterable', 'failed', 'isStorableId', 'unstorableIdReason']
+const absent: Record<string, readonly string[]> = { '.': storeAuthorNames, './eventstore': storeAuthorNames }
 
-describe('package exports', () => {
+const built = (subpath: string): string => {
+  const target = pkg.exports[subpath]
+  if (target === undefined) throw new Error(`no export ${subpath}`)
+  return typeof target === 'string' ? target : target.default
+}
+
+describe('package exports (the built dist/)', () => {
   it('lists every entry point this test knows about, and no other', () => {
-    expect(subpaths.sort()).toEqual(Object.keys(expected).sort())
+    expect([...subpaths].sort()).toEqual(Object.keys(expected).sort())
   })
 
   for (const subpath of subpaths) {
-    const specifier = subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`
-    it(`${specifier} resolves from the built package and exports its API`, async () => {
-      const mod = (await import(specifier)) as Record<string, unknown>
+    const url = new URL(`../../${built(subpath)}`, import.meta.url)
+    it(`${specifier(subpath)} (${built(subpath)}) is built and exports its API`, async () => {
+      expect(existsSync(url), `${built(subpath)} is missing: run npm run build`).toBe(true)
+      const target = pkg.exports[subpath]
+      if (typeof target === 'object') {
+        expect(existsSync(new URL(`../../${target.types}`, import.meta.url)), `${target.types} is missing`).toBe(true)
+      }
+      const mod = (await import(url.href)) as Record<string, unknown>
       expect(Object.keys(mod).length).toBeGreaterThan(0)
-      for (const name of expected[subpath] ?? []) expect(mod, `${specifier} exports ${name}`).toHaveProperty(name)
+      for (const name of expected[subpath] ?? []) expect(mod, `${specifier(subpath)} exports ${name}`).toHaveProperty(name)
+      for (const name of absent[subpath] ?? []) expect(mod, `${specifier(subpath)} does not export ${name}`).not.toHaveProperty(name)
     })
   }
 })

@@ -3,7 +3,7 @@ import * as fc from 'fast-check'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { DateFromISOString, defineEvent, topicMap } from '../../src/eventstore/index.js'
-import { arbitraryEvent, arbitraryFromCodec } from '../../src/testing/index.js'
+import { arbitraryEvent, arbitraryFromCodec } from 'aett/testing/properties'
 
 const Everything = defineEvent('Everything', {
   name: t.string,

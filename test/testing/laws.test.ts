@@ -2,7 +2,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Decider } from '../../src/decider/index.js'
-import { assertDeciderLaws, arbitraryEvent, checkDeciderLaws, ScenarioFailure } from '../../src/testing/index.js'
+import { ScenarioFailure } from 'aett/testing'
+import { assertDeciderLaws, arbitraryEvent, checkDeciderLaws } from 'aett/testing/properties'
 import { account, Deposited, Opened, Renamed, Withdrawn, type AccountCommand, type AccountEvent } from '../domain/fixtures.js'
 
 const events = arbitraryEvent(Opened, Deposited, Withdrawn, Renamed)

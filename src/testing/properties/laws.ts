@@ -1,9 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as fc from 'fast-check'
-import { fold, type Decider } from '../decider/Decider.js'
-import type { Json } from '../eventstore/Json.js'
-import type { StateCodec } from '../domain/StateCodec.js'
-import { deepEqual, ScenarioFailure, show } from './equality.js'
+import { fold, type Decider } from '../../decider/Decider.js'
+import type { Json } from '../../eventstore/Json.js'
+import type { StateCodec } from '../../domain/StateCodec.js'
+import { deepEqual, ScenarioFailure, show } from '../equality.js'
 
 // -------------------------------------------------------------------------------------
 // model

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as fc from 'fast-check'
 import type * as t from 'io-ts'
-import { DateFromISOString } from '../eventstore/codec/DateCodec.js'
+import { DateFromISOString } from '../../eventstore/codec/DateCodec.js'
 
 // -------------------------------------------------------------------------------------
 // model
