@@ -2,16 +2,16 @@
  * `npm run demo`: a small bank on a SQLite file, end to end. Accounts as a decider and as a class aggregate, a
  * transfer saga whose commands travel with its commits, two writers colliding, a snapshot, and the global log.
  * Every step that can fail returns a value; the demo prints what went wrong and exits non-zero.
- * (In your own code, import from 'aett/domain', 'aett/sqlite' and 'aett/eventstore' instead of '../src/...'.)
+ * It imports the kit by its package name, as your code does; inside this repository the name resolves to `src/`.
  */
 import { mkdirSync, rmSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { commitIdFrom, undispatchedMessages, type EventStore, type SaveResult } from '../src/domain/index.js'
-import { storageError, toArray } from '../src/eventstore/index.js'
-import { openSqliteStore } from '../src/sqlite/index.js'
+import { commitIdFrom, undispatchedMessages, type EventStore, type SaveResult } from 'aett/domain'
+import { storageError, toArray } from 'aett/eventstore'
+import { sqliteStore } from 'aett/sqlite'
 import type { AccountCommand, AccountRefusal } from './bank/account.js'
 import { BankAccount } from './bank/BankAccount.js'
 import { dispatchFrom } from './bank/dispatcher.js'
@@ -271,9 +271,8 @@ export async function main(options: DemoOptions = {}): Promise<E.Either<DemoErro
   } catch (cause) {
     return failed('prepare the directory', storageError(`prepare ${directory}`, cause))
   }
-  const opened = await openSqliteStore({ filename })
-  if (E.isLeft(opened)) return failed('open the store', opened.left)
-  const ready = await opened.right.initialize()
+  const sqlite = sqliteStore({ filename })
+  const ready = await sqlite.initialize()
   const lines: string[] = []
   const say = (line: string) => {
     lines.push(line)
@@ -281,11 +280,11 @@ export async function main(options: DemoOptions = {}): Promise<E.Either<DemoErro
   }
   const row = (what: string, result: string, took?: number) =>
     say(`   ${what.padEnd(50)} ${result}${took === undefined ? '' : `  (${took.toFixed(1)} ms)`}`)
-  const { store, meter } = metered(opened.right)
+  const { store, meter } = metered(sqlite)
   const demo = { bank: bank(store), store, meter, say, row }
   const shown = relative(process.cwd(), filename).startsWith('..') ? filename : relative(process.cwd(), filename)
   const facts = E.isLeft(ready) ? failed('initialize the store', ready.left) : await story(demo, shown, started)
-  await opened.right.close()
+  await sqlite.close()
   return E.map((f: DemoFacts) => ({ facts: f, lines }))(facts)
 }
 

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { combine, evolveWith, fold, mapCommand, mapError, replay, type Decider } from '../../src/decider/index.js'
+import { combine, evolveWith, fold, mapCommand, mapError, replay, type Decider, type NewEvent } from 'aett/decider'
 import { AccountOpened, Deposited, Withdrawn, type AccountEvent } from './events.js'
 
 // ----- the account as a decider: commands in, events (or a typed refusal) out -----
@@ -57,11 +57,13 @@ const decide = (c: AccountCommand, s: Account): E.Either<AccountRefusal, readonl
   }
 }
 
-export const account: Decider<AccountCommand, Account, AccountEvent, AccountRefusal> = {
+// `satisfies` keeps this decide's own type: it writes `id` and `version` itself, so its events are complete
+// (`Decider` alone would type them as `NewEvent`s, which a repository stamps)
+export const account = {
   initialState: { id: '', version: 0, open: false, balance: 0 },
   evolve,
   decide,
-}
+} satisfies Decider<AccountCommand, Account, AccountEvent, AccountRefusal>
 
 // ----- a second decider, combined with the first over a pair of states -----
 
@@ -117,7 +119,7 @@ export async function main() {
   const [combinedAccount, points] = replay(accountWithRewards, mixed)
 
   // the adapted decider takes a form and answers with a message
-  const fromForm = E.map((events: readonly AccountEvent[]) => events.map((e) => e.type === 'Deposited' && e.amount))(
+  const fromForm = E.map((events: readonly NewEvent<AccountEvent>[]) => events.map((e) => e.type === 'Deposited' && e.amount))(
     depositForms.decide({ amountInCents: '2550' }, state),
   )
   const formRefused = depositForms.decide({ amountInCents: '2550' }, account.initialState)

@@ -1,21 +1,21 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { dynamoDbStore } from '../../src/dynamodb/index.js'
-import { toArray, type Commit } from '../../src/eventstore/index.js'
+import { dynamoDbStore } from 'aett/dynamodb'
+import { toArray, type Commit } from 'aett/eventstore'
 import { attemptAfter, deposit, tenantId } from './support.js'
 
 /** `endpoint` points at dynalite or DynamoDB Local; leave it out (and the dummy credentials) for real DynamoDB. */
 export async function main(endpoint: string) {
   // The store creates its own client from this configuration and destroys it on close(). On AWS, region and
   // credentials come from the default provider chain (environment, profile, SSO, instance or task role).
-  const created = dynamoDbStore({
+  // Nothing is loaded or sent yet: the SDK and the client come with the first call.
+  const store = dynamoDbStore({
     clientConfig: { endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
     tables: { prefix: 'bank_' }, // bank_commits and bank_snapshots
     billing: { mode: 'PAY_PER_REQUEST' },
   })
-  if (E.isLeft(created)) return created
-  const store = created.right
-  // Creates the tables and their indexes if missing and waits until they are ACTIVE; safe on every start.
+  // Creates the tables and their indexes if missing and waits until they are ACTIVE; safe on every start. A bad
+  // option is answered here (and by every other call) as a StorageError.
   const ready = await store.initialize()
   if (E.isLeft(ready)) return ready
 

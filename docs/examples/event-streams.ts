@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { addEvent, commitStream, emptyStream, EventStream, setHeader } from '../../src/eventstore/index.js'
-import { MemoryStore } from '../../src/memory/index.js'
+import { addEvent, commitStream, emptyStream, EventStream, setHeader } from 'aett/eventstore'
+import { MemoryStore } from 'aett/memory'
 
 export async function main() {
   const store = new MemoryStore()

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import { DateFromISOString, defineEvent, topicMap, type EventOf } from '../../src/eventstore/index.js'
+import { DateFromISOString, defineEvent, topicMap, type EventOf } from 'aett/eventstore'
 
 // ----- define the events of a bank account: a topic and its own fields -----
 
@@ -47,5 +47,12 @@ export async function main() {
   const newer = { type: 'Deposited', id: 'acc-1', version: 3, timestamp: timestamp.toISOString(), amount: 5, channel: 'atm' }
   const kept = E.map(accountTopics.encode)(accountTopics.decode(newer))
 
-  return { stored, roundTrips, decodeError, unknownTopic, kept }
+  // A day that does not exist is a decode error, not the next day that Date would make of it.
+  const feb30 = accountTopics.decode({ ...stored, openedOn: '2026-02-30' })
+  const impossibleDay = E.isLeft(feb30) && feb30.left._tag === 'DecodeError' ? feb30.left.message : 'decoded'
+
+  // What `decide` returns needs no id or version (a NewEvent<Deposited>): the repository stamps them on append.
+  const decided = Deposited.create({ timestamp, amount: 10 })
+
+  return { stored, roundTrips, decodeError, unknownTopic, kept, impossibleDay, decided }
 }

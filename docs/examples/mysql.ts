@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import mysql from 'mysql2/promise'
-import { toArray } from '../../src/eventstore/index.js'
-import { mysqlStore } from '../../src/mysql/index.js'
+import { toArray } from 'aett/eventstore'
+import { mysqlStore } from 'aett/mysql'
 import { attemptAfter, deposit } from './support.js'
 
 export interface MysqlExampleOptions {

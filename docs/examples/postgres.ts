@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import pg from 'pg'
-import { toArray } from '../../src/eventstore/index.js'
-import { postgresStore } from '../../src/postgres/index.js'
+import { toArray } from 'aett/eventstore'
+import { postgresStore } from 'aett/postgres'
 import { attemptAfter, deposit } from './support.js'
 
 export interface PostgresExampleOptions {

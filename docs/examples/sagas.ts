@@ -1,6 +1,6 @@
 import * as t from 'io-ts'
-import { replaySaga, runSaga, type SagaDefinition } from '../../src/decider/index.js'
-import { defineEvent, type EventOf } from '../../src/eventstore/index.js'
+import { replaySaga, runSaga, type SagaDefinition } from 'aett/decider'
+import { defineEvent, type EventOf } from 'aett/eventstore'
 import type { AccountCommand } from './deciders.js'
 import { Deposited, Withdrawn } from './events.js'
 

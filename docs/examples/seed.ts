@@ -1,17 +1,6 @@
-import * as E from 'fp-ts/lib/Either.js'
+// Each part imports what it uses, so that it can be read (and pasted) on its own; the README shows them in turn.
 import * as t from 'io-ts'
-import type { Decider } from '../../src/decider/index.js'
-import {
-  Aggregate,
-  AggregateRepository,
-  deciderRepository,
-  Saga,
-  SagaRepository,
-  type Handlers,
-  type Memento,
-} from '../../src/domain/index.js'
-import { defineEvent, topicMap, type EventOf } from '../../src/eventstore/index.js'
-import { MemoryStore } from '../../src/memory/index.js'
+import { defineEvent, topicMap, type EventOf } from 'aett/eventstore'
 
 // The seed's event: its own field `value`, plus `id`, `version` and `timestamp` that every domain event has.
 export const SampleEvent = defineEvent('SampleEvent', { value: t.number })
@@ -19,6 +8,8 @@ export type SampleEvent = EventOf<typeof SampleEvent>
 export const topics = topicMap(SampleEvent)
 
 // ----- the class face: the seed's ExampleAggregate and SampleSaga -----
+
+import { Aggregate, Saga, type Handlers, type Memento } from 'aett/domain'
 
 type ExampleMemento = { readonly key: number }
 
@@ -51,6 +42,9 @@ export class SampleSaga extends Saga<SampleEvent> {
 
 // ----- the functional face: the same domain as a decider -----
 
+import * as E from 'fp-ts/lib/Either.js'
+import type { Decider } from 'aett/decider'
+
 export type SetValue = { readonly type: 'SetValue'; readonly value: number; readonly at: Date }
 
 export const example: Decider<SetValue, { readonly value: number }, SampleEvent, never> = {
@@ -59,6 +53,11 @@ export const example: Decider<SetValue, { readonly value: number }, SampleEvent,
   // `id` and `version` are stamped by the repository when the event is appended.
   decide: (c) => E.right([SampleEvent.create({ id: '', version: 0, timestamp: c.at, value: c.value })]),
 }
+
+// ----- both faces on the same repositories and store -----
+
+import { AggregateRepository, deciderRepository, SagaRepository } from 'aett/domain'
+import { MemoryStore } from 'aett/memory'
 
 export async function main() {
   const store = new MemoryStore()

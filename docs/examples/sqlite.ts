@@ -3,18 +3,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { toArray, type Commit } from '../../src/eventstore/index.js'
-import { openSqliteStore } from '../../src/sqlite/index.js'
+import { toArray, type Commit } from 'aett/eventstore'
+import { sqliteStore } from 'aett/sqlite'
 import { attemptAfter, deposit, tenantId } from './support.js'
 
 export async function main(directory = mkdtempSync(join(tmpdir(), 'aett-example-'))) {
   const filename = join(directory, 'bank.db')
 
-  // Open a file (created if missing): WAL journal, synchronous FULL unless you choose 'NORMAL'.
-  const opened = await openSqliteStore({ filename })
-  if (E.isLeft(opened)) return opened
-  const store = opened.right
-  // Create the schema, or bring an older file's schema forward; safe to call on every start.
+  // A store on a file: nothing is opened until the first call. Bad options are answered by that call.
+  const store = sqliteStore({ filename })
+  // Open the file (created if missing: WAL journal, synchronous FULL unless you choose 'NORMAL') and create the
+  // schema, or bring an older file's schema forward; safe to call on every start.
   const ready = await store.initialize()
   if (E.isLeft(ready)) return ready
 
@@ -22,10 +21,9 @@ export async function main(directory = mkdtempSync(join(tmpdir(), 'aett-example-
   if (E.isLeft(first)) return first
 
   // A second connection to the same file (another process would do the same) writes first...
-  const other = await openSqliteStore({ filename })
-  if (E.isLeft(other)) return other
-  await other.right.commit(attemptAfter(first.right, 'acc-1', [deposit('acc-1', 2, 5)]))
-  await other.right.close()
+  const other = sqliteStore({ filename })
+  await other.commit(attemptAfter(first.right, 'acc-1', [deposit('acc-1', 2, 5)]))
+  await other.close()
 
   // ...so this writer gets a conflict with what it missed, and retries after it.
   const conflict = await store.commit(attemptAfter(first.right, 'acc-1', [deposit('acc-1', 2, 50)]))
@@ -35,9 +33,7 @@ export async function main(directory = mkdtempSync(join(tmpdir(), 'aett-example-
   await store.close()
 
   // Reopen the file: everything is still there, and the global log resumes from a checkpoint.
-  const reopened = await openSqliteStore({ filename })
-  if (E.isLeft(reopened)) return reopened
-  const again = reopened.right
+  const again = sqliteStore({ filename })
   await again.initialize() // a no-op: the file is at the current schema version
   const revisions = E.map((cs: Commit[]) => cs.map((c) => c.streamRevision))(await toArray(again.get(tenantId, 'acc-1')))
   const afterFirst = E.map((cs: Commit[]) => cs.map((c) => c.checkpointToken))(await toArray(again.getFrom(first.right.checkpointToken)))

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import { toArray, type Commit, type Persistence } from '../../src/eventstore/index.js'
-import { MemoryStore } from '../../src/memory/index.js'
+import { toArray, type Commit, type Persistence } from 'aett/eventstore'
+import { memoryStore } from 'aett/memory'
 import { accountTopics, Withdrawn } from './events.js'
 import { attemptAfter, deposit, tenantId, timestamp } from './support.js'
 
@@ -23,7 +23,7 @@ const balances = async (store: Persistence, checkpoint: number) => {
 }
 
 export async function main() {
-  const store: Persistence = new MemoryStore()
+  const store: Persistence = memoryStore()
   await store.initialize()
 
   // Two writers both see account 1 after its first commit.

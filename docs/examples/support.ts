@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Commit, CommitAttempt } from '../../src/eventstore/index.js'
+import type { Commit, CommitAttempt } from 'aett/eventstore'
 import { accountTopics, Deposited, type AccountEvent } from './events.js'
 
 /** The bank's tenant: every example stream lives in it. */

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as fc from 'fast-check'
-import { arbitraryEvent, arbitraryFromCodec, checkDeciderLaws, deciderScenario, sagaScenario } from '../../src/testing/index.js'
+import { deciderScenario, sagaScenario } from 'aett/testing'
+import { arbitraryEvent, arbitraryFromCodec, checkDeciderLaws } from 'aett/testing/properties'
 import { account, type AccountCommand } from './deciders.js'
 import { AccountOpened, Deposited, Withdrawn } from './events.js'
 import { transfer, TransferRequested } from './sagas.js'

@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { Aggregate, type Handlers, type Memento } from '../../src/domain/index.js'
+import type { NewEvent } from 'aett/decider'
+import { Aggregate, type Handlers, type Memento } from 'aett/domain'
 import { account, type AccountCommand, type AccountEvent, type AccountRefusal, type AccountState } from './account.js'
 
 /**
@@ -41,6 +42,9 @@ export class BankAccount extends Aggregate<AccountState, AccountEvent> {
   }
 
   private run(command: AccountCommand): E.Either<AccountRefusal, void> {
-    return E.map((events: readonly AccountEvent[]) => events.forEach((e) => this.raiseEvent(e)))(account.decide(command, this.state))
+    // `decide` may leave `id` and `version` out (the repository stamps them); a raised event is complete
+    return E.map((events: readonly NewEvent<AccountEvent>[]) => events.forEach((e) => this.raiseEvent({ ...e, id: this.id, version: this.version + 1 })))(
+      account.decide(command, this.state),
+    )
   }
 }

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import type { Decider } from '../../src/decider/index.js'
-import { defineEvent, topicMap, type EventOf } from '../../src/eventstore/index.js'
+import type { Decider } from 'aett/decider'
+import { defineEvent, topicMap, type EventOf } from 'aett/eventstore'
 
 // ----- events: what happened to an account; `correlationId` names the transfer that caused a move -----
 

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { commitIdFrom, undispatchedMessages } from '../../src/domain/index.js'
-import type { Commit, CommitStore, Json, StorageError } from '../../src/eventstore/index.js'
+import { commitIdFrom, undispatchedMessages } from 'aett/domain'
+import type { Commit, CommitStore, Json, ReadError } from 'aett/eventstore'
 
 /** Where a dispatcher stopped and what each delivery gave. */
 export interface Dispatched<R> {
@@ -18,7 +18,7 @@ export const dispatchFrom = async <Err, R>(
   store: CommitStore,
   from: number,
   deliver: (message: Json, commitId: string, commit: Commit) => Promise<E.Either<Err, R>>,
-): Promise<E.Either<Err | StorageError, Dispatched<R>>> => {
+): Promise<E.Either<Err | ReadError, Dispatched<R>>> => {
   let cursor = from
   const results: R[] = []
   for (let seen = true; seen; ) {

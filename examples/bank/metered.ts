@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
-import type { EventStore } from '../../src/domain/index.js'
-import type { Commit, Reads } from '../../src/eventstore/index.js'
+import type { EventStore } from 'aett/domain'
+import type { Commit, Reads } from 'aett/eventstore'
 
 /** What went through a store: commit attempts, concurrency conflicts, and events read from streams. */
 export interface Meter {

@@ -1,6 +1,6 @@
 import * as t from 'io-ts'
-import type { SagaDefinition } from '../../src/decider/index.js'
-import { defineEvent, topicMap, type EventOf } from '../../src/eventstore/index.js'
+import type { SagaDefinition } from 'aett/decider'
+import { defineEvent, topicMap, type EventOf } from 'aett/eventstore'
 import { Deposited, Withdrawn, type AccountCommand } from './account.js'
 
 /** A transfer was asked for (by an API, say); its `id` is the transfer id. */

@@ -9,8 +9,8 @@ import {
   type HandleOutcome,
   type Rejected,
   type RepositoryError,
-} from '../../src/domain/index.js'
-import { decodeError, toIssues, type DecodeError, type Json } from '../../src/eventstore/index.js'
+} from 'aett/domain'
+import { decodeError, toIssues, type DecodeError, type Json } from 'aett/eventstore'
 import { account, AccountCommand, accountTopics, type AccountEvent, type AccountRefusal, type AccountState } from './account.js'
 import { transferSaga, transferSagaId, transferTopics } from './transfer.js'
 

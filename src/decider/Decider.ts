@@ -1,4 +1,7 @@
 import type { Either } from 'fp-ts/lib/Either.js'
+import type { NewEvent } from '../eventstore/codec/defineEvent.js'
+
+export type { NewEvent } from '../eventstore/codec/defineEvent.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -11,7 +14,11 @@ import type { Either } from 'fp-ts/lib/Either.js'
 export interface Decider<C, S, Ev, Err> {
   readonly initialState: S
   readonly evolve: (state: S, event: Ev) => S
-  readonly decide: (command: C, state: S) => Either<Err, readonly Ev[]>
+  /**
+   * The events a command yields. Domain events may leave out `id` and `version` (`NewEvent<Ev>`): the repository
+   * stamps them on append with the stream id and each event's revision, whatever `decide` wrote.
+   */
+  readonly decide: (command: C, state: S) => Either<Err, readonly NewEvent<Ev>[]>
 }
 
 // -------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js'
+import type { NewEvent } from '../eventstore/codec/defineEvent.js'
 import type { Decider } from './Decider.js'
 
 /** Tells which side of a combined decider a command or event belongs to. */
@@ -21,8 +22,8 @@ export const combine = <C1, S1, Ev1, Err1, C2, S2, Ev2, Err2>(
     routing.isLeftEvent(e) ? [left.evolve(s1, e), s2] : [s1, right.evolve(s2, e as Ev2)],
   decide: (c, [s1, s2]) =>
     routing.isLeftCommand(c)
-      ? (left.decide(c, s1) as E.Either<Err1 | Err2, readonly (Ev1 | Ev2)[]>)
-      : (right.decide(c as C2, s2) as E.Either<Err1 | Err2, readonly (Ev1 | Ev2)[]>),
+      ? (left.decide(c, s1) as E.Either<Err1 | Err2, readonly NewEvent<Ev1 | Ev2>[]>)
+      : (right.decide(c as C2, s2) as E.Either<Err1 | Err2, readonly NewEvent<Ev1 | Ev2>[]>),
 })
 
 /** A two-way mapping between types, for adapting a decider's events or state. */
@@ -38,11 +39,15 @@ export const mapCommand = <C, S, Ev, Err, C2>(d: Decider<C, S, Ev, Err>, f: (c: 
   decide: (c, s) => d.decide(f(c), s),
 })
 
-/** Speaks another event type in both directions (events are produced and consumed). */
+/**
+ * Speaks another event type in both directions (events are produced and consumed). `to` also maps what `decide`
+ * returns, where domain events may still lack `id` and `version` (`NewEvent`): it should carry those fields over
+ * as they are, not read them.
+ */
 export const mapEvent = <C, S, Ev, Err, Ev2>(d: Decider<C, S, Ev, Err>, iso: Iso<Ev, Ev2>): Decider<C, S, Ev2, Err> => ({
   initialState: d.initialState,
   evolve: (s, e) => d.evolve(s, iso.from(e)),
-  decide: (c, s) => E.map((es: readonly Ev[]) => es.map(iso.to))(d.decide(c, s)),
+  decide: (c, s) => E.map((es: readonly NewEvent<Ev>[]) => es.map((e): NewEvent<Ev2> => iso.to(e as Ev)))(d.decide(c, s)),
 })
 
 /** Keeps another state type in both directions. */

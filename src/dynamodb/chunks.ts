@@ -1,11 +1,11 @@
-import type { WriteRequest } from '@aws-sdk/client-dynamodb'
 import { randomUUID } from 'node:crypto'
 import type { Commit } from '../eventstore/Commit.js'
-import type { DynamoDbConfig } from './config.js'
-import type { Driver, Item } from './driver.js'
-import { chunksOf, commitItem, commitOf, encodeBody, itemBytes, N, S, type BodyPlace } from './items.js'
+import type { Item } from './connection.js'
+import type { DynamoDbContext } from './context.js'
 import { batchWrite, queryAll } from './paging.js'
+import { chunksOf, commitItem, commitOf, encodeBody, itemBytes, N, S, type BodyPlace } from './rows.js'
 import { A, CHUNK_PREFIX, MAX_ITEM_BYTES } from './schema.js'
+import { chunksQuery, deleteRequest, putRequest } from './statements.js'
 
 /**
  * Commits larger than one item. DynamoDB items hold 400 KB; a commit whose item would be larger keeps its body
@@ -14,11 +14,6 @@ import { A, CHUNK_PREFIX, MAX_ITEM_BYTES } from './schema.js'
  * random id, never by sequence, so a losing writer's chunks cannot overwrite the winner's (the loser deletes
  * its own). A commit is visible only through its commit item, which is put after all its chunks exist.
  */
-
-export interface ChunkContext {
-  readonly driver: Driver
-  readonly config: DynamoDbConfig
-}
 
 const CHUNK_BYTES = 350 * 1024
 
@@ -52,35 +47,27 @@ export const planBody = (c: Commit): PlannedBody => {
   return { body: { chunkKey, chunkCount: chunks.length }, chunks, bytes }
 }
 
-export const writeChunks = async (ctx: ChunkContext, chunks: readonly Item[]): Promise<void> => {
-  await batchWrite(ctx.driver, ctx.config.commitsTable, chunks.map((Item): WriteRequest => ({ PutRequest: { Item } })), ctx.config.maxRetries)
+export const writeChunks = async (ctx: DynamoDbContext, chunks: readonly Item[]): Promise<void> => {
+  await batchWrite(ctx.connection, ctx.config.commitsTable, chunks.map(putRequest), ctx.config.maxRetries)
 }
 
-/** Delete requests for a stored commit's chunks (none for an inline body). */
-export const chunkDeletes = (item: Item): WriteRequest[] => {
+/** The keys of a stored commit's chunks (none for an inline body). */
+export const chunkKeys = (item: Item): Item[] => {
   const c = chunksOf(item)
   if (c === undefined) return []
-  return Array.from({ length: c.chunkCount }, (_, i) => ({ DeleteRequest: { Key: { [A.pk]: S(c.chunkKey), [A.sk]: N(i) } } }))
+  return Array.from({ length: c.chunkCount }, (_, i) => ({ [A.pk]: S(c.chunkKey), [A.sk]: N(i) }))
 }
 
-export const deleteChunks = async (ctx: ChunkContext, chunks: readonly Item[]): Promise<void> => {
-  const requests = chunks.map((c): WriteRequest => ({ DeleteRequest: { Key: { [A.pk]: c[A.pk] ?? S(''), [A.sk]: c[A.sk] ?? N(0) } } }))
-  await batchWrite(ctx.driver, ctx.config.commitsTable, requests, ctx.config.maxRetries)
+export const deleteChunks = async (ctx: DynamoDbContext, chunks: readonly Item[]): Promise<void> => {
+  await batchWrite(ctx.connection, ctx.config.commitsTable, chunks.map(deleteRequest), ctx.config.maxRetries)
 }
 
 /** The commit of an item, reading its chunks (strongly consistent) when its body is not inline. */
-export const loadCommit = async (ctx: ChunkContext, item: Item): Promise<Commit> => {
+export const loadCommit = async (ctx: DynamoDbContext, item: Item): Promise<Commit> => {
   const c = chunksOf(item)
   if (c === undefined) return commitOf(item)
   const parts: Uint8Array[] = []
-  const input = {
-    TableName: ctx.config.commitsTable,
-    KeyConditionExpression: '#pk = :pk',
-    ExpressionAttributeNames: { '#pk': A.pk },
-    ExpressionAttributeValues: { ':pk': S(c.chunkKey) },
-    ConsistentRead: true,
-  }
-  for await (const chunk of queryAll(ctx.driver, input, ctx.config.pageSize)) {
+  for await (const chunk of queryAll(ctx.connection, chunksQuery(ctx.config, c.chunkKey), ctx.config.pageSize)) {
     const data = chunk[A.data]?.B
     if (data === undefined) throw new TypeError(`chunk of ${c.chunkKey} has no data`)
     parts.push(data)

@@ -15,14 +15,16 @@ export interface DynamoDbClient {
   destroy?(): void
 }
 
-/** Table names. The prefix is put in front of both names, so that several stores can share an account. */
+/** Table names. The prefix is put in front of every name, so that several stores can share an account. */
 export interface DynamoDbTableNames {
-  /** Put in front of both names; `aett_` by default. */
+  /** Put in front of every name; `aett_` by default. */
   readonly prefix?: string
   /** `commits` by default. */
   readonly commits?: string
   /** `snapshots` by default. */
   readonly snapshots?: string
+  /** Subscriptions' leases, checkpoints and parked commits; `subscriptions` by default. */
+  readonly subscriptions?: string
 }
 
 /** How the tables are billed when `initialize()` creates them. */
@@ -60,7 +62,7 @@ export interface DynamoDbClientOptions extends DynamoDbCommonOptions {
 
 /**
  * A store that creates its own client from this configuration (region, credentials, endpoint; credentials come
- * from the AWS default provider chain when absent) and destroys it on `close()`.
+ * from the AWS default provider chain when absent) on first use, and destroys it on `close()`.
  */
 export interface DynamoDbConfigOptions extends DynamoDbCommonOptions {
   readonly clientConfig: DynamoDBClientConfig
@@ -73,6 +75,7 @@ export interface DynamoDbConfig {
   readonly name: string
   readonly commitsTable: string
   readonly snapshotsTable: string
+  readonly subscriptionsTable: string
   readonly pageSize: number
   readonly billing: DynamoDbBilling
   readonly settleMs: number
@@ -80,14 +83,25 @@ export interface DynamoDbConfig {
   readonly maxCommitBytes: number
 }
 
+/** Where the client comes from: the caller's (never closed by the store), or one the store creates and owns. */
+export type ClientSource = { readonly given: DynamoDbClient } | { readonly create: DynamoDBClientConfig }
+
+/** What `connect` needs: the resolved options and the client's source. */
+export interface DynamoDbSettings {
+  readonly config: DynamoDbConfig
+  readonly client: ClientSource
+}
+
 // -------------------------------------------------------------------------------------
 // constructors
 // -------------------------------------------------------------------------------------
 
 export const defaults = {
+  name: 'dynamodb',
   prefix: 'aett_',
   commits: 'commits',
   snapshots: 'snapshots',
+  subscriptions: 'subscriptions',
   pageSize: 500,
   settleMs: 10_000,
   maxRetries: 8,
@@ -97,18 +111,40 @@ export const defaults = {
 // DynamoDB's own rule for table names.
 const tableName = /^[a-zA-Z0-9_.-]{3,255}$/
 
-const positiveInt = (n: number): boolean => Number.isSafeInteger(n) && n >= 1
+const positiveInt = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 1
 
-/** Applies defaults and checks what DynamoDB would otherwise reject later, less clearly. */
-export const resolveConfig = (options: DynamoDbStoreOptions): E.Either<StorageError, DynamoDbConfig> => {
-  const fail = (message: string) => E.left(storageError('configure', new Error(message)))
-  const prefix = options.tables?.prefix ?? defaults.prefix
-  const commitsTable = `${prefix}${options.tables?.commits ?? defaults.commits}`
-  const snapshotsTable = `${prefix}${options.tables?.snapshots ?? defaults.snapshots}`
-  for (const t of [commitsTable, snapshotsTable]) {
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null
+
+/**
+ * Applies defaults and checks what DynamoDB would otherwise reject later, less clearly. Anything a plain
+ * JavaScript caller passes (undefined, null, a string, a client without `send`) is a `Left`, never a throw.
+ */
+export const resolveOptions = (input: DynamoDbStoreOptions | undefined): E.Either<StorageError, DynamoDbSettings> => {
+  const fail = (message: string) => E.left(storageError('configure dynamodb store', new TypeError(message)))
+  const o = input as unknown
+  if (!isObject(o)) return fail(`options must be an object with a client or a clientConfig, got ${o === null ? 'null' : typeof o}`)
+  const hasClient = o['client'] !== undefined
+  const hasConfig = o['clientConfig'] !== undefined
+  if (hasClient === hasConfig) return fail('pass exactly one of client and clientConfig')
+  const client = o['client'] as { send?: unknown } | undefined
+  if (hasClient && !(isObject(client) && typeof client.send === 'function')) return fail('client must have a send(command) method')
+  if (hasConfig && !isObject(o['clientConfig'])) return fail('clientConfig must be an object')
+  const tables = (o['tables'] ?? {}) as Record<string, unknown>
+  if (!isObject(tables)) return fail('tables must be an object')
+  for (const k of ['prefix', 'commits', 'snapshots', 'subscriptions'] as const) {
+    if (tables[k] !== undefined && typeof tables[k] !== 'string') return fail(`tables.${k} must be a string`)
+  }
+  const names = tables as DynamoDbTableNames
+  const prefix = names.prefix ?? defaults.prefix
+  const commitsTable = `${prefix}${names.commits ?? defaults.commits}`
+  const snapshotsTable = `${prefix}${names.snapshots ?? defaults.snapshots}`
+  const subscriptionsTable = `${prefix}${names.subscriptions ?? defaults.subscriptions}`
+  const all = [commitsTable, snapshotsTable, subscriptionsTable]
+  for (const t of all) {
     if (!tableName.test(t)) return fail(`invalid DynamoDB table name ${JSON.stringify(t)}: 3-255 of [a-zA-Z0-9_.-]`)
   }
-  if (commitsTable === snapshotsTable) return fail('the commits and snapshots tables need different names')
+  if (new Set(all).size !== all.length) return fail('the commits, snapshots and subscriptions tables need different names')
+  const options = o as DynamoDbCommonOptions
   const pageSize = options.pageSize ?? defaults.pageSize
   if (!positiveInt(pageSize)) return fail(`pageSize must be a positive integer, got ${String(pageSize)}`)
   const settleMs = options.settleMs ?? defaults.settleMs
@@ -120,18 +156,17 @@ export const resolveConfig = (options: DynamoDbStoreOptions): E.Either<StorageEr
   if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) return fail(`maxRetries must be a non-negative integer`)
   const maxCommitBytes = options.maxCommitBytes ?? defaults.maxCommitBytes
   if (!positiveInt(maxCommitBytes)) return fail(`maxCommitBytes must be a positive integer`)
-  const billing = options.billing ?? { mode: 'PAY_PER_REQUEST' }
+  const billing = (options.billing ?? { mode: 'PAY_PER_REQUEST' }) as DynamoDbBilling
+  if (!isObject(billing) || (billing.mode !== 'PAY_PER_REQUEST' && billing.mode !== 'PROVISIONED')) {
+    return fail(`billing.mode must be PAY_PER_REQUEST or PROVISIONED`)
+  }
   if (billing.mode === 'PROVISIONED' && !(positiveInt(billing.readCapacityUnits) && positiveInt(billing.writeCapacityUnits))) {
     return fail('provisioned capacity units must be positive integers')
   }
+  const name = options.name ?? defaults.name
+  if (typeof name !== 'string' || name.length === 0) return fail('name must be a non-empty string')
   return E.right({
-    name: options.name ?? 'dynamodb',
-    commitsTable,
-    snapshotsTable,
-    pageSize,
-    billing,
-    settleMs,
-    maxRetries,
-    maxCommitBytes,
+    config: { name, commitsTable, snapshotsTable, subscriptionsTable, pageSize, billing, settleMs, maxRetries, maxCommitBytes },
+    client: hasClient ? { given: client as DynamoDbClient } : { create: o['clientConfig'] as DynamoDBClientConfig },
   })
 }

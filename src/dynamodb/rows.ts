@@ -2,13 +2,13 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import type { Commit, EventMessage } from '../eventstore/Commit.js'
 import type { Headers } from '../eventstore/Json.js'
 import type { Snapshot } from '../eventstore/Snapshot.js'
-import type { Item } from './driver.js'
+import type { Item } from './connection.js'
 import { A, FILLERS, GLOBAL_PARTITION, streamKey, utf8 } from './schema.js'
 
 /**
- * Commits and snapshots as items. Bodies and headers are kept as one JSON string rather than as DynamoDB maps:
- * JSON round-trips every value exactly (DynamoDB numbers and empty sets would not), and it is one attribute to
- * size-check.
+ * Commits and snapshots as items, and back. Bodies and headers are kept as one JSON string rather than as
+ * DynamoDB maps: JSON round-trips every value exactly (DynamoDB numbers and empty sets would not), and it is one
+ * attribute to size-check.
  */
 
 // -------------------------------------------------------------------------------------

@@ -1,11 +1,17 @@
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb'
+import type { CreateTableCommandInput, TableDescription } from '@aws-sdk/client-dynamodb'
+import { utf8Length } from '../eventstore/adapter/ids.js'
 import type { DynamoDbBilling, DynamoDbConfig } from './config.js'
+import { sleep } from './connection.js'
+import type { DynamoDbContext } from './context.js'
+import { isResourceInUse, isResourceNotFound } from './errors.js'
 
 /**
  * The table layout. One item per commit in the commits table, keyed by (stream key, commit sequence); two local
  * indexes on the same partition (by revision, by commit id) and two global ones (every commit by token, a
  * tenant's commits by token). Counters and fillers share the table under partition keys that start with `#`,
- * which no stream key does (those are JSON arrays, starting with `[`).
+ * which no stream key does (those start with a digit). The subscriptions table (added in 0.2) keeps, under one
+ * partition per subscription name, the lease item (lease, checkpoint and the index of parked commits) and one
+ * item per parked commit.
  */
 
 // -------------------------------------------------------------------------------------
@@ -50,6 +56,35 @@ export const A = {
   floor: 'floor',
 } as const
 
+/** Attributes of the subscriptions table's items (`pk` is the subscription name, `sk` the kind of item). */
+export const SA = {
+  pk: 'pk',
+  sk: 'sk',
+  holder: 'h',
+  epoch: 'e',
+  /** Epoch ms by the writer's clock. */
+  expiresAt: 'x',
+  /** BOOL: given up, so that it no longer fences. */
+  released: 'r',
+  /** JSON of the checkpoint's positions. */
+  checkpoint: 'c',
+  /** Map of parked token -> the write id of its current record item. */
+  parked: 'p',
+  // a parked commit's record item:
+  token: 'tok',
+  tenant: 't',
+  stream: 's',
+  /** JSON of the error. */
+  error: 'err',
+  parkedAt: 'at',
+} as const
+
+/** The sort key of a subscription's lease item. */
+export const LEASE_ITEM = 'L'
+/** Parked records sort by token: `P`, the token in 16 digits (any safe integer), `#`, the write id. */
+export const PARKED_PREFIX = 'P'
+export const parkedKey = (token: number, writeId: string): string => `${PARKED_PREFIX}${String(token).padStart(16, '0')}#${writeId}`
+
 export const I = {
   byRevision: 'byRevision',
   byCommitId: 'byCommitId',
@@ -62,19 +97,27 @@ export const GLOBAL_PARTITION = 'g'
 export const GLOBAL_COUNTER = '#global'
 export const FILLERS = '#filler'
 export const CHUNK_PREFIX = '#chunk'
-export const tenantCounter = (tenantId: string): string => `#tenant${JSON.stringify(tenantId)}`
+const TENANT_COUNTER = '#tenant'
+/** A tenant's counter: at most 7 + 2 + 6 × 256 = 1,545 bytes (JSON escapes a control character to 6). */
+export const tenantCounter = (tenantId: string): string => `${TENANT_COUNTER}${JSON.stringify(tenantId)}`
+export const isCounterKey = (pk: string): boolean => pk === GLOBAL_COUNTER || pk.startsWith(TENANT_COUNTER)
 
 /**
- * The partition key of a stream. A JSON array of the two ids is unambiguous: tenant `ab` + stream `c` is
- * `["ab","c"]`, tenant `a` + stream `bc` is `["a","bc"]`, whatever characters the ids contain.
+ * The partition key of a stream: the tenant id's length in UTF-8 bytes, a colon, the tenant id and the stream id.
+ * The length says where the tenant ends, so the key is unambiguous whatever the ids hold (tenant `ab` + stream
+ * `c` is `2:abc`, tenant `a` + stream `bc` is `1:abc`), and it never grows beyond the ids themselves: at the
+ * limits of `ID_LIMITS` it is `256:` + 256 + 1,024 = 1,284 bytes, within DynamoDB's 2,048 (a JSON encoding, as
+ * in 0.1, grows a control character to 6 bytes and could pass it). The length is counted in UTF-8 bytes, which
+ * is what DynamoDB stores, so that tools in any language can split a key.
  */
-export const streamKey = (tenantId: string, streamId: string): string => JSON.stringify([tenantId, streamId])
+export const streamKey = (tenantId: string, streamId: string): string => `${utf8Length(tenantId)}:${tenantId}${streamId}`
 
 // -------------------------------------------------------------------------------------
 // limits
 // -------------------------------------------------------------------------------------
 
 export const MAX_ITEM_BYTES = 400 * 1024
+/** DynamoDB's limits for keys; ids within `ID_LIMITS` always fit them (see `streamKey` and `tenantCounter`). */
 export const MAX_PARTITION_KEY_BYTES = 2048
 export const MAX_SORT_KEY_BYTES = 1024
 
@@ -126,3 +169,104 @@ export const snapshotsTableInput = (config: DynamoDbConfig): CreateTableCommandI
   ],
   KeySchema: [key(A.pk, 'HASH'), key(A.sk, 'RANGE')],
 })
+
+/** Added in 0.2: a store initialised by 0.1 gains it on its next `initialize()`. */
+export const subscriptionsTableInput = (config: DynamoDbConfig): CreateTableCommandInput => ({
+  TableName: config.subscriptionsTable,
+  BillingMode: config.billing.mode,
+  ...throughput(config.billing),
+  AttributeDefinitions: [
+    { AttributeName: SA.pk, AttributeType: 'S' },
+    { AttributeName: SA.sk, AttributeType: 'S' },
+  ],
+  KeySchema: [key(SA.pk, 'HASH'), key(SA.sk, 'RANGE')],
+})
+
+/**
+ * The tables, in the order the store's versions added them: what `initialize()` creates when missing. DynamoDB has
+ * no schema beyond keys and indexes, so a step is a table; a store of an older version gains the later tables.
+ */
+export const tableSteps = (config: DynamoDbConfig): readonly { readonly since: string; readonly tables: readonly CreateTableCommandInput[] }[] => [
+  { since: '0.1', tables: [commitsTableInput(config), snapshotsTableInput(config)] },
+  { since: '0.2', tables: [subscriptionsTableInput(config)] },
+]
+
+// -------------------------------------------------------------------------------------
+// creating and deleting the tables
+// -------------------------------------------------------------------------------------
+
+/** Real DynamoDB takes seconds to minutes to create or delete a table. */
+const maxWaitMs = 10 * 60_000
+
+const describe = async (ctx: DynamoDbContext, table: string): Promise<TableDescription | undefined> => {
+  try {
+    return (await ctx.connection.send('DescribeTable', { TableName: table })).Table
+  } catch (cause) {
+    if (isResourceNotFound(cause)) return undefined
+    throw cause
+  }
+}
+
+const ready = (t: TableDescription): boolean =>
+  t.TableStatus === 'ACTIVE' && (t.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE')
+
+const waitFor = async (what: string, done: () => Promise<boolean>): Promise<void> => {
+  const start = Date.now()
+  for (let delay = 20; !(await done()); delay = Math.min(delay * 2, 2_000)) {
+    if (Date.now() - start > maxWaitMs) throw new Error(`timed out waiting for ${what}`)
+    await sleep(delay)
+  }
+}
+
+/** Checks that an existing table has the indexes this store reads, rather than failing later. */
+const checkIndexes = (input: CreateTableCommandInput, t: TableDescription): void => {
+  const have = new Set([...(t.LocalSecondaryIndexes ?? []), ...(t.GlobalSecondaryIndexes ?? [])].map((i) => i.IndexName))
+  const wanted = [...(input.LocalSecondaryIndexes ?? []), ...(input.GlobalSecondaryIndexes ?? [])].map((i) => i.IndexName)
+  const missing = wanted.filter((name) => !have.has(name))
+  if (missing.length > 0) throw new Error(`table ${input.TableName} exists without the indexes ${missing.join(', ')}`)
+}
+
+const ensure = async (ctx: DynamoDbContext, input: CreateTableCommandInput): Promise<void> => {
+  const table = input.TableName as string
+  if ((await describe(ctx, table)) === undefined) {
+    try {
+      await ctx.connection.send('CreateTable', input)
+    } catch (cause) {
+      // Another process is creating it at the same moment: wait for theirs.
+      if (!isResourceInUse(cause)) throw cause
+    }
+  }
+  let last: TableDescription | undefined
+  await waitFor(`table ${table} to become ACTIVE`, async () => {
+    last = await describe(ctx, table)
+    return last !== undefined && ready(last)
+  })
+  if (last !== undefined) checkIndexes(input, last)
+}
+
+/** Creates every table that is missing and waits until they and their indexes are ACTIVE. Idempotent. */
+export const createTables = async (ctx: DynamoDbContext): Promise<void> => {
+  await Promise.all(tableSteps(ctx.config).flatMap((step) => step.tables.map((input) => ensure(ctx, input))))
+}
+
+const remove = async (ctx: DynamoDbContext, table: string): Promise<void> => {
+  await waitFor(`table ${table} to be deleted`, async () => {
+    const t = await describe(ctx, table)
+    if (t === undefined) return true
+    // A table can only be deleted once it is ACTIVE; one that is being created or deleted is waited for.
+    if (t.TableStatus === 'ACTIVE') {
+      try {
+        await ctx.connection.send('DeleteTable', { TableName: table })
+      } catch (cause) {
+        if (!isResourceNotFound(cause) && !isResourceInUse(cause)) throw cause
+      }
+    }
+    return false
+  })
+}
+
+/** Deletes every table and waits until they are gone. */
+export const deleteTables = async (ctx: DynamoDbContext): Promise<void> => {
+  const { commitsTable, snapshotsTable, subscriptionsTable } = ctx.config
+  await Promise.all([commitsTable, snapshotsTable, subscriptionsTable].map((table) => remove(ctx, table)))
+}

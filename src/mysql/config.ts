@@ -7,10 +7,14 @@ import { storageError, type StorageError } from '../eventstore/errors.js'
 
 /**
  * Anything that runs one statement: a mysql2 promise pool or connection. Declared structurally so that
- * `aett/mysql` never imports mysql2 itself and a user can pass their own pool.
+ * `aett/mysql` never imports mysql2 itself and a user can pass their own pool. Every statement that carries a
+ * value goes through `execute` (a server-side prepared statement: values travel apart from the SQL text, so no
+ * `sql_mode` can change what they mean); `query` only ever runs fixed text without values (DDL, transaction
+ * control).
  */
 export interface MysqlQueryable {
-  query(sql: string, values?: unknown): Promise<readonly [unknown, unknown]>
+  execute(sql: string, values?: unknown): Promise<readonly [unknown, unknown]>
+  query(sql: string): Promise<readonly [unknown, unknown]>
 }
 
 /** A connection borrowed from a pool; `release` gives it back, `destroy` throws it away. */
@@ -63,8 +67,14 @@ export interface MysqlUriOptions extends CommonOptions {
 
 export type MysqlStoreOptions = MysqlPoolOptions | MysqlUriOptions
 
+/** Where the pool comes from: the caller's, or one the store creates (and ends) itself. */
+export type MysqlSource =
+  | { readonly _tag: 'pool'; readonly pool: MysqlPool }
+  | { readonly _tag: 'uri'; readonly uri: string; readonly connectionLimit: number }
+
 /** Options after validation. */
 export interface MysqlConfig {
+  readonly source: MysqlSource
   readonly tablePrefix: string
   readonly pageSize: number
   readonly appendRetries: number
@@ -74,30 +84,48 @@ export interface MysqlConfig {
 export const defaultTablePrefix = 'aett'
 export const defaultPageSize = 500
 export const defaultAppendRetries = 5
+export const defaultConnectionLimit = 10
 
 const prefixPattern = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/
 
 const isPositiveInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1
 
-/** Checks the options once, at construction; a bad option is a StorageError of operation `configure`. */
-export const validateConfig = (options: MysqlStoreOptions): E.Either<StorageError, MysqlConfig> => {
+const isPool = (p: unknown): p is MysqlPool =>
+  typeof p === 'object' &&
+  p !== null &&
+  ['execute', 'query', 'getConnection', 'end'].every((m) => typeof (p as Record<string, unknown>)[m] === 'function')
+
+/**
+ * Checks the options once, at construction; a bad option (missing options included: `mysqlStore(undefined)`
+ * from plain JavaScript) is a StorageError of operation `configure`, answered by every call.
+ */
+export const validateConfig = (options: MysqlStoreOptions | undefined | null): E.Either<StorageError, MysqlConfig> => {
   const fail = (message: string) => E.left(storageError('configure', new Error(message)))
-  const tablePrefix = options.tablePrefix ?? defaultTablePrefix
-  if (!prefixPattern.test(tablePrefix)) {
+  if (typeof options !== 'object' || options === null) {
+    return fail(`options must be an object with a pool or a uri, got ${options === null ? 'null' : typeof options}`)
+  }
+  const o = options as Partial<MysqlPoolOptions & MysqlUriOptions>
+  let source: MysqlSource
+  if (o.pool !== undefined) {
+    if (!isPool(o.pool)) return fail('pool must be a mysql2 promise pool (with execute, query, getConnection and end)')
+    source = { _tag: 'pool', pool: o.pool }
+  } else if (typeof o.uri === 'string') {
+    const connectionLimit = o.connectionLimit ?? defaultConnectionLimit
+    if (!isPositiveInt(connectionLimit)) return fail(`connectionLimit must be a positive integer, got ${String(connectionLimit)}`)
+    source = { _tag: 'uri', uri: o.uri, connectionLimit }
+  } else {
+    return fail('options need a pool or a uri')
+  }
+  const tablePrefix = o.tablePrefix ?? defaultTablePrefix
+  if (typeof tablePrefix !== 'string' || !prefixPattern.test(tablePrefix)) {
     return fail(`tablePrefix must match ${String(prefixPattern)}, got ${JSON.stringify(tablePrefix)}`)
   }
-  const pageSize = options.pageSize ?? defaultPageSize
+  const pageSize = o.pageSize ?? defaultPageSize
   if (!isPositiveInt(pageSize)) return fail(`pageSize must be a positive integer, got ${String(pageSize)}`)
-  const appendRetries = options.appendRetries ?? defaultAppendRetries
+  const appendRetries = o.appendRetries ?? defaultAppendRetries
   if (!Number.isSafeInteger(appendRetries) || appendRetries < 0) {
     return fail(`appendRetries must be a non-negative integer, got ${String(appendRetries)}`)
   }
-  return E.right({ tablePrefix, pageSize, appendRetries, onRetry: options.onRetry ?? (() => undefined) })
-}
-
-/** Loads mysql2 only when the store has to create its own pool, so `aett/mysql` never requires it otherwise. */
-export const createOwnedPool = async (uri: string, connectionLimit: number): Promise<MysqlPool> => {
-  const mysql = await import('mysql2/promise')
-  const pool = mysql.createPool({ uri, connectionLimit, charset: 'utf8mb4_bin', supportBigNumbers: true })
-  return pool
+  if (o.onRetry !== undefined && typeof o.onRetry !== 'function') return fail('onRetry must be a function')
+  return E.right({ source, tablePrefix, pageSize, appendRetries, onRetry: o.onRetry ?? (() => undefined) })
 }

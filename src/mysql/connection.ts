@@ -1,26 +1,45 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { storageError, type StorageError } from '../eventstore/errors.js'
-import type { MysqlConfig, MysqlPool, MysqlPoolConnection, MysqlQueryable } from './config.js'
-import type { MysqlNames } from './schema.js'
-import type { MysqlStatements } from './statements.js'
+import type { MysqlPool, MysqlPoolConnection, MysqlQueryable, MysqlSource } from './config.js'
+import { connectionSurvives } from './errors.js'
 
-/** What the store's operations share: validated options, statements, and the (possibly lazily created) pool. */
-export interface MysqlContext {
-  readonly config: MysqlConfig
-  readonly names: MysqlNames
-  readonly statements: MysqlStatements
-  readonly pool: () => Promise<E.Either<StorageError, MysqlPool>>
-}
+/**
+ * The store's only door to mysql2. Two rules hold here for every statement:
+ *
+ * - **No value is ever spliced into SQL text.** Statements with values run as server-side prepared statements
+ *   (`execute`): the values travel in the binary protocol, apart from the text, so the session's `sql_mode`
+ *   (`NO_BACKSLASH_ESCAPES`, `ANSI_QUOTES`, ...) cannot change what they mean. Text without values (DDL, which
+ *   cannot always be prepared, and transaction control) goes through `query` with no values at all.
+ * - **Integers travel as integers.** mysql2 sends a JavaScript number as a DOUBLE, which MySQL 8.0.22+ refuses
+ *   for `LIMIT ?`; every number is sent as a BigInt instead, which mysql2 3 sends as a LONGLONG where the server
+ *   reports an integer placeholder and as its decimal digits otherwise (both are what the server expects). The
+ *   shell hands the operations safe integers only, so the conversion is exact.
+ *
+ * Every statement text the store runs is built once per store, so mysql2's per-connection cache of prepared
+ * statements prepares each one once per connection.
+ */
 
-/** Runs one statement; a driver failure comes back as a StorageError (the raw cause is kept). */
-export const run = async (
+const wireValue = (v: unknown): unknown => (typeof v === 'number' ? BigInt(v) : v)
+
+/** Runs one statement with values as a prepared statement; a driver failure comes back as a StorageError. */
+export const execute = async (
   db: MysqlQueryable,
   operation: string,
   sql: string,
   values: readonly unknown[] = [],
 ): Promise<E.Either<StorageError, unknown>> => {
   try {
-    const [result] = await db.query(sql, values)
+    const [result] = await db.execute(sql, values.map(wireValue))
+    return E.right(result)
+  } catch (cause) {
+    return E.left(storageError(operation, cause))
+  }
+}
+
+/** Runs fixed SQL text that takes no values (DDL, transaction control). */
+export const runText = async (db: MysqlQueryable, operation: string, sql: string): Promise<E.Either<StorageError, unknown>> => {
+  try {
+    const [result] = await db.query(sql)
     return E.right(result)
   } catch (cause) {
     return E.left(storageError(operation, cause))
@@ -29,22 +48,14 @@ export const run = async (
 
 /** Runs a SELECT and returns its rows. */
 export const selectRows = async <R>(
-  ctx: MysqlContext,
+  db: MysqlQueryable,
   operation: string,
   sql: string,
   values: readonly unknown[],
 ): Promise<E.Either<StorageError, readonly R[]>> => {
-  const pool = await ctx.pool()
-  if (E.isLeft(pool)) return pool
-  const result = await run(pool.right, operation, sql, values)
+  const result = await execute(db, operation, sql, values)
   if (E.isLeft(result)) return result
   return Array.isArray(result.right) ? E.right(result.right as R[]) : E.left(storageError(operation, new Error('expected rows')))
-}
-
-/** A server error (errno) leaves the connection usable; anything else (a lost socket, a protocol error) does not. */
-const connectionSurvives = (cause: unknown): boolean => {
-  const c = cause as { errno?: unknown; fatal?: unknown } | null
-  return typeof c?.errno === 'number' && c.fatal !== true
 }
 
 /**
@@ -52,15 +63,13 @@ const connectionSurvives = (cause: unknown): boolean => {
  * error may have left it in an unknown state, so that even a pool of one connection survives every error path.
  */
 export const withConnection = async <A>(
-  ctx: MysqlContext,
+  pool: MysqlPool,
   operation: string,
   use: (connection: MysqlPoolConnection) => Promise<E.Either<StorageError, A>>,
 ): Promise<E.Either<StorageError, A>> => {
-  const pool = await ctx.pool()
-  if (E.isLeft(pool)) return pool
   let connection: MysqlPoolConnection
   try {
-    connection = await pool.right.getConnection()
+    connection = await pool.getConnection()
   } catch (cause) {
     return E.left(storageError(operation, cause))
   }
@@ -78,23 +87,43 @@ export const withConnection = async <A>(
   }
 }
 
-/** Runs `statements` in one transaction on one connection; all or nothing. */
+/** Runs `statements` (text and values) in one transaction on one connection; all or nothing. */
 export const inTransaction = (
-  ctx: MysqlContext,
+  pool: MysqlPool,
   operation: string,
   statements: readonly (readonly [string, readonly unknown[]])[],
 ): Promise<E.Either<StorageError, void>> =>
-  withConnection(ctx, operation, async (connection) => {
-    const begun = await run(connection, operation, 'START TRANSACTION')
+  withConnection(pool, operation, async (connection) => {
+    const begun = await runText(connection, operation, 'START TRANSACTION')
     if (E.isLeft(begun)) return begun
     for (const [sql, values] of statements) {
-      const done = await run(connection, operation, sql, values)
+      const done = await execute(connection, operation, sql, values)
       if (E.isLeft(done)) {
-        const rolledBack = await run(connection, operation, 'ROLLBACK')
+        const rolledBack = await runText(connection, operation, 'ROLLBACK')
         // A failed rollback leaves the session in doubt: report it so that the connection is destroyed.
         return E.isLeft(rolledBack) ? rolledBack : done
       }
     }
-    const committed = await run(connection, operation, 'COMMIT')
+    const committed = await runText(connection, operation, 'COMMIT')
     return E.isLeft(committed) ? committed : E.right(undefined)
   })
+
+/**
+ * The pool the options name: the caller's, or one the store creates. mysql2 is imported here, lazily and only
+ * for a `uri`, so that `aett/mysql` loads without it when the caller brings a pool.
+ */
+export const openPool = async (source: MysqlSource): Promise<E.Either<StorageError, MysqlPool>> => {
+  if (source._tag === 'pool') return E.right(source.pool)
+  try {
+    const mysql = await import('mysql2/promise')
+    const pool = mysql.createPool({ uri: source.uri, connectionLimit: source.connectionLimit, charset: 'utf8mb4_bin', supportBigNumbers: true })
+    return E.right(pool as unknown as MysqlPool)
+  } catch (cause) {
+    return E.left(storageError('connect', cause))
+  }
+}
+
+/** Ends the pool only when the store created it; a caller's pool stays open. */
+export const closePool = async (source: MysqlSource, pool: MysqlPool): Promise<void> => {
+  if (source._tag === 'uri') await pool.end().catch(() => undefined)
+}

@@ -45,3 +45,9 @@ export const isRetryable = (cause: unknown): boolean => {
   const kind = mysqlErrorKind(cause)
   return kind === 'deadlock' || kind === 'duplicateKey'
 }
+
+/** A server error (errno) leaves the connection usable; anything else (a lost socket, a protocol error) does not. */
+export const connectionSurvives = (cause: unknown): boolean => {
+  const c = cause as { errno?: unknown; fatal?: unknown } | null
+  return typeof c?.errno === 'number' && c.fatal !== true
+}

@@ -5,7 +5,7 @@
  * const store = mysqlStore({ uri: 'mysql://root@127.0.0.1:3306/test', tablePrefix: 'orders' })
  * await store.initialize()
  */
-export { MysqlStore, mysqlStore } from './persistence.js'
+export { mysqlStore, MysqlStore } from './store.js'
 export type {
   MysqlPool,
   MysqlPoolConnection,
@@ -14,6 +14,4 @@ export type {
   MysqlStoreOptions,
   MysqlUriOptions,
 } from './config.js'
-export { defaultPageSize, defaultTablePrefix } from './config.js'
-export { mysqlErrno, mysqlErrorKind, type MysqlErrorKind } from './errors.js'
-export { migrations, mysqlNames, type Migration, type MysqlNames } from './schema.js'
+export { mysqlErrorKind, type MysqlErrorKind } from './errors.js'

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto'
-import * as E from 'fp-ts/lib/Either.js'
-import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
-import { storageError, type StorageError } from '../eventstore/errors.js'
-import type { EventMessage } from '../eventstore/Commit.js'
+import { firstRevision, type Commit, type CommitAttempt, type EventMessage } from '../eventstore/Commit.js'
 import type { Headers, Json } from '../eventstore/Json.js'
-import type { Snapshot, StreamHead } from '../eventstore/Snapshot.js'
+import type { Snapshot, StreamHead, StreamInfo } from '../eventstore/Snapshot.js'
+import { num, parseJson, text } from '../sql/rows.js'
 
 // -------------------------------------------------------------------------------------
 // keys
@@ -20,12 +18,6 @@ export const streamKey = (tenantId: string, streamId: string): Buffer => sha256(
 
 /** Lookup key of a commit id within its stream. */
 export const commitKey = (commitId: string): Buffer => sha256(commitId)
-
-/**
- * Ids travel as UTF-8, where a lone surrogate (a broken UTF-16 string) turns into U+FFFD and two different
- * strings would become one. Such ids are refused on write (see `wellFormedIds`); reads with them find nothing.
- */
-export { isStorableId as isWellFormed } from '../eventstore/ids.js'
 
 // -------------------------------------------------------------------------------------
 // commits
@@ -47,10 +39,6 @@ export const appendParameters = (a: CommitAttempt): readonly unknown[] => [
   JSON.stringify(a.events),
 ]
 
-/** The columns every commit read selects, in the order `toCommit` expects. */
-export const commitColumns =
-  'checkpoint_token, tenant_id, stream_id, commit_id, commit_sequence, stream_revision, commit_stamp, headers, events'
-
 export interface CommitRow {
   readonly checkpoint_token: unknown
   readonly tenant_id: unknown
@@ -63,28 +51,44 @@ export interface CommitRow {
   readonly events: unknown
 }
 
-/** BIGINT columns come back as numbers, or as strings from pools configured with `bigNumberStrings`. */
-export const toNumber = (u: unknown): number => (typeof u === 'number' ? u : Number(u))
+/** A commit row back to a commit; throws on a row that does not parse (`mapRows` turns that into a StorageError). */
+export const toCommit = (row: CommitRow): Commit => ({
+  tenantId: text(row.tenant_id),
+  streamId: text(row.stream_id),
+  streamRevision: num(row.stream_revision),
+  commitId: text(row.commit_id),
+  commitSequence: num(row.commit_sequence),
+  commitStamp: new Date(num(row.commit_stamp)),
+  headers: parseJson<Headers>(row.headers),
+  events: parseJson<readonly EventMessage[]>(row.events),
+  checkpointToken: num(row.checkpoint_token),
+})
 
-const toText = (u: unknown): string => (Buffer.isBuffer(u) ? u.toString('utf8') : String(u))
+/** What the append routine answers: the new token (or null), the duplicate flag and the head. */
+export interface OutcomeRow {
+  readonly checkpoint_token: unknown
+  readonly duplicate: unknown
+  readonly head_sequence: unknown
+  readonly head_revision: unknown
+}
 
-const parse = <A>(u: unknown): A => JSON.parse(toText(u)) as A
+export interface AppendOutcome {
+  readonly checkpointToken: number | null
+  readonly duplicate: boolean
+  readonly head: { readonly commitSequence: number; readonly streamRevision: number }
+}
 
-export const toCommit = (row: CommitRow): E.Either<StorageError, Commit> =>
-  E.tryCatch(
-    () => ({
-      tenantId: toText(row.tenant_id),
-      streamId: toText(row.stream_id),
-      streamRevision: toNumber(row.stream_revision),
-      commitId: toText(row.commit_id),
-      commitSequence: toNumber(row.commit_sequence),
-      commitStamp: new Date(toNumber(row.commit_stamp)),
-      headers: parse<Headers>(row.headers),
-      events: parse<readonly EventMessage[]>(row.events),
-      checkpointToken: toNumber(row.checkpoint_token),
-    }),
-    (cause) => storageError('decode commit row', cause),
-  )
+/** A CALL answers with its result sets first and a status packet last; the outcome is the first set's row. */
+export const toOutcome = (result: unknown): AppendOutcome | undefined => {
+  const first: unknown = Array.isArray(result) ? result[0] : undefined
+  const row = (Array.isArray(first) ? first[0] : undefined) as OutcomeRow | undefined
+  if (row === undefined) return undefined
+  return {
+    checkpointToken: row.checkpoint_token === null ? null : num(row.checkpoint_token),
+    duplicate: num(row.duplicate) > 0,
+    head: { commitSequence: num(row.head_sequence), streamRevision: num(row.head_revision) },
+  }
+}
 
 // -------------------------------------------------------------------------------------
 // snapshots
@@ -110,18 +114,14 @@ export interface SnapshotRow {
   readonly headers: unknown
 }
 
-export const toSnapshot = (row: SnapshotRow): E.Either<StorageError, Snapshot> =>
-  E.tryCatch(
-    () => ({
-      tenantId: toText(row.tenant_id),
-      streamId: toText(row.stream_id),
-      streamRevision: toNumber(row.stream_revision),
-      commitSequence: toNumber(row.commit_sequence),
-      payload: parse<Json>(row.payload),
-      headers: parse<Headers>(row.headers),
-    }),
-    (cause) => storageError('decode snapshot row', cause),
-  )
+export const toSnapshot = (row: SnapshotRow): Snapshot => ({
+  tenantId: text(row.tenant_id),
+  streamId: text(row.stream_id),
+  streamRevision: num(row.stream_revision),
+  commitSequence: num(row.commit_sequence),
+  payload: parseJson<Json>(row.payload),
+  headers: parseJson<Headers>(row.headers),
+})
 
 export interface StreamHeadRow {
   readonly stream_key: unknown
@@ -131,20 +131,45 @@ export interface StreamHeadRow {
   readonly snapshot_revision: unknown
 }
 
-export const toStreamHead = (row: StreamHeadRow): StreamHead => ({
-  tenantId: toText(row.tenant_id),
-  streamId: toText(row.stream_id),
-  headRevision: toNumber(row.head_revision),
-  snapshotRevision: toNumber(row.snapshot_revision),
+/** A head together with its stream key, the cursor of the next page. */
+export const toStreamHead = (row: StreamHeadRow): { readonly item: StreamHead; readonly cursor: Buffer } => ({
+  item: {
+    tenantId: text(row.tenant_id),
+    streamId: text(row.stream_id),
+    headRevision: num(row.head_revision),
+    snapshotRevision: num(row.snapshot_revision),
+  },
+  cursor: Buffer.from(row.stream_key as Uint8Array),
 })
 
-/** Decodes every row of a page, stopping at the first that fails. */
-export const decodeAll = <R, A>(rows: readonly R[], decode: (r: R) => E.Either<StorageError, A>): E.Either<StorageError, A[]> => {
-  const out: A[] = []
-  for (const row of rows) {
-    const a = decode(row)
-    if (E.isLeft(a)) return a
-    out.push(a.right)
-  }
-  return E.right(out)
+export interface StreamListRow {
+  readonly stream_key: unknown
+  readonly stream_id: unknown
+  readonly head_sequence: unknown
+  readonly head_revision: unknown
+  readonly commit_stamp: unknown
 }
+
+/** A stream of the catalog together with its stream key, the cursor of the next page. */
+export const toStreamInfo =
+  (tenantId: string) =>
+  (row: StreamListRow): { readonly item: StreamInfo; readonly cursor: Buffer } => ({
+    item: {
+      tenantId,
+      streamId: text(row.stream_id),
+      headSequence: num(row.head_sequence),
+      headRevision: num(row.head_revision),
+      lastCommitStamp: new Date(num(row.commit_stamp)),
+    },
+    cursor: Buffer.from(row.stream_key as Uint8Array),
+  })
+
+export interface TenantRow {
+  readonly tenant_key: unknown
+  readonly tenant_id: unknown
+}
+
+export const toTenant = (row: TenantRow): { readonly item: string; readonly cursor: Buffer } => ({
+  item: text(row.tenant_id),
+  cursor: Buffer.from(row.tenant_key as Uint8Array),
+})

@@ -111,7 +111,7 @@ const text = 'LONGTEXT CHARACTER SET utf8mb4'
  * duplicate wins, SEMANTICS 4). It is a plain consistent read: InnoDB takes the snapshot at a transaction's first
  * read, which comes after the counter lock was granted, so it sees every earlier append. The routine inserts
  * only when the attempt continues the head exactly; otherwise it rolls back and returns the head, and the caller
- * classifies conflict against gap with the shared `checkAgainstHead`. Should a head ever be stale all the same
+ * classifies duplicate, conflict and gap with the shared `refusal`. Should a head ever be stale all the same
  * (a writer that bypasses this routine), the unique keys on (stream, sequence) and (stream, commit id) refuse the
  * row with errno 1062 and the caller runs the routine again. Parameter text types name their character set
  * because a routine's parameters otherwise take the database's default, which may not be utf8mb4.

@@ -1,9 +1,13 @@
-import { commitColumns } from './rows.js'
 import type { MysqlNames } from './schema.js'
 
+/** The columns every commit read selects, as `toCommit` (rows.ts) reads them. */
+const commitColumns =
+  'checkpoint_token, tenant_id, stream_id, commit_id, commit_sequence, stream_revision, commit_stamp, headers, events'
+
 /**
- * Every statement of the store, parameterised (`?`) and built once per store from quoted names. Reads page by
- * a cursor on an indexed column (`commit_sequence` within a stream, `checkpoint_token` across streams), never
+ * Every statement of the store that is not DDL: parameterised (`?`, bound by `execute`, never spliced) and built
+ * once per store from quoted names, so that each text is constant and prepared once per connection. Reads page
+ * by a cursor on an indexed column (`commit_sequence` within a stream, `checkpoint_token` across streams), never
  * by OFFSET, so a page costs the same at the end of a long history as at its start.
  */
 export interface MysqlStatements {
@@ -24,6 +28,10 @@ export interface MysqlStatements {
   readonly saveSnapshot: string
   /** [tenantKey, afterStreamKey, tenantKey, threshold, limit] */
   readonly streamsToSnapshot: string
+  /** [tenantKey, afterStreamKey, limit]: each stream's head row, by stream key. */
+  readonly streamList: string
+  /** [afterTenantKey, limit]: every tenant holding a commit, by tenant key. */
+  readonly tenantList: string
   /**
    * Taken first by purge and deleteStream, so that deletes queue with appends on the counter row: an append then
    * sees a stream either whole or gone, never a head that a concurrent delete is about to remove.
@@ -37,6 +45,15 @@ export interface MysqlStatements {
   /** [streamKey] */
   readonly deleteCommits: string
   readonly deleteSnapshots: string
+  /** The connection's default database (the migration lock is named after it). */
+  readonly currentDatabase: string
+  /** [lockName, timeoutSeconds] */
+  readonly getLock: string
+  /** [lockName] */
+  readonly releaseLock: string
+  readonly appliedVersion: string
+  /** [version, appliedAt] */
+  readonly recordVersion: string
 }
 
 export const mysqlStatements = (n: MysqlNames): MysqlStatements => ({
@@ -74,6 +91,15 @@ export const mysqlStatements = (n: MysqlNames): MysqlStatements => ({
           WHERE tenant_key = ? GROUP BY stream_key) s ON s.stream_key = h.stream_key
     WHERE c.stream_revision - COALESCE(s.revision, 0) >= ?
     ORDER BY h.stream_key LIMIT ?`,
+  streamList: `SELECT h.stream_key, c.stream_id, c.commit_sequence AS head_sequence, c.stream_revision AS head_revision,
+      c.commit_stamp
+    FROM (SELECT stream_key, MAX(commit_sequence) AS head_sequence FROM ${n.commits}
+          WHERE tenant_key = ? AND stream_key > ? GROUP BY stream_key ORDER BY stream_key LIMIT ?) h
+    JOIN ${n.commits} c ON c.stream_key = h.stream_key AND c.commit_sequence = h.head_sequence
+    ORDER BY h.stream_key`,
+  // Every row of a group has the same tenant id (the key is its digest); MIN picks it under ONLY_FULL_GROUP_BY.
+  tenantList: `SELECT tenant_key, MIN(tenant_id) AS tenant_id FROM ${n.commits}
+    WHERE tenant_key > ? GROUP BY tenant_key ORDER BY tenant_key LIMIT ?`,
   lockCounter: `SELECT value FROM ${n.checkpoint} WHERE id = 1 FOR UPDATE`,
   purgeCommits: `DELETE FROM ${n.commits} WHERE tenant_key = ?`,
   purgeSnapshots: `DELETE FROM ${n.snapshots} WHERE tenant_key = ?`,
@@ -81,4 +107,9 @@ export const mysqlStatements = (n: MysqlNames): MysqlStatements => ({
   purgeAllSnapshots: `DELETE FROM ${n.snapshots}`,
   deleteCommits: `DELETE FROM ${n.commits} WHERE stream_key = ?`,
   deleteSnapshots: `DELETE FROM ${n.snapshots} WHERE stream_key = ?`,
+  currentDatabase: 'SELECT DATABASE() AS db',
+  getLock: 'SELECT GET_LOCK(?, ?) AS locked',
+  releaseLock: 'SELECT RELEASE_LOCK(?) AS released',
+  appliedVersion: `SELECT COALESCE(MAX(version), 0) AS version FROM ${n.schemaVersion}`,
+  recordVersion: `INSERT INTO ${n.schemaVersion} (version, applied_at) VALUES (?, ?)`,
 })

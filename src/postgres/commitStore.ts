@@ -1,133 +1,95 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { checkAgainstHead, gapAfterHead, validateAttempt } from '../eventstore/attempt.js'
+import { refusal, type Known } from '../eventstore/adapter/attempt.js'
+import type { Window } from '../eventstore/adapter/bounds.js'
+import { empty, paged } from '../eventstore/adapter/reads.js'
 import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
-import {
-  concurrencyConflict,
-  duplicateCommit,
-  storageError,
-  type CommitError,
-  type StorageError,
-} from '../eventstore/errors.js'
-import type { RevisionRange } from '../eventstore/ports.js'
-import { fromIterable, paged, type Reads } from '../eventstore/reads.js'
+import { storageError, type CommitError, type StorageError } from '../eventstore/errors.js'
+import type { Reads } from '../eventstore/reads.js'
+import { mapRows, num } from '../sql/rows.js'
 import type { Context } from './context.js'
 import { violatedConstraint } from './errors.js'
-import { isStorableText } from './ids.js'
 import { horizonReads } from './horizonReads.js'
-import { appendParams, mapRows, maxRevisionBound, minRevisionBound, timeBound, toCommit, tokenBound } from './rows.js'
+import { appendParams, timeBound, toCommit } from './rows.js'
 
 // -------------------------------------------------------------------------------------
 // append
 // -------------------------------------------------------------------------------------
 
 /**
- * Appends in one round trip (see `statements.append`); a second one only when the attempt collided, to tell a
- * duplicate from a conflict and to fetch the commits the writer missed.
+ * Appends in one round trip (see `statements.append`); a second one only when the attempt is behind the head or
+ * raced another writer, to fetch the commits the writer missed (and to tell a duplicate from a conflict).
  */
 export const commit = async (ctx: Context, attempt: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
-  const valid = validateAttempt(attempt)
-  if (E.isLeft(valid)) return valid
-  // JSON.stringify throws on cycles and BigInts: a body that is not JSON is reported, not thrown.
-  const params = E.tryCatch(() => appendParams(attempt), (cause) => storageError('commit', cause))
-  if (E.isLeft(params)) return params
-  const result = await ctx.db.query('commit', ctx.sql.append, params.right)
+  const result = await ctx.db.query('commit', ctx.sql.append, appendParams(attempt))
   if (E.isLeft(result)) {
     const constraint = violatedConstraint(result.left.cause)
     const { sequence, commitId } = ctx.names.constraints
-    // Another writer committed the same sequence or commit id after this statement's snapshot was taken.
-    return constraint === sequence || constraint === commitId ? collided(ctx, attempt) : result
+    return constraint === sequence || constraint === commitId ? raced(ctx, attempt) : result
   }
   const row = result.right[0]
   if (row === undefined) return E.left(storageError('commit', new Error('the append statement returned no row')))
-  if (row['checkpoint_token'] !== null && row['checkpoint_token'] !== undefined) return E.right({ ...attempt, checkpointToken: Number(row['checkpoint_token']) })
-  if (row['duplicate'] === true) return E.left(duplicateCommit(attempt.tenantId, attempt.streamId, attempt.commitId))
+  const token = row['checkpoint_token']
+  if (token !== null && token !== undefined) return E.right({ ...attempt, checkpointToken: num(token) })
   const head =
-    row['head_sequence'] === null
+    row['head_sequence'] === null || row['head_sequence'] === undefined
       ? undefined
-      : { commitSequence: Number(row['head_sequence']), streamRevision: Number(row['head_revision']) }
-  switch (checkAgainstHead(attempt, head)) {
-    case 'gap':
-      return E.left(gapAfterHead(attempt, head))
-    case 'behind':
-      return collided(ctx, attempt)
-    case 'continues':
-      return E.left(storageError('commit', new Error('the attempt continued the head but was not stored')))
-  }
+      : { commitSequence: num(row['head_sequence']), streamRevision: num(row['head_revision']) }
+  return refused(attempt, { duplicate: row['duplicate'] === true, head }, () => collisions(ctx, attempt))
 }
 
-/** Duplicate commit id wins over a collision on sequence or revision (SEMANTICS 4). */
-const collided = async (ctx: Context, attempt: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
-  const first = firstRevision(attempt)
-  const rows = await ctx.db.query('commit (reading the conflict)', ctx.sql.collisions, [
-    attempt.tenantId,
-    attempt.streamId,
-    first,
-    attempt.commitId,
-  ])
-  if (E.isLeft(rows)) return rows
-  const commits = mapRows('commit (reading the conflict)', rows.right, toCommit)
+const refused = async (
+  attempt: CommitAttempt,
+  known: Known,
+  missed: () => Promise<E.Either<StorageError, readonly Commit[]>>,
+): Promise<E.Either<CommitError, Commit>> =>
+  E.left((await refusal(attempt, known, missed)) ?? storageError('commit', new Error('the attempt continued the head but was not stored')))
+
+/** The commits an attempt collided with: the one bearing its commit id, and those it had not seen. */
+const collisions = async (ctx: Context, a: CommitAttempt): Promise<E.Either<StorageError, readonly Commit[]>> => {
+  const operation = 'commit (reading the conflict)'
+  const rows = await ctx.db.query(operation, ctx.sql.collisions, [a.tenantId, a.streamId, a.commitSequence, firstRevision(a), a.commitId])
+  return E.isLeft(rows) ? rows : mapRows(operation, rows.right, toCommit)
+}
+
+/**
+ * Another writer committed the same sequence or commit id after the append statement's snapshot was taken, and a
+ * unique constraint caught it. Its commits are the stream's newest, so the last collision is the head.
+ */
+const raced = async (ctx: Context, attempt: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
+  const commits = await collisions(ctx, attempt)
   if (E.isLeft(commits)) return commits
-  if (commits.right.some((c) => c.commitId === attempt.commitId)) {
-    return E.left(duplicateCommit(attempt.tenantId, attempt.streamId, attempt.commitId))
-  }
-  return E.left(
-    concurrencyConflict(attempt.tenantId, attempt.streamId, attempt.commitSequence, attempt.streamRevision, commits.right),
-  )
+  const duplicate = commits.right.some((c) => c.commitId === attempt.commitId)
+  return refused(attempt, { duplicate, head: commits.right[commits.right.length - 1] }, async () => commits)
 }
 
 // -------------------------------------------------------------------------------------
 // reads
 // -------------------------------------------------------------------------------------
 
-const pages = <C>(
-  ctx: Context,
-  operation: string,
-  start: C,
-  fetch: (cursor: C, limit: number) => [string, unknown[]],
-  next: (c: Commit) => C,
-): Reads<Commit> =>
+/** A stream read, paged by commit sequence. */
+const streamPages = (ctx: Context, operation: string, text: string, values: (after: number, limit: number) => unknown[]): Reads<Commit> =>
   paged(
-    start,
+    0,
     ctx.pageSize,
-    async (cursor, limit): Promise<E.Either<StorageError, readonly Commit[]>> => {
-      const [text, values] = fetch(cursor, limit)
-      const rows = await ctx.db.query(operation, text, values)
+    async (after: number, limit): Promise<E.Either<StorageError, readonly Commit[]>> => {
+      const rows = await ctx.db.query(operation, text, values(after, limit))
       return E.isLeft(rows) ? rows : mapRows(operation, rows.right, toCommit)
     },
-    next,
-  )
-
-// An id PostgreSQL cannot store names no stream; asking for it must not match the id it would be mangled into.
-const unstorable = (...ids: readonly string[]): boolean => ids.some((id) => typeof id !== 'string' || !isStorableText(id))
-
-export const get = (ctx: Context, tenantId: string, streamId: string, range: RevisionRange = {}): Reads<Commit> => {
-  if (unstorable(tenantId, streamId)) return fromIterable([])
-  const min = minRevisionBound(range.minRevision)
-  const max = maxRevisionBound(range.maxRevision)
-  return pages(
-    ctx,
-    'get',
-    0,
-    (after, limit) => [ctx.sql.streamPage, [tenantId, streamId, after, min, max, limit]],
     (c) => c.commitSequence,
   )
-}
+
+export const get = (ctx: Context, tenantId: string, streamId: string, { minRevision, maxRevision }: Window): Reads<Commit> =>
+  streamPages(ctx, 'get', ctx.sql.streamPage, (after, limit) => [tenantId, streamId, after, minRevision, maxRevision, limit])
 
 export const getTo = (ctx: Context, tenantId: string, streamId: string, maxTime: Date): Reads<Commit> => {
-  if (unstorable(tenantId, streamId)) return fromIterable([])
   const ms = timeBound(maxTime)
-  return pages(
-    ctx,
-    'getTo',
-    0,
-    (after, limit) => [ctx.sql.streamPageTo, [tenantId, streamId, after, ms, limit]],
-    (c) => c.commitSequence,
-  )
+  if (ms === undefined) return empty()
+  return streamPages(ctx, 'getTo', ctx.sql.streamPageTo, (after, limit) => [tenantId, streamId, after, ms, limit])
 }
 
 export const getAllTo = (ctx: Context, tenantId: string, maxTime: Date): Reads<Commit> => {
-  if (unstorable(tenantId)) return fromIterable([])
   const ms = timeBound(maxTime)
+  if (ms === undefined) return empty()
   return horizonReads(ctx, {
     operation: 'getAllTo',
     start: 0,
@@ -136,20 +98,11 @@ export const getAllTo = (ctx: Context, tenantId: string, maxTime: Date): Reads<C
   })
 }
 
-export const getFromTo = (ctx: Context, from: number, to: number, tenantId?: string): Reads<Commit> => {
-  if (tenantId !== undefined && unstorable(tenantId)) return fromIterable([])
-  const upper = tokenBound(to)
-  return horizonReads(ctx, {
-    operation: tenantId === undefined ? 'getFrom' : 'getFrom (tenant)',
-    start: tokenBound(from),
+export const getFromTo = (ctx: Context, from: number, to: number, tenantId: string | undefined): Reads<Commit> =>
+  horizonReads(ctx, {
+    operation: tenantId === undefined ? 'getFromTo' : 'getFromTo (tenant)',
+    start: from,
     page: (after, limit) =>
-      tenantId === undefined
-        ? [ctx.sql.globalPage, [after, upper, limit]]
-        : [ctx.sql.tenantGlobalPage, [after, upper, limit, tenantId]],
-    next: (after) =>
-      tenantId === undefined ? [ctx.sql.nextGlobal, [after, upper]] : [ctx.sql.nextTenant, [after, upper, tenantId]],
+      tenantId === undefined ? [ctx.sql.globalPage, [after, to, limit]] : [ctx.sql.tenantGlobalPage, [after, to, limit, tenantId]],
+    next: (after) => (tenantId === undefined ? [ctx.sql.nextGlobal, [after, to]] : [ctx.sql.nextTenant, [after, to, tenantId]]),
   })
-}
-
-export const getFrom = (ctx: Context, checkpoint: number, tenantId?: string): Reads<Commit> =>
-  getFromTo(ctx, checkpoint, Number.MAX_SAFE_INTEGER, tenantId)

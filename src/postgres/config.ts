@@ -27,6 +27,22 @@ export interface PgPoolClient extends PgQueryable {
   release(destroy?: Error | boolean): void
 }
 
+/** A notification as pg hands it to a listening client. */
+export interface PgNotification {
+  readonly channel: string
+  readonly payload?: string
+}
+
+/**
+ * What `watch` needs of a client it keeps for `LISTEN` (pg's `Client` and pool clients have it): its events. A
+ * pool whose clients lack `on` still works; its watchers are then woken by this process's commits only.
+ */
+export interface PgListenClient extends PgQueryable {
+  on(event: 'notification', listener: (message: PgNotification) => void): unknown
+  on(event: 'error', listener: (error: Error) => void): unknown
+  on(event: 'end', listener: () => void): unknown
+}
+
 /**
  * The few methods of a `pg.Pool` the store calls, so that a caller can pass their own pool (or anything shaped
  * like one) and `aett/postgres` never imports `pg` unless it creates the pool itself.
@@ -50,6 +66,10 @@ export interface PostgresTables {
   readonly snapshots: string
   /** Applied schema versions (see `schema.ts`). */
   readonly migrations: string
+  /** One row per subscription: its lease (holder, epoch, expiry) and its checkpoint (version 2). */
+  readonly subscriptions: string
+  /** Commits subscriptions set aside (dead letters, version 2). */
+  readonly parked: string
 }
 
 interface CommonOptions {
@@ -67,6 +87,12 @@ interface CommonOptions {
    * early, never skipping: a later read from its last token picks up the rest.
    */
   readonly readWaitMs?: number
+  /**
+   * Whether every append also sends a `NOTIFY` (in its own statement, so in its transaction) that wakes the
+   * subscriptions of every process watching this store at once; true by default. Without it, subscriptions in
+   * other processes find new commits by polling. See "Subscriptions" in docs/stores/postgres.md.
+   */
+  readonly notify?: boolean
 }
 
 /** Use a pool the caller owns; `close()` leaves it open. */
@@ -90,15 +116,23 @@ export interface PostgresConfig {
   readonly tables: PostgresTables
   readonly pageSize: number
   readonly readWaitMs: number
+  readonly notify: boolean
   readonly connection:
     | { readonly _tag: 'pool'; readonly pool: PgPool }
     | { readonly _tag: 'connectionString'; readonly connectionString: string; readonly poolSize: number | undefined }
 }
 
-export const defaultTables: PostgresTables = { commits: 'commits', snapshots: 'snapshots', migrations: 'schema_version' }
+export const defaultTables: PostgresTables = {
+  commits: 'commits',
+  snapshots: 'snapshots',
+  migrations: 'schema_version',
+  subscriptions: 'subscriptions',
+  parked: 'parked_commits',
+}
 export const defaultSchema = 'aett'
 export const defaultPageSize = 500
 export const defaultReadWaitMs = 1000
+export const defaultNotify = true
 
 // PostgreSQL truncates identifiers at 63 bytes; tables keep room for the suffixes of their constraint names.
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -112,31 +146,41 @@ const checkName = (what: string, value: unknown, maxLength: number): string | un
 
 const isPositiveInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1
 
-/** Checks options once, so that a bad schema name is reported as a value instead of reaching SQL. */
-export const validateOptions = (options: PostgresStoreOptions): E.Either<StorageError, PostgresConfig> => {
+/**
+ * Checks options once, so that a bad schema name is reported as a value instead of reaching SQL. Anything a
+ * plain JavaScript caller passes (`undefined`, `null`, a string) is an answer too, never a throw.
+ */
+export const validateOptions = (options: PostgresStoreOptions | null | undefined): E.Either<StorageError, PostgresConfig> => {
   const fail = (reason: string) => E.left(storageError('configure', new Error(reason)))
-  const o = (options ?? {}) as Partial<PostgresPoolOptions & PostgresConnectionOptions>
+  if (typeof options !== 'object' || options === null)
+    return fail(`options must be an object with a pool or a connectionString, got ${options === null ? 'null' : typeof options}`)
+  const o = options as Partial<PostgresPoolOptions & PostgresConnectionOptions>
   const schema = o.schema ?? defaultSchema
   const tables: PostgresTables = { ...defaultTables, ...o.tables }
   const problem =
     checkName('schema', schema, maxSchemaLength) ??
     checkName('tables.commits', tables.commits, maxTableLength) ??
     checkName('tables.snapshots', tables.snapshots, maxTableLength) ??
-    checkName('tables.migrations', tables.migrations, maxTableLength)
+    checkName('tables.migrations', tables.migrations, maxTableLength) ??
+    checkName('tables.subscriptions', tables.subscriptions, maxTableLength) ??
+    checkName('tables.parked', tables.parked, maxTableLength)
   if (problem !== undefined) return fail(problem)
-  if (new Set([tables.commits, tables.snapshots, tables.migrations]).size !== 3) return fail('table names must differ')
+  const all = [tables.commits, tables.snapshots, tables.migrations, tables.subscriptions, tables.parked]
+  if (new Set(all).size !== all.length) return fail('table names must differ')
   const pageSize = o.pageSize ?? defaultPageSize
   if (!isPositiveInt(pageSize)) return fail(`pageSize must be a positive integer, got ${String(pageSize)}`)
   const readWaitMs = o.readWaitMs ?? defaultReadWaitMs
   if (typeof readWaitMs !== 'number' || !(readWaitMs >= 0) || !Number.isFinite(readWaitMs))
     return fail(`readWaitMs must be a finite number of milliseconds >= 0, got ${String(readWaitMs)}`)
+  const notify = o.notify ?? defaultNotify
+  if (typeof notify !== 'boolean') return fail(`notify must be true or false, got ${String(notify)}`)
   const name = o.name ?? 'postgres'
   if (o.pool !== undefined && o.connectionString !== undefined) return fail('give either pool or connectionString, not both')
   if (o.pool !== undefined) {
     const pool = o.pool as Partial<PgPool> | null
     if (typeof pool !== 'object' || pool === null || typeof pool.query !== 'function' || typeof pool.connect !== 'function')
       return fail('pool must have query() and connect()')
-    return E.right({ name, schema, tables, pageSize, readWaitMs, connection: { _tag: 'pool', pool: o.pool } })
+    return E.right({ name, schema, tables, pageSize, readWaitMs, notify, connection: { _tag: 'pool', pool: o.pool } })
   }
   if (typeof o.connectionString !== 'string' || o.connectionString.length === 0)
     return fail('give a pool or a connectionString')
@@ -148,6 +192,7 @@ export const validateOptions = (options: PostgresStoreOptions): E.Either<Storage
     tables,
     pageSize,
     readWaitMs,
+    notify,
     connection: { _tag: 'connectionString', connectionString: o.connectionString, poolSize: o.poolSize },
   })
 }

@@ -3,39 +3,49 @@ import { storageError, type StorageError } from '../eventstore/errors.js'
 import type { OwnedPgPool, PgPool, PgQueryable, PostgresConfig } from './config.js'
 import type { Statement } from './statements.js'
 
-type Row = Record<string, unknown>
+export type Row = Record<string, unknown>
 
 /**
  * The store's only door to the driver: every call returns its failure as a value and no client stays checked
  * out on any path. Single statements go through `pool.query` (which returns the client itself); only
  * `transaction` checks a client out, and always gives it back, discarding it when its state is unknown.
  */
-export interface Database {
+export interface Connection {
   query(operation: string, statement: Statement, values: unknown[]): Promise<E.Either<StorageError, readonly Row[]>>
   transaction<A>(
     operation: string,
     body: (client: PgQueryable) => Promise<E.Either<StorageError, A>>,
   ): Promise<E.Either<StorageError, A>>
-  /** Ends the pool if the store created it; a caller's pool is left alone. Idempotent. */
+  /** Ends the pool if the store created it; a caller's pool is left alone. */
   close(): Promise<void>
 }
 
-const ownPool = async (
-  connectionString: string,
-  poolSize: number | undefined,
-): Promise<E.Either<StorageError, OwnedPgPool>> => {
+/** Runs one statement on a client (or pool), its failure as a value. */
+export const run = async (
+  client: PgQueryable,
+  operation: string,
+  statement: Statement,
+  values: unknown[] = [],
+): Promise<E.Either<StorageError, readonly Row[]>> => {
   try {
-    // Imported lazily so that `aett/postgres` loads without `pg` when the caller brings a pool.
-    const pg = await import('pg')
-    const Pool = pg.default.Pool
-    const pool = new Pool({ connectionString, ...(poolSize === undefined ? {} : { max: poolSize }) })
-    // An idle client whose server went away emits 'error' on the pool; unhandled it would end the process. The
-    // pool drops that client by itself, and the next query reports the outage as a StorageError.
-    pool.on('error', () => undefined)
-    return E.right(pool as unknown as OwnedPgPool)
+    const result = await client.query(typeof statement === 'string' ? { text: statement, values } : { ...statement, values })
+    return E.right(result.rows)
   } catch (cause) {
-    return E.left(storageError('connect', cause))
+    return E.left(storageError(operation, cause))
   }
+}
+
+/**
+ * The pool of a store made from a connection string. `pg` is imported here, lazily, so that `aett/postgres`
+ * loads without it when the caller brings a pool.
+ */
+const ownPool = async (connectionString: string, poolSize: number | undefined): Promise<OwnedPgPool> => {
+  const pg = await import('pg')
+  const pool = new pg.default.Pool({ connectionString, ...(poolSize === undefined ? {} : { max: poolSize }) })
+  // An idle client whose server went away emits 'error' on the pool; unhandled it would end the process. The
+  // pool drops that client by itself, and the next query reports the outage as a StorageError.
+  pool.on('error', () => undefined)
+  return pool as unknown as OwnedPgPool
 }
 
 /**
@@ -51,43 +61,27 @@ const rollback = async (client: PgQueryable): Promise<Error | boolean | undefine
   }
 }
 
-export const database = (connection: PostgresConfig['connection']): Database => {
-  let pool: Promise<E.Either<StorageError, PgPool>> | undefined
-  let owned: Promise<E.Either<StorageError, OwnedPgPool>> | undefined
-  let closed = false
-
-  const getPool = (): Promise<E.Either<StorageError, PgPool>> => {
-    if (closed) return Promise.resolve(E.left(storageError('connect', new Error('the store is closed'))))
-    if (pool === undefined) {
-      if (connection._tag === 'pool') pool = Promise.resolve(E.right(connection.pool))
-      else {
-        owned = ownPool(connection.connectionString, connection.poolSize)
-        pool = owned
-      }
-    }
-    return pool
-  }
-
-  const query = async (operation: string, statement: Statement, values: unknown[]): Promise<E.Either<StorageError, readonly Row[]>> => {
-    const p = await getPool()
-    if (E.isLeft(p)) return p
+/** Opens the connection the options name: the caller's pool, or a pool of the store's own. */
+export const connect = async (connection: PostgresConfig['connection']): Promise<E.Either<StorageError, Connection>> => {
+  let pool: PgPool
+  let owned: OwnedPgPool | undefined
+  if (connection._tag === 'pool') pool = connection.pool
+  else {
     try {
-      const result = await p.right.query(typeof statement === 'string' ? { text: statement, values } : { ...statement, values })
-      return E.right(result.rows)
+      owned = await ownPool(connection.connectionString, connection.poolSize)
     } catch (cause) {
-      return E.left(storageError(operation, cause))
+      return E.left(storageError('connect', cause))
     }
+    pool = owned
   }
 
   const transaction = async <A>(
     operation: string,
     body: (client: PgQueryable) => Promise<E.Either<StorageError, A>>,
   ): Promise<E.Either<StorageError, A>> => {
-    const p = await getPool()
-    if (E.isLeft(p)) return p
     let client
     try {
-      client = await p.right.connect()
+      client = await pool.connect()
     } catch (cause) {
       return E.left(storageError(operation, cause))
     }
@@ -109,12 +103,11 @@ export const database = (connection: PostgresConfig['connection']): Database => 
     }
   }
 
-  const close = async (): Promise<void> => {
-    if (closed) return
-    closed = true
-    const o = await owned
-    if (o !== undefined && E.isRight(o)) await o.right.end().catch(() => undefined)
-  }
-
-  return { query, transaction, close }
+  return E.right({
+    query: (operation, statement, values) => run(pool, operation, statement, values),
+    transaction,
+    close: async () => {
+      await owned?.end().catch(() => undefined)
+    },
+  })
 }

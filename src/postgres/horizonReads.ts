@@ -1,8 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Commit } from '../eventstore/Commit.js'
 import type { StorageError } from '../eventstore/errors.js'
+import { mapRows } from '../sql/rows.js'
 import type { Context } from './context.js'
-import { mapRows, toCommit } from './rows.js'
+import { toCommit } from './rows.js'
 
 /** One global read: its page statement and, for the end of the read, the statement that finds the next commit. */
 export interface HorizonRead {

@@ -1,31 +1,20 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { storageError, type StorageError } from '../eventstore/errors.js'
+import { planMigrations } from '../sql/migrations.js'
 import type { PgQueryable } from './config.js'
+import { run } from './connection.js'
 import type { Context } from './context.js'
 import { sqlState, sqlStates } from './errors.js'
-import { isStorableText } from './ids.js'
-import { planMigrations } from '../sql/migrations.js'
 import { createMigrationsTable, migrations, type Names } from './schema.js'
 
-const run = async (
-  client: PgQueryable,
-  operation: string,
-  text: string,
-  values: unknown[] = [],
-): Promise<E.Either<StorageError, readonly Record<string, unknown>[]>> => {
-  try {
-    return E.right((await client.query({ text, values })).rows)
-  } catch (cause) {
-    return E.left(storageError(operation, cause))
-  }
-}
+type Done = Promise<E.Either<StorageError, void>>
 
 /**
  * Brings the schema to the latest version in one transaction. A transaction-scoped advisory lock keyed by the
  * schema name makes concurrent initializers (two processes starting at once) take turns: the second finds the
  * work done. Everything, the lock included, ends with the transaction.
  */
-const migrate = async (client: PgQueryable, n: Names): Promise<E.Either<StorageError, void>> => {
+const migrate = async (client: PgQueryable, n: Names): Done => {
   const steps: readonly (() => Promise<E.Either<StorageError, unknown>>)[] = [
     () => run(client, 'initialize (lock)', 'SELECT pg_advisory_xact_lock(hashtext($1))', [n.lockKey]),
     () => run(client, 'initialize (schema)', `CREATE SCHEMA IF NOT EXISTS ${n.schema}`),
@@ -58,7 +47,7 @@ const migrate = async (client: PgQueryable, n: Names): Promise<E.Either<StorageE
  * token. A logical dump restored into a new cluster breaks that (new commits would get lower tokens, and the
  * restored ones would be held back for ever), so initialize() refuses such a database instead of serving it.
  */
-const checkTransactionCounter = async (client: PgQueryable, n: Names): Promise<E.Either<StorageError, void>> => {
+const checkTransactionCounter = async (client: PgQueryable, n: Names): Done => {
   const rows = await run(
     client,
     'initialize (transaction counter)',
@@ -80,14 +69,13 @@ const checkTransactionCounter = async (client: PgQueryable, n: Names): Promise<E
   )
 }
 
-export const initialize = (ctx: Context): Promise<E.Either<StorageError, void>> =>
-  ctx.db.transaction('initialize', (client) => migrate(client, ctx.names))
+export const initialize = (ctx: Context): Done => ctx.db.transaction('initialize', (client) => migrate(client, ctx.names))
 
 /**
  * Drops the store's tables, then its schema if that is now empty. A schema that also holds other objects (or is
  * `public`) is kept: the store removes only what it created.
  */
-export const drop = (ctx: Context): Promise<E.Either<StorageError, void>> =>
+export const drop = (ctx: Context): Done =>
   ctx.db.transaction('drop', async (client) => {
     const n = ctx.names
     const tables = await run(client, 'drop', `DROP TABLE IF EXISTS ${n.commits}, ${n.snapshots}, ${n.migrations}`)
@@ -101,8 +89,7 @@ export const drop = (ctx: Context): Promise<E.Either<StorageError, void>> =>
     return E.isLeft(back) ? back : E.right(undefined)
   })
 
-export const purge = async (ctx: Context, tenantId?: string): Promise<E.Either<StorageError, void>> => {
-  if (tenantId !== undefined && !isStorableText(tenantId)) return E.right(undefined)
+export const purge = async (ctx: Context, tenantId: string | undefined): Done => {
   const rows =
     tenantId === undefined
       ? await ctx.db.query('purge', ctx.sql.purgeAll, [])
@@ -110,8 +97,7 @@ export const purge = async (ctx: Context, tenantId?: string): Promise<E.Either<S
   return E.isLeft(rows) ? rows : E.right(undefined)
 }
 
-export const deleteStream = async (ctx: Context, tenantId: string, streamId: string): Promise<E.Either<StorageError, void>> => {
-  if (!isStorableText(tenantId) || !isStorableText(streamId)) return E.right(undefined)
+export const deleteStream = async (ctx: Context, tenantId: string, streamId: string): Done => {
   const rows = await ctx.db.query('deleteStream', ctx.sql.deleteStream, [tenantId, streamId])
   return E.isLeft(rows) ? rows : E.right(undefined)
 }

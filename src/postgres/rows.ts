@@ -1,16 +1,8 @@
-import * as E from 'fp-ts/lib/Either.js'
 import type { Commit, CommitAttempt } from '../eventstore/Commit.js'
-import { storageError, type StorageError } from '../eventstore/errors.js'
 import type { Headers, Json } from '../eventstore/Json.js'
 import type { Snapshot, StreamHead } from '../eventstore/Snapshot.js'
-
-type Row = Record<string, unknown>
-
-// bigint columns arrive as strings from pg's default parsers, or as numbers/bigints when a caller registered other
-// parsers on their pool; Number() takes all three. Values above 2^53 would lose precision (see the docs).
-const num = (v: unknown): number => Number(v as string)
-
-const text = (v: unknown): string => String(v)
+import { num, parseJson, text } from '../sql/rows.js'
+import type { Row } from './connection.js'
 
 /** Parameters of the `append` statement, in order. */
 export const appendParams = (a: CommitAttempt): unknown[] => [
@@ -35,9 +27,10 @@ export const snapshotParams = (s: Snapshot): unknown[] => [
   JSON.stringify(s.headers),
 ]
 
-const parseJson = <A>(v: unknown): A => JSON.parse(text(v)) as A
+// bigint columns arrive as strings from pg's default parsers, or as numbers/bigints when a caller registered other
+// parsers on their pool; `num` takes all three. JSON columns are read as `::text`, whatever parsers are registered.
 
-/** A stored commit from its row; a row that does not parse (edited by hand, say) is a storage error. */
+/** A stored commit from its row. */
 export const toCommit = (row: Row): Commit => ({
   tenantId: text(row['tenant_id']),
   streamId: text(row['stream_id']),
@@ -68,42 +61,14 @@ export const toStreamHead =
     snapshotRevision: num(row['snapshot_revision']),
   })
 
-/** Maps every row, turning a parse failure into a storage error instead of a throw. */
-export const mapRows = <A>(
-  operation: string,
-  rows: readonly Row[],
-  f: (row: Row) => A,
-): E.Either<StorageError, readonly A[]> =>
-  E.tryCatch(
-    () => rows.map(f),
-    (cause) => storageError(`${operation} (decoding a row)`, cause),
-  )
-
-// -------------------------------------------------------------------------------------
-// bounds
-// -------------------------------------------------------------------------------------
-
-const maxBound = Number.MAX_SAFE_INTEGER
-
-/** An integer checkpoint bound: tokens are integers, so `token > 1.5` is `token > 1`; NaN reads as 0. */
-export const tokenBound = (n: number): number =>
-  Number.isNaN(n) ? 0 : Math.max(-maxBound, Math.min(maxBound, Math.floor(n)))
-
-/** The lowest revision a read asks for; a missing or non-positive bound means from the start. */
-export const minRevisionBound = (n: number | undefined): number =>
-  n !== undefined && n > 0 ? Math.min(maxBound, Math.ceil(n)) : 1
-
-/** The highest revision a read asks for; a missing or non-positive bound means to the end. */
-export const maxRevisionBound = (n: number | undefined): number =>
-  n !== undefined && n > 0 ? Math.min(maxBound, Math.floor(n)) : maxBound
-
-/** Milliseconds of a `maxTime`, clamped to what PostgreSQL timestamps hold; an invalid Date is the far future. */
-export const timeBound = (d: Date): number => {
-  const ms = d.getTime()
-  return Number.isNaN(ms) ? maxTimestampMs : Math.max(minTimestampMs, Math.min(maxTimestampMs, ms))
+/**
+ * The milliseconds of a `maxTime` for a statement, or `undefined` when the bound lies before every stamp
+ * PostgreSQL can hold (24 November 4714 BC); the shell hands in valid Dates only. JavaScript Dates reach further
+ * back than that, but not further ahead than PostgreSQL's end (294276 AD), so only the lower end is special.
+ */
+export const timeBound = (maxTime: Date): number | undefined => {
+  const ms = maxTime.getTime()
+  return ms < minTimestampMs ? undefined : ms
 }
 
-// PostgreSQL timestamps run from 4713 BC to 294276 AD; JavaScript Dates from -271821 to 275760, so only the
-// lower end needs clamping, but both ends are kept explicit.
-const minTimestampMs = Date.UTC(-4712, 11, 31)
-const maxTimestampMs = 8_640_000_000_000_000
+const minTimestampMs = Date.UTC(-4713, 10, 24)

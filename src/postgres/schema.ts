@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Migration as SqlMigration } from '../sql/migrations.js'
 import type { PostgresConfig } from './config.js'
 
@@ -11,6 +12,8 @@ export interface Names {
   readonly commits: string
   readonly snapshots: string
   readonly migrations: string
+  readonly subscriptions: string
+  readonly parked: string
   /** Unquoted constraint names, as PostgreSQL reports them in a unique violation. */
   readonly constraints: {
     readonly token: string
@@ -19,6 +22,11 @@ export interface Names {
   }
   /** Key of the advisory lock that serialises `initialize()` for this schema. */
   readonly lockKey: string
+  /**
+   * The `NOTIFY` channel of this store's appends (unquoted): `aett/<schema>/<commits table>`, or, when that does
+   * not fit PostgreSQL's 63-byte identifiers, `aett/` and a hash of it.
+   */
+  readonly channel: string
 }
 
 // Identifiers are validated against /^[A-Za-z_][A-Za-z0-9_]*$/ before they get here, so quoting cannot be escaped.
@@ -26,19 +34,29 @@ const quote = (identifier: string): string => `"${identifier}"`
 
 export const names = (config: Pick<PostgresConfig, 'schema' | 'tables'>): Names => {
   const schema = quote(config.schema)
-  const { commits, snapshots, migrations } = config.tables
+  const { commits, snapshots, migrations, subscriptions, parked } = config.tables
   return {
     schema,
     commits: `${schema}.${quote(commits)}`,
     snapshots: `${schema}.${quote(snapshots)}`,
     migrations: `${schema}.${quote(migrations)}`,
+    subscriptions: `${schema}.${quote(subscriptions)}`,
+    parked: `${schema}.${quote(parked)}`,
     constraints: {
       token: `${commits}_token_pk`,
       sequence: `${commits}_sequence_uq`,
       commitId: `${commits}_commit_id_uq`,
     },
     lockKey: `aett/postgres:${config.schema}`,
+    channel: channelOf(config.schema, commits),
   }
+}
+
+const maxIdentifierBytes = 63
+
+const channelOf = (schema: string, commits: string): string => {
+  const readable = `aett/${schema}/${commits}`
+  return readable.length <= maxIdentifierBytes ? readable : `aett/${createHash('sha256').update(readable).digest('hex').slice(0, 32)}`
 }
 
 // -------------------------------------------------------------------------------------
@@ -90,13 +108,45 @@ const v1: Migration = {
   ],
 }
 
+/**
+ * Version 2: what subscriptions keep (issue 13), beside the log.
+ *
+ * - One row per subscription holds its lease and its checkpoint together, so that a fenced checkpoint write is a
+ *   single `UPDATE ... WHERE epoch = $n` on the row the lease lives in. `expires_at` is always set from the
+ *   server's `clock_timestamp()`, never from a client's clock. `checkpoint` is NULL until one is stored.
+ * - Parked commits (dead letters) are keyed by subscription and token; parking a token again replaces its record.
+ */
+const v2: Migration = {
+  version: 2,
+  description: 'subscriptions: leases, checkpoints, parked commits',
+  statements: (n) => [
+    `CREATE TABLE ${n.subscriptions} (
+      name text NOT NULL PRIMARY KEY,
+      holder text NOT NULL,
+      epoch bigint NOT NULL,
+      expires_at timestamptz NOT NULL,
+      released boolean NOT NULL,
+      checkpoint json
+    )`,
+    `CREATE TABLE ${n.parked} (
+      name text NOT NULL,
+      checkpoint_token bigint NOT NULL,
+      tenant_id text NOT NULL,
+      stream_id text NOT NULL,
+      error json NOT NULL,
+      parked_at timestamptz NOT NULL,
+      PRIMARY KEY (name, checkpoint_token)
+    )`,
+  ],
+}
+
 const quoteConstraint = quote
 
 // The table part of a qualified name `"schema"."table"`, without quotes.
 const unqualified = (qualified: string): string => qualified.slice(qualified.lastIndexOf('.') + 2, -1)
 
 /** Every step, oldest first. Append new steps; never edit a released one. */
-export const migrations: readonly Migration[] = [v1]
+export const migrations: readonly Migration[] = [v1, v2]
 
 export const latestVersion = (): number => migrations[migrations.length - 1]?.version ?? 0
 

@@ -89,9 +89,11 @@ export const statements = (n: Names): Statements => ({
       (SELECT commit_sequence FROM head) AS head_sequence,
       (SELECT stream_revision FROM head) AS head_revision`),
 
-  // What a rejected attempt collided with: its own commit id (a duplicate) or the commits it had not seen.
+  // What a rejected attempt collided with: its own commit id (a duplicate) or the commits it had not seen (from
+  // the first whose sequence or last revision reaches the attempt's sequence or first revision, see `collidesWith`).
   collisions: `SELECT ${commitColumns} FROM ${n.commits}
-    WHERE tenant_id = $1 AND stream_id = $2 AND (stream_revision >= $3::bigint OR commit_id = $4)
+    WHERE tenant_id = $1 AND stream_id = $2
+      AND (commit_sequence >= $3::bigint OR stream_revision >= $4::bigint OR commit_id = $5)
     ORDER BY commit_sequence`,
 
   // Commits overlapping [$4, $5]: the last revision reaches the minimum, the first does not pass the maximum.

@@ -1,143 +1,98 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { checkAgainstHead, gapAfterHead, validateAttempt, type Head } from '../eventstore/attempt.js'
-import type { Commit, CommitAttempt } from '../eventstore/Commit.js'
-import {
-  concurrencyConflict,
-  duplicateCommit,
-  storageError,
-  type CommitError,
-} from '../eventstore/errors.js'
-import type { RevisionRange } from '../eventstore/ports.js'
-import { paged, type Reads } from '../eventstore/reads.js'
-import { isUniqueViolation, retrying, withRetry, type RetryPolicy } from './errors.js'
-import { encodePayload, insertParams, toCommit, type CommitRow } from './rows.js'
+import { refusal, type Head, type Known } from '../eventstore/adapter/attempt.js'
+import type { Window } from '../eventstore/adapter/bounds.js'
+import { paged } from '../eventstore/adapter/reads.js'
+import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
+import { storageError, type CommitError, type StorageError } from '../eventstore/errors.js'
+import type { Reads } from '../eventstore/reads.js'
+import { mapRows } from '../sql/rows.js'
+import { retryIfBusy, underLock, withRetry } from './connection.js'
+import { statements, type SqliteContext } from './context.js'
+import { isUniqueViolation } from './errors.js'
+import { appended, encodePayload, insertParams, toCommit, type CommitRow } from './rows.js'
 import type { Statements } from './statements.js'
 
-/** What the commit and snapshot functions need from their store. */
-export interface StoreContext {
-  readonly retry: RetryPolicy
-  readonly pageSize: number
-  /** The store's prepared statements; throws the driver's error when they cannot be prepared. */
-  readonly statements: () => Statements
+// -------------------------------------------------------------------------------------
+// commit
+// -------------------------------------------------------------------------------------
+
+/** What the store saw under the write lock when it did not append an attempt. */
+interface NotAppended extends Known {
+  readonly _tag: 'NotAppended'
+  /** The commits from the first one the attempt collides with, read under the same lock. */
+  readonly missed: readonly CommitRow[]
 }
-
-const end = Number.MAX_SAFE_INTEGER
-
-/** A bound that is missing or not positive means "from the start" / "to the end" (SEMANTICS 5). */
-const bound = (n: number | undefined, otherwise: number): number => (n !== undefined && n > 0 ? n : otherwise)
-
-// -------------------------------------------------------------------------------------
-// append
-// -------------------------------------------------------------------------------------
-
-/** The attempt as stored, with its token; the caller's objects are kept, not copied. */
-const stored = (a: CommitAttempt, token: number | bigint): Commit => ({
-  tenantId: a.tenantId,
-  streamId: a.streamId,
-  streamRevision: a.streamRevision,
-  commitId: a.commitId,
-  commitSequence: a.commitSequence,
-  commitStamp: a.commitStamp,
-  headers: a.headers,
-  events: a.events,
-  checkpointToken: Number(token),
-})
 
 /**
  * Appends a commit (SEMANTICS 1-4). The common case is one statement that inserts only when the attempt
  * continues the head; anything else (a conflict, a duplicate, a gap, a unique index refusing the row because
- * another process won a race) is classified again under the write lock, where the answer is stable.
+ * another process won a race) is looked at again under the write lock, where the answer is stable, and
+ * `refusal` says what it is.
  */
-export const append = (ctx: StoreContext, a: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
-  const valid = validateAttempt(a)
-  if (E.isLeft(valid)) return Promise.resolve(valid)
-  let payload: string
-  try {
-    payload = encodePayload(a)
-  } catch (cause) {
-    return Promise.resolve(E.left(storageError('commit: encode events as JSON', cause)))
-  }
-  return withRetry('commit', ctx.retry, () => appendOnce(ctx.statements(), a, payload))
+export const commit = (ctx: SqliteContext, a: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
+  const payload = encodePayload(a)
+  const r = retryIfBusy('commit', ctx.retry, () => appendOnce(ctx, a, payload))
+  // The common case answers without a further promise: the first try appended the commit.
+  return r instanceof Promise ? r.then((done) => settle(a, done)) : settle(a, r)
 }
 
-const appendOnce = (st: Statements, a: CommitAttempt, payload: string): E.Either<CommitError, Commit> => {
+/** The answer to an attempt, given what the lock showed when it was not appended. */
+const settle = (a: CommitAttempt, r: E.Either<NotAppended | StorageError, Commit>): Promise<E.Either<CommitError, Commit>> =>
+  E.isRight(r) || r.left._tag === 'StorageError' ? Promise.resolve(r as E.Either<StorageError, Commit>) : refused(a, r.left)
+
+const refused = async (a: CommitAttempt, seen: NotAppended): Promise<E.Either<CommitError, Commit>> => {
+  const answer = await refusal(a, seen, async () => mapRows('commit', seen.missed, toCommit))
+  return E.left(answer ?? storageError('commit', new Error('the attempt continues the head but was not appended')))
+}
+
+/** The hot path's statement: inserts the row only when the attempt continues the stored head (or none at 0, 0). */
+const insertIfContinues = (st: Statements, a: CommitAttempt, payload: string) => {
   const headSequence = a.commitSequence - 1
   const headRevision = a.streamRevision - a.events.length
+  return st.appendIfContinues.run(...insertParams(a, payload), headSequence, headRevision, a.tenantId, a.streamId, headSequence, headRevision)
+}
+
+const appendOnce = (ctx: SqliteContext, a: CommitAttempt, payload: string): E.Either<NotAppended, Commit> => {
+  const st = statements(ctx)
   try {
-    // The insert's columns, then the head it must continue: the stored one, or none at (0, 0).
-    const r = st.appendIfContinues.run(...insertParams(a, payload), headSequence, headRevision, a.tenantId, a.streamId, headSequence, headRevision)
-    if (r.changes === 1) return E.right(stored(a, r.lastInsertRowid))
+    const r = insertIfContinues(st, a, payload)
+    if (r.changes === 1) return E.right(appended(a, r.lastInsertRowid))
   } catch (cause) {
     if (!isUniqueViolation(cause)) throw cause
   }
-  return underLock(st, () => classify(st, a, payload))
-}
-
-/** Runs `f` in a `BEGIN IMMEDIATE` transaction, committing a Right and rolling back a Left or a throw. */
-const underLock = <L, A>(st: Statements, f: () => E.Either<L, A>): E.Either<L, A> => {
-  st.begin.run()
-  try {
-    const result = f()
-    if (E.isRight(result)) st.commit.run()
-    else st.rollback.run()
-    return result
-  } catch (cause) {
-    try {
-      st.rollback.run()
-    } catch {
-      // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL); the original error matters.
-    }
-    throw cause
-  }
-}
-
-const classify = (st: Statements, a: CommitAttempt, payload: string): E.Either<CommitError, Commit> => {
-  // A known commit id wins over every other answer (SEMANTICS 4).
-  if (st.hasCommitId.get(a.tenantId, a.streamId, a.commitId) !== undefined)
-    return E.left(duplicateCommit(a.tenantId, a.streamId, a.commitId))
-  const head = st.head.get(a.tenantId, a.streamId) as Head | undefined
-  switch (checkAgainstHead(a, head)) {
-    case 'continues': {
-      // The stream changed between the fast path and the lock (e.g. it was deleted): insert now.
-      try {
-        return E.right(stored(a, st.insert.run(...insertParams(a, payload)).lastInsertRowid))
-      } catch (cause) {
-        if (isUniqueViolation(cause)) return E.left(storageError('commit: unique index refused a checked row', cause))
-        throw cause
-      }
-    }
-    case 'behind': {
-      const first = a.streamRevision - a.events.length + 1
-      const rows = st.missed.all(a.tenantId, a.streamId, a.commitSequence, first) as CommitRow[]
-      return E.left(concurrencyConflict(a.tenantId, a.streamId, a.commitSequence, a.streamRevision, rows.map(toCommit)))
-    }
-    case 'gap':
-      return E.left(gapAfterHead(a, head))
-  }
+  return underLock(ctx.db, () => {
+    // A known commit id wins over every other answer (SEMANTICS 4).
+    if (st.hasCommitId.get(a.tenantId, a.streamId, a.commitId) !== undefined)
+      return E.left({ _tag: 'NotAppended', duplicate: true, head: undefined, missed: [] })
+    // The stream may have changed between the fast path and the lock (e.g. it was deleted): try again. A unique
+    // index refusing the row now, with the head checked under the lock, is a StorageError.
+    const r = insertIfContinues(st, a, payload)
+    if (r.changes === 1) return E.right(appended(a, r.lastInsertRowid))
+    const head = st.head.get(a.tenantId, a.streamId) as Head | undefined
+    const missed = st.missed.all(a.tenantId, a.streamId, a.commitSequence, firstRevision(a)) as CommitRow[]
+    return E.left({ _tag: 'NotAppended', duplicate: false, head, missed })
+  })
 }
 
 // -------------------------------------------------------------------------------------
 // reads
 // -------------------------------------------------------------------------------------
 
-/** One page of commits; a driver failure or an unreadable row becomes a StorageError. */
-const commitPage = (ctx: StoreContext, operation: string, query: (st: Statements) => unknown[]) =>
-  retrying(operation, ctx.retry, () => (query(ctx.statements()) as CommitRow[]).map(toCommit))
+/** One page of commits; a busy database is retried, a driver failure or an unreadable row is a StorageError. */
+const commitPage = (ctx: SqliteContext, operation: string, query: (st: Statements) => unknown[]) =>
+  withRetry(operation, ctx.retry, () => mapRows(operation, query(statements(ctx)) as CommitRow[], toCommit))
 
 /** SEMANTICS 5: the whole commits overlapping `[min, max]`, paged by revision. */
-export const get = (ctx: StoreContext, tenantId: string, streamId: string, range: RevisionRange = {}): Reads<Commit> => {
-  const max = bound(range.maxRevision, end)
-  return paged(
-    bound(range.minRevision, 1),
+export const get = (ctx: SqliteContext, tenantId: string, streamId: string, { minRevision, maxRevision: max }: Window): Reads<Commit> =>
+  paged(
+    minRevision,
     ctx.pageSize,
-    (cursor, limit) =>
-      commitPage(ctx, 'get', (st) => st.streamPage.all(tenantId, streamId, cursor, tenantId, streamId, max, max, max, limit)),
+    (cursor, limit) => commitPage(ctx, 'get', (st) => st.streamPage.all(tenantId, streamId, cursor, tenantId, streamId, max, max, max, limit)),
     (c) => c.streamRevision + 1,
   )
-}
 
 /** SEMANTICS 6: a stream's commits stamped at or before `maxTime`, paged by revision. */
-export const getTo = (ctx: StoreContext, tenantId: string, streamId: string, maxTime: Date): Reads<Commit> => {
+export const getTo = (ctx: SqliteContext, tenantId: string, streamId: string, maxTime: Date): Reads<Commit> => {
   const t = maxTime.getTime()
   return paged(
     0,
@@ -148,7 +103,7 @@ export const getTo = (ctx: StoreContext, tenantId: string, streamId: string, max
 }
 
 /** SEMANTICS 6: a tenant's commits stamped at or before `maxTime`, paged by checkpoint. */
-export const getAllTo = (ctx: StoreContext, tenantId: string, maxTime: Date): Reads<Commit> => {
+export const getAllTo = (ctx: SqliteContext, tenantId: string, maxTime: Date): Reads<Commit> => {
   const t = maxTime.getTime()
   return paged(
     0,
@@ -159,16 +114,13 @@ export const getAllTo = (ctx: StoreContext, tenantId: string, maxTime: Date): Re
 }
 
 /** SEMANTICS 7: commits with a token in `(from, to]`, ascending, optionally one tenant's, paged by checkpoint. */
-export const getFromTo = (ctx: StoreContext, from: number, to: number, tenantId?: string): Reads<Commit> =>
+export const getFromTo = (ctx: SqliteContext, from: number, to: number, tenantId: string | undefined): Reads<Commit> =>
   paged(
     from,
     ctx.pageSize,
     (cursor, limit) =>
-      commitPage(ctx, 'getFrom', (st) =>
+      commitPage(ctx, 'getFromTo', (st) =>
         tenantId === undefined ? st.windowPage.all(cursor, to, limit) : st.tenantWindowPage.all(tenantId, cursor, to, limit),
       ),
     (c) => c.checkpointToken,
   )
-
-export const getFrom = (ctx: StoreContext, checkpoint: number, tenantId?: string): Reads<Commit> =>
-  getFromTo(ctx, checkpoint, end, tenantId)

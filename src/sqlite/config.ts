@@ -72,6 +72,8 @@ export type SqliteStoreOptions = SqliteFileOptions | SqliteDatabaseOptions
 /** Options after validation, with every default filled in. */
 export interface SqliteConfig {
   readonly name: string
+  /** Where the connection comes from: a file the store opens (and closes), or the caller's connection. */
+  readonly source: { readonly filename: string } | { readonly database: SqliteDatabase }
   readonly tablePrefix: string
   readonly pageSize: number
   readonly busyRetries: number
@@ -103,9 +105,9 @@ const isCount = (n: unknown, min: number): n is number => typeof n === 'number' 
  * Checks the options and fills in defaults. A connection the store opens itself gets WAL and the chosen
  * durability; a connection passed in keeps its own settings except for what the caller states explicitly.
  */
-export const resolveConfig = (options: SqliteStoreOptions): E.Either<StorageError, SqliteConfig> => {
+export const resolveConfig = (options: SqliteStoreOptions | undefined): E.Either<StorageError, SqliteConfig> => {
   const fail = (reason: string) => E.left(storageError('configure sqlite store', new TypeError(reason)))
-  if (typeof options !== 'object' || options === null) return fail('options must be an object')
+  if (typeof options !== 'object' || options === null) return fail('options must be an object with a filename or a database')
   const own = !('database' in options)
   const tablePrefix = options.tablePrefix ?? defaults.tablePrefix
   if (typeof tablePrefix !== 'string' || !identifier.test(tablePrefix))
@@ -132,8 +134,11 @@ export const resolveConfig = (options: SqliteStoreOptions): E.Either<StorageErro
     ...(synchronous === undefined ? [] : [`synchronous = ${synchronous}`]),
     ...(own || options.busyTimeoutMs !== undefined ? [`busy_timeout = ${busyTimeoutMs}`] : []),
   ]
+  const name = options.name ?? defaults.name
+  if (typeof name !== 'string' || name.length === 0) return fail('name must be a non-empty string')
   return E.right({
-    name: options.name ?? defaults.name,
+    name,
+    source: own ? { filename: (options as SqliteFileOptions).filename } : { database: (options as SqliteDatabaseOptions).database },
     tablePrefix,
     pageSize,
     busyRetries,

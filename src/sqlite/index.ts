@@ -2,7 +2,7 @@
  * `aett/sqlite`: the event store on SQLite through better-sqlite3, on a file or `:memory:`. The driver is a
  * peer dependency, loaded only when the store opens a file itself.
  */
-export { openSqliteStore, SqliteStore } from './persistence.js'
+export { sqliteStore, openSqliteStore, type SqliteStore } from './store.js'
 export type {
   SqliteCommonOptions,
   SqliteDatabase,
@@ -13,4 +13,4 @@ export type {
   SqliteStoreOptions,
   Synchronous,
 } from './config.js'
-export { currentSchemaVersion, migrations, type Migration, type MigrationReport, type Names } from './schema.js'
+export type { MigrationReport } from './schema.js'

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { planMigrations, reportOf, type MigrationReport, type Migration as SqlMigration } from '../sql/migrations.js'
 import type { SqliteDatabase } from './config.js'
+import { underLock } from './connection.js'
 
 export type { MigrationReport } from '../sql/migrations.js'
 
@@ -14,6 +15,12 @@ export interface Names {
   readonly snapshots: string
   readonly schemaVersion: string
   readonly checkpointFloor: string
+  /** Subscriptions (schema version 2): one lease row per subscription name. */
+  readonly leases: string
+  /** One checkpoint row per subscription name. */
+  readonly checkpoints: string
+  /** Parked commits (dead letters), per subscription name and token. */
+  readonly parked: string
   /** Builds a further quoted name with the store's prefix (for indexes and later migrations). */
   readonly named: (suffix: string) => string
 }
@@ -26,6 +33,9 @@ export const names = (prefix: string): Names => ({
   snapshots: quote(`${prefix}snapshots`),
   schemaVersion: quote(`${prefix}schema_version`),
   checkpointFloor: quote(`${prefix}checkpoint_floor`),
+  leases: quote(`${prefix}subscription_leases`),
+  checkpoints: quote(`${prefix}subscription_checkpoints`),
+  parked: quote(`${prefix}subscription_parked`),
   named: (suffix) => quote(`${prefix}${suffix}`),
 })
 
@@ -82,6 +92,35 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID`,
     ],
   },
+  {
+    version: 2,
+    description: 'subscription leases, checkpoints and parked commits',
+    statements: (n) => [
+      // `expires_at` is epoch ms by SQLite's own clock (`unixepoch('subsec')`), never a client's. `released` ends
+      // the fence before expiry; `epoch` grows every time the lease changes hands.
+      `CREATE TABLE ${n.leases} (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        released INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID`,
+      // `positions` is the checkpoint as JSON text: one last-handled token per feed shard.
+      `CREATE TABLE ${n.checkpoints} (
+        name TEXT PRIMARY KEY,
+        positions TEXT NOT NULL
+      ) WITHOUT ROWID`,
+      `CREATE TABLE ${n.parked} (
+        name TEXT NOT NULL,
+        checkpoint_token INTEGER NOT NULL,
+        tenant_id TEXT NOT NULL,
+        stream_id TEXT NOT NULL,
+        error TEXT NOT NULL,
+        parked_at INTEGER NOT NULL,
+        PRIMARY KEY (name, checkpoint_token)
+      ) WITHOUT ROWID`,
+    ],
+  },
 ]
 
 /** The schema version this release writes. */
@@ -96,8 +135,7 @@ export const runMigrations = (db: SqliteDatabase, n: Names, steps: readonly Migr
   // Checked before anything runs: a bad history fails the same on any file.
   const checked = planMigrations(steps, 0)
   if (E.isLeft(checked)) throw checked.left
-  db.exec('BEGIN IMMEDIATE')
-  try {
+  const ran = underLock(db, () => {
     db.exec(
       `CREATE TABLE IF NOT EXISTS ${n.schemaVersion} (
         version INTEGER PRIMARY KEY,
@@ -110,18 +148,16 @@ export const runMigrations = (db: SqliteDatabase, n: Names, steps: readonly Migr
       .safeIntegers(false)
       .get() as { version: number }
     const plan = planMigrations(steps, row.version)
-    if (E.isLeft(plan)) throw plan.left
+    if (E.isLeft(plan)) return plan
     const record = db.prepare(`INSERT INTO ${n.schemaVersion} (version, description, applied_at) VALUES (?, ?, ?)`)
     for (const m of plan.right.pending) {
       for (const sql of m.statements(n)) db.exec(sql)
       record.run(m.version, m.description, Date.now())
     }
-    db.exec('COMMIT')
-    return reportOf(plan.right)
-  } catch (cause) {
-    if (db.inTransaction) db.exec('ROLLBACK')
-    throw cause
-  }
+    return E.right(reportOf(plan.right))
+  })
+  if (E.isLeft(ran)) throw ran.left
+  return ran.right
 }
 
 /** Removes every table the store created (indexes go with their tables). */
@@ -129,5 +165,8 @@ export const dropStatements = (n: Names): readonly string[] => [
   `DROP TABLE IF EXISTS ${n.commits}`,
   `DROP TABLE IF EXISTS ${n.snapshots}`,
   `DROP TABLE IF EXISTS ${n.checkpointFloor}`,
+  `DROP TABLE IF EXISTS ${n.leases}`,
+  `DROP TABLE IF EXISTS ${n.checkpoints}`,
+  `DROP TABLE IF EXISTS ${n.parked}`,
   `DROP TABLE IF EXISTS ${n.schemaVersion}`,
 ]

@@ -13,9 +13,6 @@ export const snapshotColumns = 'tenant_id, stream_id, stream_revision, commit_se
  * the schema changes underneath). Reads return raw arrays: cheaper than objects, and `rows.ts` names them.
  */
 export interface Statements {
-  readonly begin: SqliteStatement
-  readonly commit: SqliteStatement
-  readonly rollback: SqliteStatement
   /**
    * The hot path: inserts a commit only when it continues the stream's head exactly, in one autocommit
    * statement (a write statement takes the write lock before it reads, so the check and the insert are atomic
@@ -24,7 +21,6 @@ export interface Statements {
    * head sequence, head revision, tenant, stream, head sequence, head revision.
    */
   readonly appendIfContinues: SqliteStatement
-  readonly insert: SqliteStatement
   /** Params: tenant, stream. Row: `{ commitSequence, streamRevision }`. */
   readonly head: SqliteStatement
   /** Params: tenant, stream, commit id. Raw row `[1]`, or undefined. */
@@ -47,6 +43,10 @@ export interface Statements {
   readonly upsertSnapshot: SqliteStatement
   /** Params: tenant, stream cursor (exclusive), threshold, limit. Rows: [stream, head, snapshot]. */
   readonly snapshotCandidates: SqliteStatement
+  /** Params: tenant, stream cursor (exclusive), limit. Rows: [stream, head sequence, head revision, head stamp]. */
+  readonly streamList: SqliteStatement
+  /** Params: tenant cursor (exclusive), limit. Rows: [tenant]. */
+  readonly tenantList: SqliteStatement
   /** Raises the token floor to the newest token, before commits are deleted. */
   readonly raiseFloor: SqliteStatement
   readonly deleteStreamCommits: SqliteStatement
@@ -68,9 +68,6 @@ export const prepareStatements = (db: SqliteDatabase, n: Names): Statements => {
   const prepare = (sql: string) => db.prepare(sql).safeIntegers(false)
   const raw = (sql: string) => prepare(sql).raw(true)
   return {
-    begin: prepare('BEGIN IMMEDIATE'),
-    commit: prepare('COMMIT'),
-    rollback: prepare('ROLLBACK'),
     appendIfContinues: prepare(
       `INSERT INTO ${c} (checkpoint, tenant_id, stream_id, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload)
        SELECT ${nextToken}, ?, ?, ?, ?, ?, ?, ?, ?
@@ -78,10 +75,6 @@ export const prepareStatements = (db: SqliteDatabase, n: Names): Statements => {
          (SELECT commit_sequence = ? AND stream_revision = ? FROM ${c}
            WHERE tenant_id = ? AND stream_id = ? ORDER BY commit_sequence DESC LIMIT 1),
          ? = 0 AND ? = 0)`,
-    ),
-    insert: prepare(
-      `INSERT INTO ${c} (checkpoint, tenant_id, stream_id, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload)
-       VALUES (${nextToken}, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     head: prepare(
       `SELECT commit_sequence AS commitSequence, stream_revision AS streamRevision FROM ${c}
@@ -139,6 +132,12 @@ export const prepareStatements = (db: SqliteDatabase, n: Names): Statements => {
        FROM ${c} c WHERE c.tenant_id = ? AND c.stream_id > ?
        GROUP BY c.stream_id HAVING head - snap >= ? ORDER BY c.stream_id LIMIT ?`,
     ),
+    // With one MAX(), SQLite takes the bare columns from the row holding the maximum: the head commit.
+    streamList: raw(
+      `SELECT stream_id, MAX(commit_sequence), stream_revision, commit_stamp FROM ${c}
+       WHERE tenant_id = ? AND stream_id > ? GROUP BY stream_id ORDER BY stream_id LIMIT ?`,
+    ),
+    tenantList: raw(`SELECT DISTINCT tenant_id FROM ${c} WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?`),
     raiseFloor: prepare(
       `UPDATE ${n.checkpointFloor} SET checkpoint = MAX(checkpoint, COALESCE((SELECT MAX(checkpoint) FROM ${c}), 0))`,
     ),
@@ -148,5 +147,113 @@ export const prepareStatements = (db: SqliteDatabase, n: Names): Statements => {
     deleteTenantSnapshots: prepare(`DELETE FROM ${s} WHERE tenant_id = ?`),
     deleteAllCommits: prepare(`DELETE FROM ${c}`),
     deleteAllSnapshots: prepare(`DELETE FROM ${s}`),
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// subscriptions
+// -------------------------------------------------------------------------------------
+
+/**
+ * SQLite's own clock, in epoch milliseconds: every lease expiry is measured by it, never by a client's clock.
+ * `'now'` is the same for every use within one statement. (`unixepoch('subsec')` needs SQLite 3.42; the
+ * better-sqlite3 12 this store supports bundles a later one.)
+ */
+export const databaseNow = `CAST(ROUND(unixepoch('subsec') * 1000) AS INTEGER)`
+
+/** The columns of a lease row as `rows.ts` reads them. */
+export const leaseColumns = 'holder, epoch, expires_at'
+
+/** The columns of a parked row, in the order `rows.ts` reads them. */
+export const parkedColumns = 'name, checkpoint_token, tenant_id, stream_id, error, parked_at'
+
+/**
+ * The statements of the `SubscriptionStore`, prepared apart from the event store's, on first use, so that a file
+ * whose schema predates subscriptions still appends and reads until it is migrated. Every write a lease guards is
+ * one conditional statement (a write statement takes the write lock before it reads, so the check and the write
+ * are atomic across processes), except `unpark`, which checks and deletes under `BEGIN IMMEDIATE`. Named
+ * parameters: `@name`, `@holder`, `@epoch`, `@ttl` and the row's columns.
+ */
+export interface SubscriptionStatements {
+  /** Takes a free lease (the epoch grows) or renews `@holder`'s live one. Row: lease columns, or none when held by another. */
+  readonly acquire: SqliteStatement
+  /** Extends `@holder`'s lease at `@epoch` unless released. Row: lease columns, or none. */
+  readonly renew: SqliteStatement
+  /** Ends the fence of `@holder`'s lease at `@epoch` and moves its expiry to now. */
+  readonly release: SqliteStatement
+  /** Params: name. Row: lease columns. */
+  readonly lease: SqliteStatement
+  /** Takes a free lease for a reset, released at once (the epoch grows). Row: lease columns, or none when live. */
+  readonly takeForReset: SqliteStatement
+  /** Whether `@holder` holds the lease at `@epoch`. Row `[1]`, or none. */
+  readonly holds: SqliteStatement
+  /** Params: name. Row: `[positions]`. */
+  readonly checkpoint: SqliteStatement
+  /** Upserts `@positions`, fenced: `changes === 0` means the lease is lost. */
+  readonly saveCheckpoint: SqliteStatement
+  /** Upserts `@positions` (under the reset's own lease, in its transaction). */
+  readonly writeCheckpoint: SqliteStatement
+  /** Params: name. */
+  readonly deleteCheckpoint: SqliteStatement
+  /** Upserts a parked commit, fenced: `changes === 0` means the lease is lost. */
+  readonly park: SqliteStatement
+  /** Params: name. Rows: parked columns, oldest token first. */
+  readonly parked: SqliteStatement
+  /** Params: name, token. */
+  readonly unpark: SqliteStatement
+}
+
+export const prepareSubscriptionStatements = (db: SqliteDatabase, n: Names): SubscriptionStatements => {
+  const now = databaseNow
+  const prepare = (sql: string) => db.prepare(sql).safeIntegers(false)
+  const raw = (sql: string) => prepare(sql).raw(true)
+  const live = `released = 0 AND expires_at > ${now}`
+  const fence = `EXISTS (SELECT 1 FROM ${n.leases} WHERE name = @name AND holder = @holder AND epoch = @epoch AND released = 0)`
+  return {
+    // In `DO UPDATE`, bare columns are the stored row's (all read before any is set), `excluded.` the new one's.
+    acquire: raw(
+      `INSERT INTO ${n.leases} (name, holder, epoch, expires_at, released) VALUES (@name, @holder, 1, ${now} + @ttl, 0)
+       ON CONFLICT (name) DO UPDATE SET
+         epoch = CASE WHEN ${live} THEN epoch ELSE epoch + 1 END,
+         holder = excluded.holder, expires_at = excluded.expires_at, released = 0
+       WHERE NOT (${live}) OR holder = excluded.holder
+       RETURNING ${leaseColumns}`,
+    ),
+    renew: raw(
+      `UPDATE ${n.leases} SET expires_at = ${now} + @ttl
+       WHERE name = @name AND holder = @holder AND epoch = @epoch AND released = 0 RETURNING ${leaseColumns}`,
+    ),
+    release: prepare(
+      `UPDATE ${n.leases} SET released = 1, expires_at = MIN(expires_at, ${now})
+       WHERE name = @name AND holder = @holder AND epoch = @epoch AND released = 0`,
+    ),
+    lease: raw(`SELECT ${leaseColumns} FROM ${n.leases} WHERE name = ?`),
+    takeForReset: raw(
+      `INSERT INTO ${n.leases} (name, holder, epoch, expires_at, released) VALUES (@name, @holder, 1, ${now}, 1)
+       ON CONFLICT (name) DO UPDATE SET
+         epoch = epoch + 1, holder = excluded.holder, expires_at = excluded.expires_at, released = 1
+       WHERE NOT (${live})
+       RETURNING ${leaseColumns}`,
+    ),
+    holds: raw(`SELECT 1 WHERE ${fence}`),
+    checkpoint: raw(`SELECT positions FROM ${n.checkpoints} WHERE name = ?`),
+    // An INSERT from a SELECT needs its WHERE before ON CONFLICT (SQLite's parsing rule); the fence is that WHERE.
+    saveCheckpoint: prepare(
+      `INSERT INTO ${n.checkpoints} (name, positions) SELECT @name, @positions WHERE ${fence}
+       ON CONFLICT (name) DO UPDATE SET positions = excluded.positions`,
+    ),
+    writeCheckpoint: prepare(
+      `INSERT INTO ${n.checkpoints} (name, positions) VALUES (@name, @positions)
+       ON CONFLICT (name) DO UPDATE SET positions = excluded.positions`,
+    ),
+    deleteCheckpoint: prepare(`DELETE FROM ${n.checkpoints} WHERE name = ?`),
+    park: prepare(
+      `INSERT INTO ${n.parked} (${parkedColumns})
+       SELECT @name, @checkpointToken, @tenantId, @streamId, @error, @parkedAt WHERE ${fence}
+       ON CONFLICT (name, checkpoint_token) DO UPDATE SET
+         tenant_id = excluded.tenant_id, stream_id = excluded.stream_id, error = excluded.error, parked_at = excluded.parked_at`,
+    ),
+    parked: raw(`SELECT ${parkedColumns} FROM ${n.parked} WHERE name = ? ORDER BY checkpoint_token`),
+    unpark: prepare(`DELETE FROM ${n.parked} WHERE name = ? AND checkpoint_token = ?`),
   }
 }

@@ -20,6 +20,8 @@ describe('docs/events.md example', () => {
     expect(r.decodeError).toBe('Deposited/amount: expected number')
     expect(r.unknownTopic).toBe('UnknownTopic')
     expect(r.kept).toEqual(E.right({ type: 'Deposited', id: 'acc-1', version: 3, timestamp: '2026-03-01T09:00:00.000Z', amount: 5, channel: 'atm' }))
+    expect(r.impossibleDay).toBe('AccountOpened/openedOn: expected DateFromISOString')
+    expect(r.decided).toEqual({ type: 'Deposited', timestamp: new Date('2026-03-01T09:00:00.000Z'), amount: 10 })
   })
 
   it('is shown whole in docs/events.md, so the page cannot drift from the code that runs', () => {

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DynamoDbStore } from '../../src/dynamodb/index.js'
-import { driver } from '../../src/dynamodb/driver.js'
-import { commitItem } from '../../src/dynamodb/items.js'
-import { allocate, fill } from '../../src/dynamodb/tokens.js'
+import type { DynamoDbStore } from '../../src/dynamodb/index.js'
+import { allocate, fill } from '../../src/dynamodb/checkpoints.js'
+import { connection, loadSdk } from '../../src/dynamodb/connection.js'
+import type { DynamoDbContext } from '../../src/dynamodb/context.js'
+import { commitItem } from '../../src/dynamodb/rows.js'
+import { dynamoDbStoreWithClock } from '../../src/dynamodb/store.js'
 import type { Commit } from '../../src/eventstore/index.js'
-import { attempt, collect, expectCommits, right } from '../contract/fixtures.js'
-import { disposeStore, dynaliteForFile, freshStore } from './server.js'
+import { attempt, collect, expectCommits, right } from 'aett/testing/contract'
+import { configOf, disposeStore, dynaliteForFile, freshStore } from './server.js'
 
 const db = dynaliteForFile()
 
@@ -20,15 +22,17 @@ describe('dynamodb: checkpoint order without skipping (SEMANTICS 7-8)', () => {
   /** A store on the same tables whose clock the test sets. */
   let store: DynamoDbStore
   /** What the store's writers use, for playing a slow writer by hand. */
-  let ctx: Parameters<typeof allocate>[0]
+  let ctx: DynamoDbContext
 
   beforeAll(async () => {
     tables = await freshStore(db(), { settleMs: 10_000 })
-    const d = driver(Promise.resolve(db().client), false, 8)
-    store = new DynamoDbStore(tables.config, d, () => clock)
-    ctx = { driver: d, config: tables.config }
+    const config = configOf(tables)
+    const prefix = config.commitsTable.replace(/commits$/, '')
+    store = dynamoDbStoreWithClock({ client: db().client, tables: { prefix }, settleMs: 10_000, pageSize: 5 }, () => clock)
+    ctx = { connection: connection(await loadSdk(), db().client, false, 8), config, now: Date.now }
   })
   afterAll(async () => {
+    await store.close()
     await disposeStore(tables)
   })
 

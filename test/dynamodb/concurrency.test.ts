@@ -3,7 +3,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamoDbStore } from '../../src/dynamodb/index.js'
 import type { Commit, CommitError, Persistence } from '../../src/eventstore/index.js'
-import { collect, expectCommits, expectStrictlyAscending, next } from '../contract/fixtures.js'
+import { collect, expectCommits, expectStrictlyAscending, next } from 'aett/testing/contract'
 import { disposeStore, dynaliteForFile, freshStore, interceptingClient, isCommitPut } from './server.js'
 
 const db = dynaliteForFile()

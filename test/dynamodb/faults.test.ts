@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
-import { describe, expect, it } from 'vitest'
-import { dynamoDbStore } from '../../src/dynamodb/index.js'
+import { describe, expect, it, vi } from 'vitest'
+import { dynamoDbStore, type DynamoDbStoreOptions } from '../../src/dynamodb/index.js'
 import { FILLERS, A } from '../../src/dynamodb/schema.js'
 import { toArray } from '../../src/eventstore/index.js'
-import { attempt, collect, expectCommits, left, right } from '../contract/fixtures.js'
+import { attempt, collect, expectCommits, left, right } from 'aett/testing/contract'
 import { uniqueName } from '../support/services.js'
-import { disposeStore, dynaliteForFile, freshStore, interceptingClient, isCommitPut } from './server.js'
+import { configOf, disposeStore, dynaliteForFile, freshStore, interceptingClient, isCommitPut } from './server.js'
 
 const db = dynaliteForFile()
 
@@ -32,7 +32,7 @@ describe('dynamodb: driver faults and options', () => {
       expectCommits(await collect(store.getFrom(0)), [c])
       const { GetItemCommand } = await import('@aws-sdk/client-dynamodb')
       const filler = await db().client.send(
-        new GetItemCommand({ TableName: store.config.commitsTable, Key: { [A.pk]: { S: FILLERS }, [A.sk]: { N: String(c.checkpointToken) } } }),
+        new GetItemCommand({ TableName: configOf(store).commitsTable, Key: { [A.pk]: { S: FILLERS }, [A.sk]: { N: String(c.checkpointToken) } } }),
       )
       expect(filler.Item).toBeUndefined()
     } finally {
@@ -51,7 +51,7 @@ describe('dynamodb: driver faults and options', () => {
       return send()
     })
     const store = await freshStore(db(), { client, maxRetries: 3 })
-    const strict = right(dynamoDbStore({ client, tables: { prefix: `${store.config.commitsTable.replace(/commits$/, '')}` }, maxRetries: 0 }))
+    const strict = dynamoDbStore({ client, tables: { prefix: `${configOf(store).commitsTable.replace(/commits$/, '')}` }, maxRetries: 0 })
     try {
       const ids = { tenantId: `t-${randomUUID()}`, streamId: 's' }
       budget = 2
@@ -71,11 +71,11 @@ describe('dynamodb: driver faults and options', () => {
   })
 
   it('reports missing tables as storage errors carrying the driver\'s error, from writes and reads alike', async () => {
-    const store = right(dynamoDbStore({ client: db().client, tables: { prefix: `${uniqueName('none')}_` } }))
+    const store = dynamoDbStore({ client: db().client, tables: { prefix: `${uniqueName('none')}_` } })
     const failed = left(await store.commit(attempt({ tenantId: 't', streamId: 's', commitSequence: 1 })), 'StorageError')
     expect((failed.cause as Error).name).toBe('ResourceNotFoundException')
     const read = await toArray(store.getFrom(0))
-    expect(E.isLeft(read) && (read.left.cause as Error).name).toBe('ResourceNotFoundException')
+    expect(E.isLeft(read) && read.left._tag === 'StorageError' && (read.left.cause as Error).name).toBe('ResourceNotFoundException')
     expect(E.isLeft(await toArray(store.get('t', 's')))).toBe(true)
     expect(E.isLeft(await store.getSnapshot('t', 's'))).toBe(true)
     // and dropping what does not exist is fine
@@ -83,33 +83,85 @@ describe('dynamodb: driver faults and options', () => {
     await store.close()
   })
 
-  it('creates, uses and destroys a client of its own from clientConfig', async () => {
-    const store = right(
-      dynamoDbStore({
+  it('creates, uses and destroys a client of its own from clientConfig, and refuses every call once closed', async () => {
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb')
+    const destroy = vi.spyOn(DynamoDBClient.prototype, 'destroy')
+    try {
+      const store = dynamoDbStore({
         clientConfig: { endpoint: db().endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } },
         tables: { prefix: `${uniqueName('own')}_` },
         billing: { mode: 'PROVISIONED', readCapacityUnits: 5, writeCapacityUnits: 5 },
-      }),
-    )
-    right(await store.initialize())
-    const ids = { tenantId: 't', streamId: 's' }
-    const c = right(await store.commit(attempt({ ...ids, commitSequence: 1 })))
-    expectCommits(await collect(store.getFrom(0)), [c])
-    right(await store.drop())
-    await store.close()
-    await store.close() // idempotent
+      })
+      right(await store.initialize())
+      const ids = { tenantId: 't', streamId: 's' }
+      const c = right(await store.commit(attempt({ ...ids, commitSequence: 1 })))
+      expectCommits(await collect(store.getFrom(0)), [c])
+      right(await store.drop())
+      right(await store.initialize())
+      expect(destroy).not.toHaveBeenCalled()
+      await store.close()
+      // then the client it created is destroyed, once
+      expect(destroy).toHaveBeenCalledTimes(1)
+      expect(destroy.mock.contexts[0]).not.toBe(db().client)
+      await store.close() // idempotent
+      expect(destroy).toHaveBeenCalledTimes(1)
+      // and a closed store refuses every call and stores nothing (issue 10 item 16)
+      left(await store.commit(attempt({ ...ids, commitSequence: 1 })), 'StorageError')
+      left(await store.addSnapshot({ ...ids, streamRevision: 1, commitSequence: 1, payload: {}, headers: {} }), 'StorageError')
+      left(await store.drop(), 'StorageError')
+      const read = await toArray(store.get(ids.tenantId, ids.streamId))
+      expect(E.isLeft(read) && read.left._tag).toBe('StorageError')
+      // the tables are still there (initialize above), and empty: nothing was stored after close
+      const open = await freshStore(db(), { tables: { prefix: `${configOf(store).commitsTable.replace(/commits$/, '')}` } })
+      expect(await collect(open.get(ids.tenantId, ids.streamId))).toEqual([])
+      await disposeStore(open)
+    } finally {
+      destroy.mockRestore()
+    }
   })
 
-  it('refuses invalid options as a storage error', () => {
+  it('never destroys a client passed in, on close or otherwise', async () => {
+    const destroy = vi.spyOn(db().client, 'destroy')
+    try {
+      const store = await freshStore(db())
+      const ids = { tenantId: `t-${randomUUID()}`, streamId: 's' }
+      right(await store.commit(attempt({ ...ids, commitSequence: 1 })))
+      await disposeStore(store)
+      expect(destroy).not.toHaveBeenCalled()
+      left(await store.commit(attempt({ ...ids, commitSequence: 2 })), 'StorageError')
+      // and the caller's client still works
+      const { ListTablesCommand } = await import('@aws-sdk/client-dynamodb')
+      expect((await db().client.send(new ListTablesCommand({}))).TableNames).toBeDefined()
+    } finally {
+      destroy.mockRestore()
+    }
+  })
+
+  it('refuses invalid options as a storage error answered by every call, never thrown (issue 10 item 9)', async () => {
     const client = db().client
-    expect(E.isLeft(dynamoDbStore({ client, tables: { prefix: 'bad name!' } }))).toBe(true)
-    expect(E.isLeft(dynamoDbStore({ client, tables: { prefix: '', commits: 'x', snapshots: 'y' } }))).toBe(true)
-    expect(E.isLeft(dynamoDbStore({ client, tables: { commits: 'same', snapshots: 'same' } }))).toBe(true)
-    expect(E.isLeft(dynamoDbStore({ client, pageSize: 0 }))).toBe(true)
-    expect(E.isLeft(dynamoDbStore({ client, settleMs: -1 }))).toBe(true)
-    expect(E.isLeft(dynamoDbStore({ client, settleMs: 50 }))).toBe(true)
-    expect(E.isRight(dynamoDbStore({ client, settleMs: 0 }))).toBe(true)
-    expect(E.isLeft(dynamoDbStore({ client, billing: { mode: 'PROVISIONED', readCapacityUnits: 0, writeCapacityUnits: 1 } }))).toBe(true)
+    const refused = async (options: unknown) => {
+      const store = dynamoDbStore(options as DynamoDbStoreOptions)
+      expect(E.isLeft(store.config), String(options)).toBe(true)
+      left(await store.initialize(), 'StorageError')
+      left(await store.commit(attempt({ tenantId: 't', streamId: 's', commitSequence: 1 })), 'StorageError')
+      const read = await toArray(store.getFrom(0))
+      expect(E.isLeft(read) && read.left._tag).toBe('StorageError')
+      await store.close()
+    }
+    await refused({ client, tables: { prefix: 'bad name!' } })
+    await refused({ client, tables: { prefix: '', commits: 'x', snapshots: 'y' } })
+    await refused({ client, tables: { commits: 'same', snapshots: 'same' } })
+    await refused({ client, pageSize: 0 })
+    await refused({ client, settleMs: -1 })
+    await refused({ client, settleMs: 50 })
+    expect(E.isRight(dynamoDbStore({ client, settleMs: 0 }).config)).toBe(true)
+    await refused({ client, billing: { mode: 'PROVISIONED', readCapacityUnits: 0, writeCapacityUnits: 1 } })
+    await refused(undefined)
+    await refused(null)
+    await refused('us-east-1')
+    await refused({})
+    await refused({ client, clientConfig: {} })
+    await refused({ client: {} })
   })
 
   it('loads the AWS SDK lazily: no module of aett/dynamodb imports it except as types', () => {

@@ -3,15 +3,15 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamoDbStore } from '../../src/dynamodb/index.js'
 import { A, CHUNK_PREFIX, streamKey } from '../../src/dynamodb/schema.js'
-import { attempt, collect, expectCommits, left, next, right } from '../contract/fixtures.js'
-import { disposeStore, dynaliteForFile, freshStore } from './server.js'
+import { attempt, collect, expectCommits, left, next, right } from 'aett/testing/contract'
+import { configOf, disposeStore, dynaliteForFile, freshStore } from './server.js'
 
 const db = dynaliteForFile()
 
 /** Every item of the commits table, as DynamoDB holds it. */
 const scanCommits = async (store: DynamoDbStore) => {
   const out = await db().client.send(
-    new (await import('@aws-sdk/client-dynamodb')).ScanCommand({ TableName: store.config.commitsTable }),
+    new (await import('@aws-sdk/client-dynamodb')).ScanCommand({ TableName: configOf(store).commitsTable }),
   )
   return out.Items ?? []
 }
@@ -38,6 +38,11 @@ describe('dynamodb: layout', () => {
     expect(streamKey('ab', 'c')).not.toBe(streamKey('a', 'bc'))
     expect(streamKey('a"', 'b')).not.toBe(streamKey('a', '"b'))
     expect(streamKey('a","b', 'c')).not.toBe(streamKey('a', 'b","c'))
+    expect(streamKey('1:a', 'b')).not.toBe(streamKey('1', ':ab'))
+    expect(streamKey('é', 'x')).not.toBe(streamKey('éx', ''))
+    // and the key is the tenant's UTF-8 length, a colon, then both ids as they are (no escaping)
+    expect(streamKey('ab', 'c')).toBe('2:abc')
+    expect(streamKey('\u0001é😀', '"\n')).toBe('7:\u0001é😀"\n')
     const suffix = randomUUID()
     const one = { tenantId: `ab${suffix}`, streamId: 'c' }
     const two = { tenantId: 'a', streamId: `b${suffix}c` }
@@ -110,7 +115,7 @@ describe('dynamodb: layout', () => {
   it('creates the tables with their keys and indexes, idempotently', async () => {
     const { DescribeTableCommand } = await import('@aws-sdk/client-dynamodb')
     right(await store.initialize())
-    const t = (await db().client.send(new DescribeTableCommand({ TableName: store.config.commitsTable }))).Table
+    const t = (await db().client.send(new DescribeTableCommand({ TableName: configOf(store).commitsTable }))).Table
     expect(t?.TableStatus).toBe('ACTIVE')
     expect(t?.BillingModeSummary?.BillingMode ?? 'PAY_PER_REQUEST').toBe('PAY_PER_REQUEST')
     expect(t?.KeySchema?.map((k) => k.AttributeName)).toEqual([A.pk, A.sk])

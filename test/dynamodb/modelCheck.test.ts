@@ -1,5 +1,5 @@
 import { describe } from 'vitest'
-import { storeProperties } from '../contract/properties.js'
+import { storeProperties } from 'aett/testing/contract'
 import { dynaliteForFile, dynaliteHarness } from './server.js'
 
 // Random histories (appends, stale appends, reused commit ids, gaps, reads) compared with a model of SEMANTICS 1-7.

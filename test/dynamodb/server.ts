@@ -2,9 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import dynalite from 'dynalite'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, expect } from 'vitest'
-import { dynamoDbStore, type DynamoDbClient, type DynamoDbCommonOptions, type DynamoDbStore } from '../../src/dynamodb/index.js'
+import { dynamoDbStore, type DynamoDbClient, type DynamoDbCommonOptions, type DynamoDbConfig, type DynamoDbStore } from '../../src/dynamodb/index.js'
 import type { Persistence } from '../../src/eventstore/index.js'
-import type { StoreHarness } from '../contract/harness.js'
+import type { StoreHarness } from 'aett/testing/contract'
 import { uniqueName } from '../support/services.js'
 
 /** A running dynalite (in memory, tables ACTIVE at once) and a client pointed at it. */
@@ -55,10 +55,15 @@ export const freshStore = async (
   options: DynamoDbCommonOptions & { readonly client?: DynamoDbClient } = {},
 ): Promise<DynamoDbStore> => {
   const store = dynamoDbStore({ client: db.client, tables: { prefix: `${uniqueName('aett')}_` }, pageSize: 5, ...options })
-  if (store._tag === 'Left') throw new Error(store.left.message)
-  const init = await store.right.initialize()
+  const init = await store.initialize()
   if (init._tag === 'Left') throw new Error(init.left.message)
-  return store.right
+  return store
+}
+
+/** The resolved options of a store whose options were valid. */
+export const configOf = (store: DynamoDbStore): DynamoDbConfig => {
+  if (store.config._tag === 'Left') throw new Error(store.config.left.message)
+  return store.config.right
 }
 
 /** Drops the store's tables and closes it. */
@@ -72,6 +77,17 @@ export const dynaliteHarness = (db: () => Dynalite, options: DynamoDbCommonOptio
   name: 'dynamodb (dynalite)',
   create: () => freshStore(db(), options),
   dispose: disposeStore,
+  // Another store on the same tables, to check that calls on a closed one stored nothing.
+  reopen: async (store) => {
+    const { commitsTable, snapshotsTable } = configOf(store as DynamoDbStore)
+    return dynamoDbStore({ client: db().client, pageSize: 5, ...options, tables: { prefix: '', commits: commitsTable, snapshots: snapshotsTable } })
+  },
+  // A client whose every request fails, as one that cannot reach DynamoDB does.
+  failing: async () =>
+    dynamoDbStore({
+      client: { send: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { name: 'NetworkingError' })) },
+      tables: { prefix: `${uniqueName('down')}_` },
+    }),
 })
 
 /** The SDK command a client is asked to send: its class name tells the operation. */

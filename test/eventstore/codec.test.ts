@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js'
+import fc from 'fast-check'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import {
@@ -155,6 +156,59 @@ describe('DateFromISOString', () => {
     for (const d of [new Date(-8.64e15), new Date(0), new Date(8.64e15)]) {
       expect(DateFromISOString.decode(DateFromISOString.encode(d))).toEqual(E.right(d))
     }
+  })
+
+  it('refuses days that do not exist instead of rolling them over to the next month (issue 10 item 11)', () => {
+    for (const bad of ['2024-02-30', '2023-02-29T00:00:00Z', '2024-04-31T10:00:00Z', '1900-02-29', '2100-02-29T00:00Z', '2024-06-31', '2024-09-31', '2024-11-31', '2024-01-32', '2024-00-10', '2024-01-00', '-000001-02-29']) {
+      expect(E.isLeft(DateFromISOString.decode(bad)), bad).toBe(true)
+      expect(E.isLeft(topics.decode({ type: 'Deposited', id: 'a', version: 1, timestamp: bad, amount: 1 })), bad).toBe(true)
+    }
+  })
+
+  it('accepts February 29th in leap years, the Gregorian way', () => {
+    const ok: ReadonlyArray<readonly [string, number]> = [
+      ['2024-02-29', Date.UTC(2024, 1, 29)],
+      ['2000-02-29T12:00:00Z', Date.UTC(2000, 1, 29, 12)],
+      ['1600-02-29', Date.UTC(1600, 1, 29)],
+      ['2024-04-30T10:00:00Z', Date.UTC(2024, 3, 30, 10)],
+      ['2023-12-31T23:59:59.999Z', Date.UTC(2023, 11, 31, 23, 59, 59, 999)],
+      ['2024-02-29T23:30:00-01:00', Date.UTC(2024, 2, 1, 0, 30)],
+    ]
+    for (const [s, ms] of ok) expect(E.map((d: Date) => d.getTime())(DateFromISOString.decode(s)), s).toEqual(E.right(ms))
+  })
+
+  it('refuses times of day that do not exist: 24:00, minute or second 60, offsets beyond ±23:59, year -000000', () => {
+    for (const bad of ['2024-01-01T24:00Z', '2024-01-01T24:00:00.000Z', '2024-01-01T23:60Z', '2024-01-01T23:59:60Z', '2024-01-01T10:00+24:00', '2024-01-01T10:00-05:60', '-000000-01-01']) {
+      expect(E.isLeft(DateFromISOString.decode(bad)), bad).toBe(true)
+    }
+    expect(E.isRight(DateFromISOString.decode('2024-01-01T00:00+23:59'))).toBe(true)
+  })
+
+  it('accepts exactly the UTC strings whose fields exist, and decodes them to those very fields', () => {
+    const pad = (n: number, w = 2) => String(n).padStart(w, '0')
+    const leap = (y: number) => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)
+    const days = (y: number, m: number) => [31, leap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] ?? 0
+    const fields = fc.record({
+      y: fc.integer({ min: 0, max: 9999 }),
+      m: fc.integer({ min: 0, max: 13 }),
+      d: fc.integer({ min: 0, max: 32 }),
+      h: fc.integer({ min: 0, max: 25 }),
+      mi: fc.integer({ min: 0, max: 61 }),
+      s: fc.integer({ min: 0, max: 61 }),
+    })
+    fc.assert(
+      fc.property(fields, ({ y, m, d, h, mi, s }) => {
+        const text = `${pad(y, 4)}-${pad(m)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}Z`
+        const exists = m >= 1 && m <= 12 && d >= 1 && d <= days(y, m) && h <= 23 && mi <= 59 && s <= 59
+        const r = DateFromISOString.decode(text)
+        expect(E.isRight(r), text).toBe(exists)
+        if (E.isRight(r)) {
+          const got = r.right
+          expect([got.getUTCFullYear(), got.getUTCMonth() + 1, got.getUTCDate(), got.getUTCHours(), got.getUTCMinutes(), got.getUTCSeconds()]).toEqual([y, m, d, h, mi, s])
+        }
+      }),
+      { numRuns: 1500 },
+    )
   })
 
   it('refuses strings that Date would guess at: a corrupt field is an error, not a plausible date', () => {

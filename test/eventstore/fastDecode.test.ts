@@ -35,10 +35,17 @@ const valid = fc.record({
   extra: fc.jsonValue(),
 })
 
-/** Valid values, values with one field replaced by anything, and anything at all. */
+/** ISO-looking stamps, many of which name no real day or time (`2023-02-29`, `24:00`, month 13). */
+const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'))
+const isoLike = fc
+  .tuple(fc.integer({ min: 1896, max: 2104 }), two(13), two(32), fc.option(fc.tuple(two(25), two(61), two(61)), { nil: undefined }))
+  .map(([y, m, d, time]) => `${y}-${m}-${d}${time === undefined ? '' : `T${time.join(':')}Z`}`)
+
+/** Valid values, values with one field replaced by anything, stamps that may not exist, and anything at all. */
 const inputs = fc.oneof(
   valid,
   fc.tuple(valid, fc.constantFrom(...Object.keys(props)), fc.anything()).map(([v, k, x]) => ({ ...v, [k]: x })),
+  fc.tuple(valid, isoLike).map(([v, timestamp]) => ({ ...v, timestamp })),
   fc.anything(),
 )
 

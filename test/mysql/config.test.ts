@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { toArray, type CommitAttempt } from '../../src/eventstore/index.js'
-import { mysqlErrno, mysqlErrorKind, mysqlStore } from '../../src/mysql/index.js'
+import { mysqlErrorKind, mysqlStore, type MysqlStoreOptions } from '../../src/mysql/index.js'
+import { mysqlErrno } from '../../src/mysql/errors.js'
 import { mysqlUrl } from '../support/services.js'
 
 // Checks that need no server: option validation and error classification.
@@ -55,5 +56,24 @@ describe('mysql options and errors (no server needed)', () => {
     const store = mysqlStore({ uri: mysqlUrl, pageSize: 0 })
     const read = await toArray(store.get('t', 's'))
     expect(E.isLeft(read) && read.left.message).toMatch(/pageSize/)
+  })
+
+  it('issue 10 item 9: missing or malformed options are answered by every call, never thrown', async () => {
+    // given stores built from what plain JavaScript callers might pass
+    const bad: unknown[] = [undefined, null, 42, 'mysql://root@127.0.0.1/test', {}, { pool: {} }, { pool: { query: () => undefined } }, { uri: mysqlUrl, connectionLimit: 0 }]
+    for (const options of bad) {
+      // when constructed, then it does not throw
+      const store = mysqlStore(options as MysqlStoreOptions)
+      // and initialize, a commit, a read and a snapshot read all answer the configuration error
+      const init = await store.initialize()
+      expect(E.isLeft(init) && init.left.operation, JSON.stringify(options)).toBe('configure')
+      const commit = await store.commit(attempt)
+      expect(E.isLeft(commit) && commit.left._tag === 'StorageError' && commit.left.operation).toBe('configure')
+      const read = await toArray(store.getFrom(0))
+      expect(E.isLeft(read) && read.left._tag === 'StorageError' && read.left.operation).toBe('configure')
+      const snapshot = await store.getSnapshot('t', 's')
+      expect(E.isLeft(snapshot) && snapshot.left.operation).toBe('configure')
+      await store.close()
+    }
   })
 })

@@ -2,7 +2,12 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toArray, type CommitAttempt, type Persistence } from '../../src/eventstore/index.js'
-import { mysqlErrno, mysqlErrorKind, mysqlNames, mysqlStore, type MysqlPool } from '../../src/mysql/index.js'
+import type mysql from 'mysql2/promise'
+import { mysqlErrorKind, mysqlStore, type MysqlPool } from '../../src/mysql/index.js'
+import { ID_LIMITS } from '../../src/eventstore/limits.js'
+import { mysqlErrno } from '../../src/mysql/errors.js'
+import { mysqlNames } from '../../src/mysql/schema.js'
+import { mysqlStatements } from '../../src/mysql/statements.js'
 import { freshPrefix, initializedStore, mysqlAvailable, rightOf, testPool } from './support.js'
 
 const available = await mysqlAvailable()
@@ -21,7 +26,7 @@ const attempt = (over: Partial<CommitAttempt> = {}): CommitAttempt => ({
 
 describe.skipIf(!available)('mysql store', () => {
   const prefix = freshPrefix()
-  let pool: MysqlPool
+  let pool: mysql.Pool
   let store: Persistence
 
   beforeAll(async () => {
@@ -58,11 +63,15 @@ describe.skipIf(!available)('mysql store', () => {
     expect(rightOf(await toArray(store.getFrom(0, 'collation')))).toHaveLength(ids.length)
   })
 
-  it('SEMANTICS 13: ids of any length are kept whole (lookups go through fixed-size keys)', async () => {
-    // given tenant, stream and commit ids far beyond any index length limit
-    const tenantId = `t-${'ü'.repeat(5000)}`
-    const streamId = `s-${'🙂'.repeat(5000)}`
-    const commitId = `c-${'x'.repeat(10_000)}`
+  it('SEMANTICS 13: ids up to the documented limits are kept whole (lookups go through fixed-size keys)', async () => {
+    // given tenant, stream and commit ids of multi-byte characters exactly at ID_LIMITS (in UTF-8 bytes)
+    const tenantId = `t-${'ü'.repeat((ID_LIMITS.tenantId - 2) / 2)}`
+    const streamId = `s-${'🙂'.repeat((ID_LIMITS.streamId - 4) / 4)}xy`
+    const commitId = `c-${'x'.repeat(ID_LIMITS.commitId - 2)}`
+    expect([tenantId, streamId, commitId].map((id) => Buffer.byteLength(id))).toEqual([ID_LIMITS.tenantId, ID_LIMITS.streamId, ID_LIMITS.commitId])
+    // (one byte more is refused before any I/O: issue 10 item 14)
+    const over = await store.commit(attempt({ tenantId: `${tenantId}x`, streamId, commitId }))
+    expect(E.isLeft(over) && over.left._tag).toBe('InvalidAttempt')
     // when committed twice with the same commit id
     rightOf(await store.commit(attempt({ tenantId, streamId, commitId })))
     const again = await store.commit(attempt({ tenantId, streamId, commitId, commitSequence: 2, streamRevision: 2 }))
@@ -183,7 +192,7 @@ describe.skipIf(!available)('mysql store', () => {
       expect(E.isLeft(commit) && commit.left._tag).toBe('StorageError')
       expect(E.isLeft(commit) && (commit.left as { cause: { errno?: number } }).cause.errno).toBe(mysqlErrno.noSuchRoutine)
       const read = await toArray(fresh.getFrom(0))
-      expect(E.isLeft(read) && (read.left.cause as { errno?: number }).errno).toBe(mysqlErrno.noSuchTable)
+      expect(E.isLeft(read) && read.left._tag === 'StorageError' && (read.left.cause as { errno?: number }).errno).toBe(mysqlErrno.noSuchTable)
       expect(E.isLeft(await fresh.purge('tenant'))).toBe(true)
       expect(E.isLeft(await fresh.addSnapshot({ tenantId: 't', streamId: 's', streamRevision: 1, commitSequence: 1, payload: {}, headers: {} }))).toBe(true)
       // and once initialised it works
@@ -203,7 +212,8 @@ describe.skipIf(!available)('mysql store', () => {
     // then the pool still answers, and the closed store answers with StorageErrors
     await expect(pool.query('SELECT 1')).resolves.toBeDefined()
     const r = await s.commit(attempt())
-    expect(E.isLeft(r) && r.left._tag === 'StorageError' && r.left.operation).toBe('connect')
+    expect(E.isLeft(r) && r.left._tag === 'StorageError' && r.left.operation).toBe('commit')
+    expect(E.isLeft(r) && r.left._tag === 'StorageError' && r.left.message).toMatch(/closed/)
   })
 
   it('retries an append that was a deadlock victim, a bounded number of times', async () => {
@@ -212,13 +222,14 @@ describe.skipIf(!available)('mysql store', () => {
     const flaky = (failures: number): MysqlPool => {
       let left = failures
       return {
-        query: (sql: string, values?: unknown) => {
+        execute: (sql: string, values?: unknown) => {
           if (sql.startsWith('CALL') && left > 0) {
             left -= 1
             return Promise.reject(deadlock())
           }
-          return pool.query(sql, values)
+          return pool.execute(sql, values as never[])
         },
+        query: (sql: string) => pool.query(sql),
         getConnection: () => pool.getConnection(),
         end: async () => undefined,
       }
@@ -239,14 +250,15 @@ describe.skipIf(!available)('mysql store', () => {
     const dupKey = () => Object.assign(new Error('Duplicate entry'), { errno: mysqlErrno.duplicateKey })
     let refused = false
     const racing: MysqlPool = {
-      query: async (sql: string, values?: unknown) => {
+      execute: async (sql: string, values?: unknown) => {
         if (sql.startsWith('CALL') && !refused) {
           refused = true
           rightOf(await store.commit(attempt({ streamId: 'raced', commitId: 'the-other-writer' })))
           throw dupKey()
         }
-        return pool.query(sql, values)
+        return pool.execute(sql, values as never[])
       },
+      query: (sql: string) => pool.query(sql),
       getConnection: () => pool.getConnection(),
       end: async () => undefined,
     }
@@ -275,5 +287,66 @@ describe.skipIf(!available)('mysql store', () => {
     rightOf(await store.deleteStream('snap', 's2'))
     expect(rightOf(await toArray(store.get('snap', 's2')))).toEqual([])
     expect(rightOf(await store.getSnapshot('snap', 's2'))).toEqual(O.none)
+  })
+
+  it('issue 10 item 1: binds every value (never splices one into SQL text) and runs only constant statement texts', async () => {
+    // given a pool that records every call the store makes
+    const executed: { sql: string; values: unknown }[] = []
+    const queried: { sql: string; extra: number }[] = []
+    const recordOn = <C extends { execute: MysqlPool['execute']; query: MysqlPool['query'] }>(target: C) => ({
+      execute: (sql: string, values?: unknown) => {
+        executed.push({ sql, values })
+        return target.execute(sql, values)
+      },
+      query: (sql: string, ...extra: unknown[]) => {
+        queried.push({ sql, extra: extra.length })
+        return target.query(sql)
+      },
+    })
+    const recording: MysqlPool = {
+      ...recordOn(pool as unknown as MysqlPool),
+      getConnection: async () => {
+        const c = await pool.getConnection()
+        return { ...recordOn(c as unknown as MysqlPool), release: () => c.release(), destroy: () => c.destroy() }
+      },
+      end: async () => undefined,
+    }
+    const p = freshPrefix()
+    const s = mysqlStore({ pool: recording, tablePrefix: p, pageSize: 2 })
+    try {
+      // when it runs every kind of operation, twice
+      rightOf(await s.initialize())
+      for (let round = 1; round <= 2; round++) {
+        const tenantId = `t'${round}\\`
+        for (let i = 1; i <= 3; i++) rightOf(await s.commit(attempt({ tenantId, streamId: 'x', commitSequence: i, streamRevision: i })))
+        expect(E.isLeft(await s.commit(attempt({ tenantId, streamId: 'x' })))).toBe(true)
+        rightOf(await s.addSnapshot({ tenantId, streamId: 'x', streamRevision: 1, commitSequence: 1, payload: { round }, headers: {} }))
+        rightOf(await s.getSnapshot(tenantId, 'x', 2))
+        for (const read of [
+          s.get(tenantId, 'x', { minRevision: 2 }),
+          s.getTo(tenantId, 'x', new Date()),
+          s.getAllTo(tenantId, new Date()),
+          s.getFrom(0),
+          s.getFromTo(0, 100, tenantId),
+        ]) {
+          rightOf(await toArray(read))
+        }
+        rightOf(await toArray(s.streamsToSnapshot(tenantId, 1)))
+        rightOf(await toArray(s.listStreams(tenantId)))
+        rightOf(await toArray(s.listTenants()))
+        rightOf(await s.deleteStream(tenantId, 'x'))
+        rightOf(await s.purge(tenantId))
+      }
+      rightOf(await s.purge())
+      // then text without values only ever went through query, with nothing to splice
+      expect(queried.every((q) => q.extra === 0)).toBe(true)
+      // and every statement with values is one of the store's constant texts, so each is prepared once per connection
+      const texts = new Set(Object.values(mysqlStatements(mysqlNames(p))))
+      expect(executed.filter((e) => !texts.has(e.sql))).toEqual([])
+      // and no value reached the server as a JavaScript number (which mysql2 would send as a DOUBLE)
+      expect(executed.flatMap((e) => (Array.isArray(e.values) ? e.values : [])).filter((v) => typeof v === 'number')).toEqual([])
+    } finally {
+      await s.drop()
+    }
   })
 })

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import mysql from 'mysql2/promise'
 import type { Persistence } from '../../src/eventstore/index.js'
-import { mysqlStore, type MysqlPool, type MysqlStoreOptions } from '../../src/mysql/index.js'
+import { mysqlStore, type MysqlStoreOptions } from '../../src/mysql/index.js'
 import { mysqlUrl, serviceAvailable, uniqueName } from '../support/services.js'
 
 /** Probes MariaDB/MySQL once per test file (loud skip, or a failure under AETT_REQUIRE_SERVICES=1). */
@@ -14,8 +14,8 @@ export const mysqlAvailable = (): Promise<boolean> =>
 /** A fresh table prefix for one test run. */
 export const freshPrefix = (): string => uniqueName('aett')
 
-/** A pool owned by a test, typed as the store's structural interface. */
-export const testPool = (options: { readonly connectionLimit?: number } = {}): MysqlPool =>
+/** A pool owned by a test (a mysql2 pool, which fits the store's structural `MysqlPool`). */
+export const testPool = (options: { readonly connectionLimit?: number } = {}): mysql.Pool =>
   mysql.createPool({ uri: mysqlUrl, connectionLimit: options.connectionLimit ?? 4 })
 
 /** Creates and initialises a store, failing the test loudly when that does not work. */

@@ -12,7 +12,8 @@ import { randomUUID } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import mysql from 'mysql2/promise'
 import type { CommitAttempt, EventMessage } from '../../src/eventstore/index.js'
-import { mysqlNames, mysqlStore } from '../../src/mysql/index.js'
+import { mysqlStore } from '../../src/mysql/index.js'
+import { mysqlNames } from '../../src/mysql/schema.js'
 import { appendParameters } from '../../src/mysql/rows.js'
 
 export interface WorkerArgs {

@@ -4,7 +4,7 @@ import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { toArray, type CommitAttempt, type Persistence } from '../../src/eventstore/index.js'
 import { postgresStore } from '../../src/postgres/index.js'
-import { attempt, left, next, right } from '../contract/fixtures.js'
+import { attempt, left, next, right } from 'aett/testing/contract'
 import { pgUrl, uniqueName } from '../support/services.js'
 import { cleanUpAfterAll, pgAvailable, pgStores, testPool } from './support.js'
 import { tcpProxy } from './tcpProxy.js'
@@ -60,7 +60,7 @@ describe.skipIf(!available)('postgres connections', () => {
       // a store on a schema that does not exist: every read fails in the database
       const missing = postgresStore({ pool, schema: `${stores.run}_missing`, pageSize: 2 })
       const failed = await toArray(missing.getFrom(0))
-      expect(E.isLeft(failed) && (failed.left.cause as { code?: string }).code).toBe('42P01')
+      expect(E.isLeft(failed) && failed.left._tag === 'StorageError' && (failed.left.cause as { code?: string }).code).toBe('42P01')
       left(await missing.commit(attempt({ ...ids(), commitSequence: 1 })), 'StorageError')
       left(await missing.drop().then(() => missing.purge()), 'StorageError')
       await works()

@@ -1,6 +1,6 @@
 import { describe } from 'vitest'
-import { storeProperties } from '../contract/properties.js'
-import { storeContract } from '../contract/storeContract.js'
+import { storeProperties } from 'aett/testing/contract'
+import { storeContract } from 'aett/testing/contract'
 import { cleanUpAfterAll, pgAvailable, pgStores } from './support.js'
 
 const available = await pgAvailable()

@@ -1,11 +1,16 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomInt, randomUUID } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { toArray, type Commit } from '../../src/eventstore/index.js'
-import { appendParams, defaultTables, latestVersion, names, postgresStore, statements } from '../../src/postgres/index.js'
-import { attempt, collect, expectCommits, left, next, right } from '../contract/fixtures.js'
+import { ID_LIMITS } from '../../src/eventstore/limits.js'
+import { defaultTables } from '../../src/postgres/config.js'
+import { postgresStore } from '../../src/postgres/index.js'
+import { appendParams } from '../../src/postgres/rows.js'
+import { latestVersion, names } from '../../src/postgres/schema.js'
+import { statements } from '../../src/postgres/statements.js'
+import { attempt, collect, expectCommits, left, next, right } from 'aett/testing/contract'
 import { pgUrl } from '../support/services.js'
 import { cleanUpAfterAll, pgAvailable, pgStores } from './support.js'
 
@@ -70,6 +75,32 @@ describe.skipIf(!available)('postgres store', () => {
       const store = postgresStore({ connectionString: pgUrl, ...options })
       left(await store.initialize(), 'StorageError')
       await store.close()
+    })
+
+    it('postgresStore(undefined) and postgresStore(null) do not throw: every call answers the configuration error', async () => {
+      for (const options of [undefined, null]) {
+        const store = postgresStore(options as never)
+        expect(left(await store.initialize(), 'StorageError').operation).toBe('configure')
+        expect(left(await store.commit(attempt({ ...ids(), commitSequence: 1 })), 'StorageError').operation).toBe('configure')
+        await store.close()
+      }
+    })
+
+    it('close() never ends a pool the caller passed in, and the closed store refuses every call', async () => {
+      // given a store over a pool of the test's own, used once
+      const pool = new pg.Pool({ connectionString: pgUrl, max: 1 })
+      try {
+        const store = postgresStore({ pool, schema: `${stores.run}_lent` })
+        right(await store.initialize())
+        right(await store.drop())
+        // when it is closed
+        await store.close()
+        // then it refuses, and the pool still works
+        left(await store.commit(attempt({ ...ids(), commitSequence: 1 })), 'StorageError')
+        expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+      } finally {
+        await pool.end()
+      }
     })
 
     it('a store made from a connection string owns its pool: close() ends it, and is idempotent', async () => {
@@ -148,13 +179,20 @@ describe.skipIf(!available)('postgres store', () => {
   })
 
   describe('data', () => {
-    it('keeps JSON text exactly: key order, escapes and U+0000 inside strings', async () => {
+    it('keeps JSON text exactly: key order and escapes inside strings', async () => {
       const store = await fresh()
-      const body = { type: 'Odd', z: 1, a: { y: [3, 2, 1], b: '\u0000 nul and \ud83c\udfe6' }, m: -0.5e-7 }
+      const body = { type: 'Odd', z: 1, a: { y: [3, 2, 1], b: '\u0001 \u001f "quoted" \\ and \ud83c\udfe6' }, m: -0.5e-7 }
       const c = right(await store.commit(attempt({ ...ids(), commitSequence: 1, events: [{ body, headers: { 'b.a': 1, 'a.b': 2 } }] })))
       const [read] = await collect(store.get(c.tenantId, c.streamId))
       expect(JSON.stringify(read?.events[0]?.body)).toBe(JSON.stringify(body))
       expect(Object.keys(read?.events[0]?.headers ?? {})).toEqual(['b.a', 'a.b'])
+    })
+
+    it('refuses U+0000 inside a string (issue 10: bodies hold exactly what every store keeps), storing nothing', async () => {
+      const store = await fresh()
+      const a = attempt({ ...ids(), commitSequence: 1, events: [{ body: { type: 'Odd', b: '\u0000 nul' }, headers: {} }] })
+      expect(left(await store.commit(a), 'InvalidAttempt').reason).toMatch(/U\+0000/)
+      expect(await collect(store.get(a.tenantId, a.streamId))).toEqual([])
     })
 
     it('keeps stamps to the millisecond, before 1970 and far ahead', async () => {
@@ -169,6 +207,21 @@ describe.skipIf(!available)('postgres store', () => {
       expectCommits(await collect(store.getTo(s.tenantId, s.streamId, new Date(1))), [written[0]!, written[2]!])
     })
 
+    it('a time bound before the first stamp PostgreSQL holds finds nothing, and is no error', async () => {
+      // given a commit stamped at the first millisecond PostgreSQL timestamps hold (24 November 4714 BC)
+      const store = await fresh()
+      const s = ids()
+      const first = Date.UTC(-4713, 10, 24)
+      const c = right(await store.commit(attempt({ ...s, commitSequence: 1, commitStamp: new Date(first) })))
+      expect(c.commitStamp.getTime()).toBe(first)
+      // when reads are bounded at, just before and far before it
+      for (const read of [(d: Date) => store.getTo(s.tenantId, s.streamId, d), (d: Date) => store.getAllTo(s.tenantId, d)]) {
+        expectCommits(await collect(read(new Date(first))), [c])
+        expect(await collect(read(new Date(first - 1)))).toEqual([])
+        expect(await collect(read(new Date(-8.64e15)))).toEqual([])
+      }
+    })
+
     it('refuses ids PostgreSQL text cannot hold exactly, rather than aliasing them', async () => {
       const store = await fresh()
       const base = ids()
@@ -181,12 +234,69 @@ describe.skipIf(!available)('postgres store', () => {
       expect(await collect(store.get(base.tenantId, 'lone \ud800 surrogate'))).toEqual([])
     })
 
-    it('a body that is not JSON is a StorageError, not a throw', async () => {
+    it('a body that is not JSON is an InvalidAttempt, not a throw, and nothing is stored', async () => {
       const store = await fresh()
       const cyclic: Record<string, unknown> = { type: 'Cyclic' }
       cyclic['self'] = cyclic
       const a = attempt({ ...ids(), commitSequence: 1, events: [{ body: cyclic as never, headers: {} }] })
-      left(await store.commit(a), 'StorageError')
+      left(await store.commit(a), 'InvalidAttempt')
+      expect(await collect(store.get(a.tenantId, a.streamId))).toEqual([])
+    })
+  })
+
+  describe('ids at the byte limits (ID_LIMITS) fit every unique index', () => {
+    // Random astral characters (4 UTF-8 bytes each) and random ASCII do not compress, so the b-tree rows of
+    // (tenant, stream, commit id) and (tenant, stream, revision) carry the ids at full length.
+    const astral = (bytes: number): string =>
+      String.fromCodePoint(...Array.from({ length: bytes / 4 }, () => 0x10000 + randomInt(0x100000)))
+    const ascii = (bytes: number): string => Array.from(randomBytes(bytes), (b) => String.fromCharCode(1 + (b % 127))).join('')
+
+    it.each([
+      ['random astral characters', astral],
+      ['random bytes as ASCII text', ascii],
+    ])('%s: at the limit they commit, snapshot and read back; one byte over is InvalidAttempt and stores nothing', async (_, text) => {
+      const store = await fresh()
+      const tenantId = text(ID_LIMITS.tenantId)
+      const streamId = text(ID_LIMITS.streamId)
+      const commitId = text(ID_LIMITS.commitId)
+      const s = { tenantId, streamId }
+      for (const [id, limit] of [[tenantId, ID_LIMITS.tenantId], [streamId, ID_LIMITS.streamId], [commitId, ID_LIMITS.commitId]] as const)
+        expect(Buffer.byteLength(id, 'utf8')).toBe(limit)
+
+      // at the limit: a commit, a second one, a duplicate found through the commit-id index, and a snapshot
+      const c1 = right(await store.commit(attempt({ ...s, commitSequence: 1, commitId })))
+      const c2 = right(await store.commit(next(c1, s, { commitId: text(ID_LIMITS.commitId) })))
+      left(await store.commit(next(c2, s, { commitId })), 'DuplicateCommit')
+      left(await store.commit(attempt({ ...s, commitSequence: 2 })), 'ConcurrencyConflict')
+      const snapshot = { ...s, streamRevision: 2, commitSequence: 2, payload: { at: 'limit' }, headers: {} }
+      right(await store.addSnapshot(snapshot))
+      right(await store.addSnapshot(snapshot))
+      expectCommits(await collect(store.get(tenantId, streamId)), [c1, c2])
+      expectCommits(await collect(store.getFrom(0, tenantId)), [c1, c2])
+      expect(O.toUndefined(right(await store.getSnapshot(tenantId, streamId)))).toEqual(snapshot)
+      expect(await collect(store.streamsToSnapshot(tenantId, 0))).toEqual([{ tenantId, streamId, headRevision: 2, snapshotRevision: 2 }])
+
+      // one byte over, on each id in turn: refused before any I/O
+      const over = { tenantId: `${tenantId}x`, streamId: `${streamId}x`, commitId: `${commitId}x` }
+      left(await store.commit(attempt({ ...s, tenantId: over.tenantId, commitSequence: 1 })), 'InvalidAttempt')
+      left(await store.commit(attempt({ ...s, streamId: over.streamId, commitSequence: 1 })), 'InvalidAttempt')
+      left(await store.commit(attempt({ tenantId, streamId: 'other', commitSequence: 1, commitId: over.commitId })), 'InvalidAttempt')
+      left(await store.addSnapshot({ ...snapshot, tenantId: over.tenantId }), 'InvalidAttempt')
+      left(await store.addSnapshot({ ...snapshot, streamId: over.streamId }), 'InvalidAttempt')
+      expect(await collect(store.get(over.tenantId, streamId))).toEqual([])
+      expect(O.isNone(right(await store.getSnapshot(tenantId, over.streamId)))).toBe(true)
+
+      // and the tables hold exactly what was accepted, ids at full length
+      const schema = schemaOf(store)
+      const commits = await stores.pool().query(
+        `SELECT octet_length(tenant_id) AS t, octet_length(stream_id) AS s, octet_length(commit_id) AS c FROM "${schema}".commits`,
+      )
+      expect(commits.rows).toEqual([
+        { t: ID_LIMITS.tenantId, s: ID_LIMITS.streamId, c: ID_LIMITS.commitId },
+        { t: ID_LIMITS.tenantId, s: ID_LIMITS.streamId, c: ID_LIMITS.commitId },
+      ])
+      const snapshots = await stores.pool().query(`SELECT octet_length(tenant_id) AS t, octet_length(stream_id) AS s FROM "${schema}".snapshots`)
+      expect(snapshots.rows).toEqual([{ t: ID_LIMITS.tenantId, s: ID_LIMITS.streamId }])
     })
   })
 

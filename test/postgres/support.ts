@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { afterAll, expect } from 'vitest'
 import { postgresStore, type PostgresStore, type PostgresStoreOptions } from '../../src/postgres/index.js'
-import type { StoreHarness } from '../contract/harness.js'
+import type { StoreHarness } from 'aett/testing/contract'
 import { pgUrl, serviceAvailable, uniqueName } from '../support/services.js'
 
 /** Probes the server once per file; skips loudly (or fails under AETT_REQUIRE_SERVICES=1) when it is down. */

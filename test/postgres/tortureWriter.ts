@@ -13,7 +13,11 @@ import { randomUUID } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import pg from 'pg'
 import type { CommitAttempt, EventMessage } from '../../src/eventstore/index.js'
-import { appendParams, defaultTables, names, postgresStore, statements } from '../../src/postgres/index.js'
+import { defaultTables } from '../../src/postgres/config.js'
+import { postgresStore } from '../../src/postgres/index.js'
+import { appendParams } from '../../src/postgres/rows.js'
+import { names } from '../../src/postgres/schema.js'
+import { statements } from '../../src/postgres/statements.js'
 
 export interface WriterArgs {
   readonly mode: 'write' | 'kill'

@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest'
 import { MemoryStore } from '../../src/memory/index.js'
-import type { StoreHarness } from '../contract/harness.js'
-import { storeModelCheck, storeRoundTripCheck } from '../contract/modelCheck.js'
+import type { StoreHarness } from 'aett/testing/contract'
+import { storeModelCheck, storeRoundTripCheck } from 'aett/testing/contract'
 
 const memory: StoreHarness = {
   name: 'memory',

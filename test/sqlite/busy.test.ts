@@ -3,7 +3,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { toArray } from '../../src/eventstore/index.js'
 import { isBusy, isUniqueViolation } from '../../src/sqlite/errors.js'
-import { attempt, freshIds } from '../contract/fixtures.js'
+import { attempt, freshIds } from 'aett/testing/contract'
 import { openInitialized, tempDir, tempFile } from './support.js'
 
 const dir = tempDir()

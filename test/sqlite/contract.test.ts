@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest'
-import { storeModelCheck } from '../contract/modelCheck.js'
-import { storeContract } from '../contract/storeContract.js'
+import { storeModelCheck } from 'aett/testing/contract'
+import { storeContract } from 'aett/testing/contract'
 import { fileHarness, memoryHarness, tempDir } from './support.js'
 
 // The whole contract, twice: on a file (WAL, synchronous FULL, as users get it) and on `:memory:`.

@@ -2,10 +2,9 @@ import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { toArray } from '../../src/eventstore/index.js'
-import { currentSchemaVersion, migrations, type Migration } from '../../src/sqlite/index.js'
-import { names, runMigrations } from '../../src/sqlite/schema.js'
-import { attempt, freshIds } from '../contract/fixtures.js'
-import { open, openInitialized, tempDir, tempFile } from './support.js'
+import { currentSchemaVersion, migrations, names, runMigrations, type Migration } from '../../src/sqlite/schema.js'
+import { attempt, freshIds } from 'aett/testing/contract'
+import { databaseOf, open, openInitialized, tempDir, tempFile } from './support.js'
 
 const dir = tempDir()
 
@@ -24,7 +23,7 @@ describe('sqlite: schema versions and migrations', () => {
     const report = await store.migrate()
     // then every step was applied, in order, and recorded
     expect(report).toEqual(E.right({ from: 0, to: currentSchemaVersion, applied: migrations.map((m) => m.version) }))
-    expect(versionsOf(store.database as Database.Database).map((r) => (r as { version: number }).version)).toEqual(
+    expect(versionsOf((await databaseOf(store)) as Database.Database).map((r) => (r as { version: number }).version)).toEqual(
       migrations.map((m) => m.version),
     )
     await store.close()
@@ -36,12 +35,12 @@ describe('sqlite: schema versions and migrations', () => {
     const first = await openInitialized({ filename })
     const ids = freshIds()
     expect(E.isRight(await first.commit(attempt({ ...ids, commitSequence: 1 })))).toBe(true)
-    const db1 = first.database as Database.Database
+    const db1 = (await databaseOf(first)) as Database.Database
     const schemaBefore = schemaOf(db1)
     const versionsBefore = versionsOf(db1)
     await first.close()
     const again = await open({ filename })
-    const db2 = again.database as Database.Database
+    const db2 = (await databaseOf(again)) as Database.Database
     const changesBefore = (db2.prepare('SELECT total_changes() AS n').get() as { n: number }).n
     // when it is initialised again
     const report = await again.migrate()
@@ -111,7 +110,7 @@ describe('sqlite: schema versions and migrations', () => {
   it('a file written by a newer release is refused with a StorageError', async () => {
     // given a file whose schema is at a version this release does not know
     const store = await openInitialized({ filename: tempFile(dir) })
-    ;(store.database as Database.Database)
+    ;((await databaseOf(store)) as Database.Database)
       .prepare('INSERT INTO "aett_schema_version" (version, description, applied_at) VALUES (?, ?, ?)')
       .run(currentSchemaVersion + 1, 'from the future', Date.now())
     // when it is initialised

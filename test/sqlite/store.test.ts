@@ -1,10 +1,12 @@
 import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
 import { toArray, type Commit } from '../../src/eventstore/index.js'
-import { openSqliteStore, type SqliteStoreOptions } from '../../src/sqlite/index.js'
-import { attempt, freshIds, next } from '../contract/fixtures.js'
-import { open, openInitialized, tempDir, tempFile } from './support.js'
+import { openSqliteStore, sqliteStore, type SqliteStoreOptions } from '../../src/sqlite/index.js'
+import { attempt, freshIds, next } from 'aett/testing/contract'
+import { existsSync } from 'node:fs'
+import { databaseOf, open, openInitialized, tempDir, tempFile } from './support.js'
 
 const dir = tempDir()
 
@@ -28,22 +30,22 @@ const all = async (reads: AsyncIterable<E.Either<unknown, Commit>>): Promise<rea
 describe('sqlite: connection settings', () => {
   it('a file gets the WAL journal and synchronous FULL by default', async () => {
     const store = await open({ filename: tempFile(dir) })
-    expect(pragma(store.database, 'journal_mode')).toBe('wal')
-    expect(pragma(store.database, 'synchronous')).toBe(2)
-    expect(pragma(store.database, 'busy_timeout')).toBe(5000)
+    expect(pragma(await databaseOf(store), 'journal_mode')).toBe('wal')
+    expect(pragma(await databaseOf(store), 'synchronous')).toBe(2)
+    expect(pragma(await databaseOf(store), 'busy_timeout')).toBe(5000)
     await store.close()
   })
 
   it('synchronous NORMAL is applied when asked for', async () => {
     const store = await open({ filename: tempFile(dir), synchronous: 'NORMAL', busyTimeoutMs: 250 })
-    expect(pragma(store.database, 'synchronous')).toBe(1)
-    expect(pragma(store.database, 'busy_timeout')).toBe(250)
+    expect(pragma(await databaseOf(store), 'synchronous')).toBe(1)
+    expect(pragma(await databaseOf(store), 'busy_timeout')).toBe(250)
     await store.close()
   })
 
   it(':memory: keeps its in-memory journal: WAL does not apply to it', async () => {
     const store = await open({ filename: ':memory:' })
-    expect(pragma(store.database, 'journal_mode')).toBe('memory')
+    expect(pragma(await databaseOf(store), 'journal_mode')).toBe('memory')
     await store.close()
   })
 
@@ -79,11 +81,61 @@ describe('sqlite: connection settings', () => {
       { database: {} as never },
       { filename: `${dir}/missing/dir/store.db` },
       undefined as never,
+      null as never,
     ]
     for (const options of bad) {
-      const r = await openSqliteStore(options)
+      // constructing never throws; initialize() and every later call answer the StorageError
+      const store = sqliteStore(options)
+      const init = await store.initialize()
+      expect(E.isLeft(init) && init.left._tag, JSON.stringify(options)).toBe('StorageError')
+      const r = await store.commit(attempt({ ...freshIds(), commitSequence: 1 }))
       expect(E.isLeft(r) && r.left._tag, JSON.stringify(options)).toBe('StorageError')
+      expect(E.isLeft(await store.database()), JSON.stringify(options)).toBe(true)
+      await store.close()
+      // and the deprecated openSqliteStore answers it as a Left
+      const opened = await openSqliteStore(options)
+      expect(E.isLeft(opened) && opened.left._tag, JSON.stringify(options)).toBe('StorageError')
     }
+  })
+
+  it('construction is synchronous and opens nothing: the file is created by the first call that needs it', async () => {
+    const filename = tempFile(dir)
+    const store = sqliteStore({ filename })
+    expect(existsSync(filename)).toBe(false)
+    expect(E.isRight(await store.initialize())).toBe(true)
+    expect(existsSync(filename)).toBe(true)
+    await store.close()
+    // and a closed store hands out no connection
+    expect(E.isLeft(await store.database())).toBe(true)
+  })
+
+  it('the deprecated openSqliteStore opens the file at once and returns the same kind of store', async () => {
+    const filename = tempFile(dir)
+    const opened = await openSqliteStore({ filename })
+    if (E.isLeft(opened)) return expect.fail(opened.left.message)
+    expect(existsSync(filename)).toBe(true)
+    expect(E.isRight(await opened.right.initialize())).toBe(true)
+    expect(E.isRight(await opened.right.commit(attempt({ ...freshIds(), commitSequence: 1 })))).toBe(true)
+    await opened.right.close()
+  })
+})
+
+describe('sqlite: input the shell refuses (issue 10)', () => {
+  it('a snapshot whose stream id holds a lone surrogate is an InvalidAttempt and nothing is stored', async () => {
+    // given a store and a stream with a commit; SQLite would store '\uD800' as U+FFFD
+    const store = await openInitialized({ filename: ':memory:' })
+    const ids = freshIds()
+    await committed(store.commit(attempt({ ...ids, commitSequence: 1 })))
+    const lone = `${ids.streamId}\uD800`
+    // when a snapshot names the stream id with a lone surrogate (and one with its U+FFFD spelling is checked)
+    const r = await store.addSnapshot({ ...ids, streamId: lone, streamRevision: 1, commitSequence: 1, payload: { n: 1 }, headers: {} })
+    // then it is refused, and no snapshot is stored under either spelling
+    expect(E.isLeft(r) && r.left._tag).toBe('InvalidAttempt')
+    expect(await store.getSnapshot(ids.tenantId, lone)).toEqual(E.right(O.none))
+    expect(await store.getSnapshot(ids.tenantId, `${ids.streamId}\uFFFD`)).toEqual(E.right(O.none))
+    const db = (await databaseOf(store)) as unknown as Database.Database
+    expect(db.prepare('SELECT COUNT(*) AS n FROM "aett_snapshots"').get()).toEqual({ n: 0 })
+    await store.close()
   })
 })
 
@@ -225,5 +277,38 @@ describe('sqlite: paging', () => {
     expect(Math.max(...largest)).toBeLessThanOrEqual(4)
     await store.close()
     db.close()
+  })
+})
+
+describe('sqlite: the stream catalog', () => {
+  it('lists every stream of a tenant with its head, and every tenant holding a commit, across pages', async () => {
+    // given two tenants, one with five streams of different lengths, and pages of 2 rows
+    const store = await openInitialized({ filename: ':memory:', pageSize: 2 })
+    const ids = freshIds()
+    const other = { tenantId: `${ids.tenantId}-b`, streamId: ids.streamId }
+    const heads: Commit[] = []
+    for (let s = 0; s < 5; s++) {
+      let head: Commit | undefined
+      for (let i = 0; i <= s; i++) head = await committed(store.commit(next(head, { tenantId: ids.tenantId, streamId: `${ids.streamId}-${s}` })))
+      heads.push(head as Commit)
+    }
+    await committed(store.commit(attempt({ ...other, commitSequence: 1 })))
+    // when the catalog is read
+    const streams = await toArray(store.listStreams(ids.tenantId))
+    const tenants = await toArray(store.listTenants())
+    // then each stream shows its head commit, in stream id order, and both tenants are listed once
+    expect(streams).toEqual(
+      E.right(
+        heads.map((h) => ({
+          tenantId: h.tenantId,
+          streamId: h.streamId,
+          headRevision: h.streamRevision,
+          headSequence: h.commitSequence,
+          lastCommitStamp: h.commitStamp,
+        })),
+      ),
+    )
+    expect(tenants).toEqual(E.right([ids.tenantId, other.tenantId].sort()))
+    await store.close()
   })
 })

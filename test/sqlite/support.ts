@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll } from 'vitest'
 import type { Persistence } from '../../src/eventstore/index.js'
-import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/sqlite/index.js'
-import type { StoreHarness } from '../contract/harness.js'
+import { sqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/sqlite/index.js'
+import type { SqliteDatabase } from '../../src/sqlite/config.js'
+import type { StoreHarness } from 'aett/testing/contract'
 import { uniqueName } from '../support/services.js'
 
 /** A temp directory for this test file, removed with everything in it after the file's tests. */
@@ -19,18 +20,26 @@ export const tempDir = (): string => {
 /** A fresh file name in `dir`. */
 export const tempFile = (dir: string): string => join(dir, `${uniqueName('store')}.db`)
 
-/** Opens a store or fails the test with the StorageError's message. */
-export const open = async (options: SqliteStoreOptions): Promise<SqliteStore> => {
-  const r = await openSqliteStore(options)
+/** A Right's value, or a throw with the StorageError's message. */
+export const orThrow = <A>(r: E.Either<{ readonly message: string; readonly cause?: unknown }, A>): A => {
   if (E.isLeft(r)) throw new Error(r.left.message, { cause: r.left.cause })
   return r.right
 }
 
+/** A store with its connection open and configured (the store opens it lazily), or a failed test. */
+export const open = async (options: SqliteStoreOptions): Promise<SqliteStore> => {
+  const store = sqliteStore(options)
+  orThrow(await store.database())
+  return store
+}
+
+/** The store's connection, or a failed test. */
+export const databaseOf = async (store: SqliteStore): Promise<SqliteDatabase> => orThrow(await store.database())
+
 /** Opens and initialises a store or fails the test. */
 export const openInitialized = async (options: SqliteStoreOptions): Promise<SqliteStore> => {
-  const store = await open(options)
-  const init = await store.initialize()
-  if (E.isLeft(init)) throw new Error(init.left.message, { cause: init.left.cause })
+  const store = sqliteStore(options)
+  orThrow(await store.initialize())
   return store
 }
 

@@ -9,7 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Commit } from '../../src/eventstore/index.js'
-import { openSqliteStore } from '../../src/sqlite/index.js'
+import { sqliteStore } from '../../src/sqlite/index.js'
 
 const [filename, workerArg, streamsArg, commitsArg, workersArg] = process.argv.slice(2)
 const worker = Number(workerArg)
@@ -24,9 +24,7 @@ const fail = (what: string): never => {
 }
 
 const main = async () => {
-  const opened = await openSqliteStore({ filename: filename ?? fail('no file'), busyRetries: 20 })
-  if (E.isLeft(opened)) return fail(opened.left.message)
-  const store = opened.right
+  const store = sqliteStore({ filename: filename ?? fail('no file'), busyRetries: 20 })
   // Every worker initialises: concurrent initialisation of one file must be safe too.
   const init = await store.initialize()
   if (E.isLeft(init)) return fail(init.left.message)

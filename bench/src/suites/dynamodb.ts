@@ -53,8 +53,9 @@ export const dynamodbSuite = (sizes: Sizes): Suite => {
       let requests = 0
       const inner = client
       const counting = { send: (command: unknown) => ((requests += 1), inner.send(command as never)) }
-      aett = orThrow('open aett dynamodb', dynamoDbStore({ client: counting, tables: { prefix }, pageSize: sizes.pageSize }))
-      orThrow('initialize aett dynamodb', await aett.initialize())
+      const store = dynamoDbStore({ client: counting, tables: { prefix }, pageSize: sizes.pageSize })
+      aett = store
+      orThrow('initialize aett dynamodb', await store.initialize())
       const probeRepo = aettRepository(aett)
       requests = 0
       await seedStream(aett, 'probe', 5, 1)

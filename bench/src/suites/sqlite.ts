@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Persistence } from '../../../src/eventstore/ports.js'
-import { openSqliteStore } from '../../../src/sqlite/index.js'
+import { sqliteStore } from '../../../src/sqlite/index.js'
 import { appendSingles, orThrow } from '../aett/contenders.js'
 import { loadEmmett } from '../emmett/load.js'
 import type { EmmettStore } from '../emmett/types.js'
@@ -37,7 +37,7 @@ export const sqliteSuite = (sizes: Sizes, mode: SqliteMode): Suite => {
     notes,
     open: async () => {
       dir = mkdtempSync(join(tmpdir(), 'aett-bench-'))
-      aett = orThrow('open aett sqlite', await openSqliteStore({ filename: join(dir, 'aett.db'), synchronous: mode, pageSize: sizes.pageSize }))
+      aett = sqliteStore({ filename: join(dir, 'aett.db'), synchronous: mode, pageSize: sizes.pageSize })
       orThrow('initialize aett sqlite', await aett.initialize())
       raw = new Database(join(dir, 'raw.db'))
       raw.pragma('journal_mode = WAL')

@@ -5,20 +5,50 @@ import * as t from 'io-ts'
  * ISO-8601 as `Date#toISOString` writes it, and the shorter forms people store: a date alone, or a date and time
  * with or without seconds and fractions, in UTC (`Z`) or with an offset. Extended years (`+275760`) are allowed.
  * `new Date(string)` alone would also take `"1"` or `"March 1"` and turn a corrupt field into a plausible date.
+ * Groups: year, month, day, hour, minute, second, offset hour, offset minute.
  */
-const isoPattern = /^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/
+const isoPattern =
+  /^(\d{4}|[+-]\d{6})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2})))?$/
+
+const isLeapYear = (y: number): boolean => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)
+
+const daysIn = (year: number, month: number): number =>
+  month === 2 ? (isLeapYear(year) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
+
+/** A field that is absent (an optional group) or a number from 0 to `max`. */
+const upTo = (field: string | undefined, max: number): boolean => field === undefined || Number(field) <= max
+
+/**
+ * Whether the fields name a day and a time of day that exist: `Date` itself rolls `2024-02-30` over to March 1st
+ * and `24:00` to the next day. Years are proleptic Gregorian (so `2000-02-29` and `0000-02-29` exist, `1900-02-29`
+ * does not); `-000000` is refused, as ECMAScript refuses it. Hours go to 23, minutes and seconds to 59 (no leap
+ * second), and an offset to ±23:59.
+ */
+const existing = (m: RegExpExecArray): boolean => {
+  const [, y, mo, d, h, mi, s, oh, om] = m
+  if (y === '-000000') return false
+  const year = Number(y)
+  const month = Number(mo)
+  const day = Number(d)
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return false
+  return upTo(h, 23) && upTo(mi, 59) && upTo(s, 59) && upTo(oh, 23) && upTo(om, 59)
+}
 
 /** The instant an ISO-8601 string (or a valid `Date`) names; `undefined` for anything else. */
 export const parseISODate = (u: unknown): Date | undefined => {
   if (u instanceof Date) return Number.isNaN(u.getTime()) ? undefined : u
-  if (typeof u !== 'string' || !isoPattern.test(u)) return undefined
+  if (typeof u !== 'string') return undefined
+  const m = isoPattern.exec(u)
+  if (m === null || !existing(m)) return undefined
   const d = new Date(u)
   return Number.isNaN(d.getTime()) ? undefined : d
 }
 
 /**
- * A `Date` stored as an ISO-8601 string. Decoding refuses strings that are not ISO-8601 or do not name a real
- * instant, so a corrupt stamp is a decode error with its path rather than an `Invalid Date` that surfaces later.
+ * A `Date` stored as an ISO-8601 string. Decoding refuses strings that are not ISO-8601, name a day or a time of
+ * day that does not exist (`2023-02-29`, `2024-04-31`, `24:00`, `23:60`), or do not name a representable instant,
+ * so a corrupt stamp is a decode error with its path rather than another day or an `Invalid Date` that surfaces
+ * later.
  */
 export const DateFromISOString = new t.Type<Date, string, unknown>(
   'DateFromISOString',

@@ -1,0 +1,49 @@
+import * as E from 'fp-ts/lib/Either.js'
+import { defineStore } from '../eventstore/adapter/defineStore.js'
+import type { StorageError } from '../eventstore/errors.js'
+import type { Persistence } from '../eventstore/ports.js'
+import * as commits from './commitStore.js'
+import { defaults, resolveOptions, type DynamoDbConfig, type DynamoDbStoreOptions } from './config.js'
+import { openConnection } from './connection.js'
+import type { DynamoDbContext } from './context.js'
+import * as management from './management.js'
+import * as snapshots from './snapshotStore.js'
+
+/** The event store on DynamoDB. */
+export interface DynamoDbStore extends Persistence {
+  /** The resolved options (table names, page size, windows), or why they were refused. */
+  readonly config: E.Either<StorageError, DynamoDbConfig>
+}
+
+/**
+ * A store on DynamoDB (see docs/stores/dynamodb.md for the layout, the checkpoint guarantee and costs). With
+ * `{ client }` it uses the caller's client and never closes it; with `{ clientConfig }` it creates a
+ * `DynamoDBClient` on first use and destroys it on `close()`. The AWS SDK is loaded on the first call. A bad
+ * option is answered by `initialize()` and every other call, never thrown. Call `initialize()` once to create
+ * the tables.
+ */
+export const dynamoDbStore = (options: DynamoDbStoreOptions): DynamoDbStore => dynamoDbStoreWithClock(options, Date.now)
+
+/** `dynamoDbStore` with the clock that ages holes in the checkpoint order; for tests, not exported by the package. */
+export const dynamoDbStoreWithClock = (options: DynamoDbStoreOptions, now: () => number): DynamoDbStore => {
+  const settings = resolveOptions(options)
+  const config = E.map((s: { readonly config: DynamoDbConfig }) => s.config)(settings)
+  const shell = defineStore({
+    name: E.isRight(config) ? config.right.name : defaults.name,
+    config: settings,
+    connect: async ({ config, client }): Promise<E.Either<StorageError, DynamoDbContext>> =>
+      E.right({ connection: await openConnection(client, config.maxRetries), config, now }),
+    close: (ctx) => ctx.connection.close(),
+    ops: { ...commits, ...snapshots, ...management },
+  })
+  return Object.assign(shell, { config })
+}
+
+/**
+ * @deprecated since 0.2: use `dynamoDbStore(options)`, which now returns the store itself. Kept for one release;
+ * `new DynamoDbStore(options)` returns the same store as `dynamoDbStore(options)`.
+ */
+// A function used with `new` that returns an object yields that object, so the old spelling costs one line.
+export const DynamoDbStore = function DynamoDbStore(options: DynamoDbStoreOptions) {
+  return dynamoDbStore(options)
+} as unknown as new (options: DynamoDbStoreOptions) => DynamoDbStore
