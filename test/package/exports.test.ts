@@ -21,6 +21,7 @@ const expected: Record<string, readonly string[]> = {
   './mysql': ['mysqlStore'],
   './dynamodb': ['dynamoDbStore'],
   './subscriptions': ['subscribe', 'resetSubscription', 'replayParked', 'listParked'],
+  './otel': ['tracedStore', 'tracedRepository', 'tracedHandler', 'linkToCommit', 'subscriptionLag'],
   './testing': ['given', 'deciderScenario', 'sagaScenario', 'ScenarioFailure'],
   './testing/properties': ['arbitraryFromCodec', 'arbitraryEvent', 'checkDeciderLaws'],
   './testing/contract': ['storeContract'],

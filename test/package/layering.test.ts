@@ -94,6 +94,21 @@ describe('layering (imports flow one way)', () => {
     expect(bad).toEqual([])
   })
 
+  it('src/subscriptions imports only src/eventstore (it runs on any store through the ports)', () => {
+    const bad = edges
+      .filter((i) => area(i.from) === 'subscriptions')
+      .filter((i) => (i.relative ? !['subscriptions', 'eventstore'].includes(area(i.to)) : !/^(fp-ts\/|io-ts$)/.test(i.to)))
+      .map(show)
+    expect(bad).toEqual([])
+  })
+
+  it('no module imports a store folder except the root index and the store itself', () => {
+    const bad = edges
+      .filter((i) => i.relative && stores.has(area(i.to)) && area(i.from) !== area(i.to) && area(i.from) !== '.')
+      .map(show)
+    expect(bad).toEqual([])
+  })
+
   it('drivers are imported only by their own store, and only lazily or as types', () => {
     const drivers: Record<string, string> = { 'better-sqlite3': 'sqlite', pg: 'postgres', mysql2: 'mysql', '@aws-sdk/client-dynamodb': 'dynamodb' }
     const bad: string[] = []

@@ -28,6 +28,7 @@ export const subpaths = Object.keys(pkg.exports).filter((k) => k !== './package.
  */
 export const loadsPeers: Record<string, readonly string[]> = {
   './testing/properties': ['fast-check'],
+  './otel': ['@opentelemetry/api'],
   './testing/contract': ['vitest', 'fast-check'],
 }
 
