@@ -1,10 +1,12 @@
 import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
+import * as O from 'fp-ts/lib/Option.js'
 import { toArray } from '../../src/eventstore/index.js'
 import { currentSchemaVersion, migrations, names, runMigrations, type Migration } from '../../src/sqlite/schema.js'
-import { attempt, freshIds } from 'aett/testing/contract'
-import { databaseOf, open, openInitialized, tempDir, tempFile } from './support.js'
+import { attempt, freshIds, right } from 'aett/testing/contract'
+import { sqliteStore } from '../../src/sqlite/index.js'
+import { databaseOf, open, openInitialized, orThrow, tempDir, tempFile } from './support.js'
 
 const dir = tempDir()
 
@@ -117,6 +119,56 @@ describe('sqlite: schema versions and migrations', () => {
     const result = await store.initialize()
     // then the answer is a StorageError that says so
     expect(E.isLeft(result) && result.left._tag === 'StorageError' && result.left.message).toMatch(/newer than this release/)
+    await store.close()
+  })
+
+  it('a file written by 0.1 (schema version 1) migrates to version 2: its data is kept, and subscriptions work on it', async () => {
+    // given a file exactly as aett 0.1 wrote it (its DDL frozen here, as released) with a commit, a snapshot and a
+    // raised token floor in it
+    const filename = tempFile(dir)
+    const db = new Database(filename)
+    db.pragma('journal_mode = WAL')
+    db.exec(`
+      CREATE TABLE "aett_schema_version" (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL);
+      CREATE TABLE "aett_commits" (
+        checkpoint INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, stream_id TEXT NOT NULL, stream_revision INTEGER NOT NULL,
+        items INTEGER NOT NULL, commit_id TEXT NOT NULL, commit_sequence INTEGER NOT NULL, commit_stamp INTEGER NOT NULL,
+        payload TEXT NOT NULL);
+      CREATE UNIQUE INDEX "aett_commits_sequence" ON "aett_commits" (tenant_id, stream_id, commit_sequence);
+      CREATE UNIQUE INDEX "aett_commits_commit_id" ON "aett_commits" (tenant_id, stream_id, commit_id);
+      CREATE UNIQUE INDEX "aett_commits_revision" ON "aett_commits" (tenant_id, stream_id, stream_revision);
+      CREATE TABLE "aett_checkpoint_floor" (id INTEGER PRIMARY KEY CHECK (id = 0), checkpoint INTEGER NOT NULL);
+      INSERT INTO "aett_checkpoint_floor" (id, checkpoint) VALUES (0, 7);
+      CREATE TABLE "aett_snapshots" (
+        tenant_id TEXT NOT NULL, stream_id TEXT NOT NULL, stream_revision INTEGER NOT NULL, commit_sequence INTEGER NOT NULL,
+        payload TEXT NOT NULL, headers TEXT NOT NULL, PRIMARY KEY (tenant_id, stream_id, stream_revision)) WITHOUT ROWID;
+      INSERT INTO "aett_schema_version" VALUES (1, 'commits and snapshots', 1767225600000);
+      INSERT INTO "aett_commits" VALUES (8, 't', 's', 2, 2, 'c1', 1, 1767225600000,
+        '{"headers":{"h":1},"events":[{"body":{"type":"A"},"headers":{}},{"body":{"type":"B"},"headers":{}}]}');
+      INSERT INTO "aett_snapshots" VALUES ('t', 's', 2, 1, '{"balance":3}', '{}');
+    `)
+    db.close()
+    // and a store of this release on it, before it is migrated: commits and reads work, subscriptions cannot yet
+    const store = sqliteStore({ filename })
+    const before = await toArray(store.get('t', 's'))
+    expect(E.isRight(before) && before.right.map((c) => c.checkpointToken)).toEqual([8])
+    const early = await store.subscriptions.acquire('projection', 'h', 1_000)
+    expect(E.isLeft(early) && early.left._tag).toBe('StorageError')
+    // when it is initialised
+    expect(await store.migrate()).toEqual(E.right({ from: 1, to: currentSchemaVersion, applied: [2] }))
+    // then the 0.1 data reads back the same, the floor still holds, and subscriptions work
+    const read = orThrow(await toArray(store.get('t', 's')))
+    expect(read).toMatchObject([{ checkpointToken: 8, streamRevision: 2, commitId: 'c1', headers: { h: 1 }, events: [{ body: { type: 'A' } }, { body: { type: 'B' } }] }])
+    expect(O.toUndefined(orThrow(await store.getSnapshot('t', 's')))?.payload).toEqual({ balance: 3 })
+    const next = right(await store.commit(attempt({ tenantId: 't', streamId: 's', commitSequence: 2, firstRevision: 3 })))
+    expect(next.checkpointToken).toBe(9)
+    const lease = O.toUndefined(orThrow(await store.subscriptions.acquire('projection', 'h', 1_000)))
+    expect(lease).toMatchObject({ name: 'projection', holder: 'h', epoch: 1 })
+    right(await store.subscriptions.saveCheckpoint(lease as NonNullable<typeof lease>, { positions: { '0': 8 } }))
+    expect(orThrow(await store.subscriptions.checkpoint('projection'))).toEqual(O.some({ positions: { '0': 8 } }))
+    expect(versionsOf((await databaseOf(store)) as Database.Database).map((r) => (r as { version: number }).version)).toEqual([1, 2])
+    // and a second run is a no-op
+    expect(await store.migrate()).toEqual(E.right({ from: currentSchemaVersion, to: currentSchemaVersion, applied: [] }))
     await store.close()
   })
 })
