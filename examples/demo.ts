@@ -1,6 +1,7 @@
 /**
  * `npm run demo`: a small bank on a SQLite file, end to end. Accounts as a decider and as a class aggregate, a
- * transfer saga whose commands travel with its commits, two writers colliding, a snapshot, and the global log.
+ * transfer saga whose commands travel with its commits (delivered by a dispatcher, the moves they cause fed back
+ * by a router: two subscriptions on the same file), two writers colliding, a snapshot, and the global log.
  * Every step that can fail returns a value; the demo prints what went wrong and exits non-zero.
  * It imports the kit by its package name, as your code does; inside this repository the name resolves to `src/`.
  */
@@ -11,13 +12,15 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { commitIdFrom, undispatchedMessages, type EventStore, type SaveResult } from 'aett/domain'
 import { storageError, toArray } from 'aett/eventstore'
+import { allCaughtUp } from 'aett/sagas'
 import { sqliteStore } from 'aett/sqlite'
+import { resetSubscription, type SubscribableStore } from 'aett/subscriptions'
 import type { AccountCommand, AccountRefusal } from './bank/account.js'
 import { BankAccount } from './bank/BankAccount.js'
-import { dispatchFrom } from './bank/dispatcher.js'
+import { delivery, type Step } from './bank/delivery.js'
 import { metered, type Meter } from './bank/metered.js'
 import { TransferRequested, transferSagaId } from './bank/transfer.js'
-import { bank, deliverTo, type Bank } from './bank/wiring.js'
+import { bank, type Bank } from './bank/wiring.js'
 
 /** Any tagged failure: the store's, the repositories', or a refusal of the domain. */
 export type Failure = { readonly _tag: string }
@@ -57,6 +60,8 @@ const timed = async <A>(f: () => Promise<A>): Promise<readonly [A, number]> => {
 interface Demo {
   readonly bank: Bank
   readonly store: EventStore
+  /** The SQLite store itself: the dispatcher and the router keep their checkpoints and leases in its file. */
+  readonly subscriptions: SubscribableStore
   readonly meter: Meter
   readonly say: (line: string) => void
   /** One line of the transcript: what was done, what came of it, how long it took. */
@@ -99,32 +104,67 @@ async function accounts({ bank: { accounts, classes }, row }: Demo) {
   return E.right({ rejection: refused.left.error._tag, duplicate: tag(twice), classBalance: ada.right.balance })
 }
 
-// ----- 2. a transfer saga: its commands travel with its commits, and a dispatcher delivers them -----
+// ----- 2. a transfer saga: a dispatcher delivers its commands, a router feeds it the moves they caused -----
 
-async function transfer({ bank: b, store, row }: Demo, from: number) {
+/** A transcript line for what the dispatcher or the router did. */
+const stepRow = (s: Step): readonly [string, string] => {
+  const o = s.outcome
+  const result = o._tag === 'Appended' ? `Appended r${o.revision} token ${o.checkpoint}` : o._tag
+  const queued = o.commands === undefined ? '' : o.commands.length === 0 ? ', nothing queued' : `, ${o.commands.map((c) => c.kind)} queued`
+  return [`  ${s.kind === 'command' ? 'dispatched' : 'routed'} ${s.what}`, result + queued]
+}
+
+/** Runs the dispatcher and the router from `from` until neither has anything left; answers their steps in log order. */
+const deliverAll = async (b: Bank, subscriptions: SubscribableStore, from: number): Promise<E.Either<Failure, { readonly at: number; readonly steps: readonly Step[] }>> => {
+  const steps: Step[] = []
+  const started = delivery(b, subscriptions, from, (step) => steps.push(step))
+  if (E.isLeft(started)) return started
+  try {
+    const at = await allCaughtUp([started.right.dispatcher, started.right.router])
+    if (E.isLeft(at)) return at
+    // Both subscriptions run at once; in the log's order, each step follows the one that caused it.
+    const byToken = [...steps].sort((x, y) => x.token - y.token || x.index - y.index)
+    return E.right({ at: at.right, steps: byToken })
+  } finally {
+    await Promise.all([started.right.dispatcher.stop(), started.right.router.stop()])
+  }
+}
+
+async function transfer({ bank: b, subscriptions, row }: Demo, from: number) {
   const requested = TransferRequested.create({ id: 't-1', version: 1, timestamp: new Date(), from: 'acc-ada', to: 'acc-bo', amount: 25 })
   const [saga, took] = await timed(b.transfers.handle(transferSagaId('t-1'), requested))
   if (E.isLeft(saga) || saga.right._tag !== 'Appended') return unexpected('request transfer', tag(saga))
   const queued = saga.right.commands.map((c) => c.kind)
   row('TransferRequested t-1: 25 from acc-ada to acc-bo', `saga ${appended(saga.right)}, ${queued} queued in its headers`, took)
-  const deliver = deliverTo(b)
-  const [run, ran] = await timed(() => dispatchFrom(store, from, deliver))
-  if (E.isLeft(run)) return failed('dispatch', run.left)
-  for (const { command: c, result: r } of run.right.results) {
-    row(`  delivered ${c.kind} ${c.kind === 'open' ? '' : c.amount} to ${c.accountId}`, r._tag === 'Appended' ? appended(r) : r._tag)
-  }
+  const [run, ran] = await timed(() => deliverAll(b, subscriptions, from))
+  if (E.isLeft(run)) return failed('deliver', run.left)
+  for (const step of run.right.steps) row(...stepRow(step))
   const state = await b.transfers.load(transferSagaId('t-1'))()
   if (E.isLeft(state)) return failed('load saga', state.left)
-  row(`dispatcher: caught up at token ${run.right.cursor}`, `saga ${state.right.state.status} at r${state.right.version}`, ran)
-  // At-least-once delivery: running the dispatcher again from the same checkpoint writes nothing twice.
-  const again = await dispatchFrom(store, from, deliver)
-  if (E.isLeft(again)) return failed('dispatch again', again.left)
-  const redelivered = again.right.results.map((d) => d.result._tag)
-  row('the dispatcher again, from the same checkpoint', redelivered.join(', '))
+  row(`dispatcher and router: caught up at token ${run.right.at}`, `saga ${state.right.state.status} at r${state.right.version}`, ran)
+  // At-least-once delivery: both again from the same start (their checkpoints moved back) write nothing twice.
+  for (const name of ['bank-dispatcher', 'bank-router']) {
+    const reset = await resetSubscription({ store: subscriptions, name, to: { token: from } })
+    if (E.isLeft(reset)) return failed(`reset ${name}`, reset.left)
+  }
+  const again = await deliverAll(b, subscriptions, from)
+  if (E.isLeft(again)) return failed('deliver again', again.left)
+  const outcomes = (kind: Step['kind']) => again.right.steps.filter((s) => s.kind === kind).map((s) => s.outcome._tag)
+  const [redelivered, rerouted] = [outcomes('command'), outcomes('event')]
+  const told = new Set([...redelivered, ...rerouted])
+  const answers = told.size === 1 ? [...told].join('') : [...redelivered, ...rerouted].join(', ')
+  row(`both again, from token ${from} (checkpoints reset)`, `${redelivered.length} commands, ${rerouted.length} events: ${answers}`)
   const [ada, bo] = [await b.accounts.load('acc-ada')(), await b.accounts.load('acc-bo')()]
   if (E.isLeft(ada) || E.isLeft(bo)) return unexpected('balances', [tag(ada), tag(bo)])
   row('balances', `acc-ada ${ada.right.state.balance}, acc-bo ${bo.right.state.balance}`)
-  return E.right({ delivered: run.right.results.length, redelivered, balances: [ada.right.state.balance, bo.right.state.balance] })
+  const steps = run.right.steps
+  return E.right({
+    delivered: steps.filter((s) => s.kind === 'command').length,
+    routed: steps.filter((s) => s.kind === 'event').length,
+    redelivered,
+    rerouted,
+    balances: [ada.right.state.balance, bo.right.state.balance],
+  })
 }
 
 // ----- 3. two writers collide: deposits are rebased and retried, two withdrawals are a real conflict -----
@@ -224,7 +264,7 @@ async function story(demo: Demo, file: string, started: number) {
   const head = await toArray(store.getFrom(0))
   if (E.isLeft(head)) return failed('checkpoint', head.left)
   const from = head.right[head.right.length - 1]?.checkpointToken ?? 0
-  say(`\n2. a transfer saga: its commands travel with its commits; a dispatcher reads the log from token ${from}`)
+  say(`\n2. a transfer saga: a dispatcher delivers its commands, a router feeds it their moves (subscriptions from token ${from})`)
   const two = await transfer(demo, from)
   if (E.isLeft(two)) return two
   say('\n3. two writers collide on acc-bo')
@@ -281,7 +321,7 @@ export async function main(options: DemoOptions = {}): Promise<E.Either<DemoErro
   const row = (what: string, result: string, took?: number) =>
     say(`   ${what.padEnd(50)} ${result}${took === undefined ? '' : `  (${took.toFixed(1)} ms)`}`)
   const { store, meter } = metered(sqlite)
-  const demo = { bank: bank(store), store, meter, say, row }
+  const demo = { bank: bank(store), store, subscriptions: sqlite, meter, say, row }
   const shown = relative(process.cwd(), filename).startsWith('..') ? filename : relative(process.cwd(), filename)
   const facts = E.isLeft(ready) ? failed('initialize the store', ready.left) : await story(demo, shown, started)
   await sqlite.close()

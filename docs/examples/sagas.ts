@@ -1,8 +1,13 @@
+import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { replaySaga, runSaga, type SagaDefinition } from 'aett/decider'
-import { defineEvent, type EventOf } from 'aett/eventstore'
-import type { AccountCommand } from './deciders.js'
-import { Deposited, Withdrawn } from './events.js'
+import { deciderRepository, sagaRepository } from 'aett/domain'
+import { DateFromISOString, defineEvent, topicMap, type EventOf } from 'aett/eventstore'
+import { memoryStore } from 'aett/memory'
+import { allCaughtUp, dispatchCommands, routeEvents, sagaFeed } from 'aett/sagas'
+import { resetSubscription } from 'aett/subscriptions'
+import { account, type AccountCommand } from './deciders.js'
+import { accountTopics, Deposited, Withdrawn } from './events.js'
 
 // ----- a transfer between two accounts, as a process manager -----
 
@@ -73,3 +78,77 @@ export async function main() {
     rebuiltStep: rebuilt.step,
   }
 }
+
+// ----- delivering the commands and routing the events back, on a store (aett/sagas) -----
+
+/** The commands travel as JSON in the saga's commits; this codec writes them there and reads them back, typed. */
+export const AddressedCodec = t.type({
+  accountId: t.string,
+  command: t.union([
+    t.type({ kind: t.literal('open'), accountId: t.string, owner: t.string, at: DateFromISOString }),
+    t.type({ kind: t.literal('deposit'), amount: t.number, at: DateFromISOString }),
+    t.type({ kind: t.literal('withdraw'), amount: t.number, at: DateFromISOString }),
+  ]),
+})
+
+export const transferTopics = topicMap(TransferRequested, Withdrawn, Deposited)
+
+export async function delivery() {
+  const store = memoryStore() // any store that keeps subscriptions: SQLite, PostgreSQL, MySQL, DynamoDB, memory
+  await store.initialize()
+  const accounts = deciderRepository({ decider: account, topics: accountTopics, store })
+  const transfers = sagaRepository({ saga: transfer, topics: transferTopics, store, encodeCommand: AddressedCodec.encode })
+  const at = new Date('2026-03-02T10:00:00.000Z')
+  for (const id of ['acc-1', 'acc-2']) await accounts.handle(id, { kind: 'open', accountId: id, owner: id, at })()
+  await accounts.handle('acc-1', { kind: 'deposit', amount: 100, at })()
+
+  // The dispatcher hands each command a saga stored to the account's command handler, decoded, under the commit id
+  // its key gives (tenant, stream, commit sequence, index): a redelivery is AlreadyCommitted, exactly once in effect.
+  const answers: string[] = []
+  const dispatch = () =>
+    dispatchCommands({
+      name: 'transfer-commands',
+      store,
+      commands: AddressedCodec,
+      handler: async ({ command: { accountId, command }, commitId, commit }) => {
+        // the account's commit names the saga that asked, so that the router can feed its events back to it
+        const handled = await accounts.handle(accountId, command, { commitId, headers: { transfer: commit.streamId } })()
+        answers.push(E.isRight(handled) ? handled.right._tag : handled.left._tag)
+        return E.isLeft(handled) && handled.left._tag !== 'Rejected' ? handled : E.right(undefined) // a refusal is delivered
+      },
+    })
+  const dispatcher = dispatch()
+  // The router feeds each account event to the saga its commit names (by `correlationId` when no `to` is given),
+  // never a saga's own commits, under a commit id derived from the event: a redelivery never advances it twice.
+  const router = routeEvents({
+    name: 'transfer-events',
+    store,
+    topics: transferTopics,
+    to: (_event, commit) => (typeof commit.headers['transfer'] === 'string' ? [commit.headers['transfer']] : []),
+    feed: sagaFeed(transfers),
+  })
+  if (E.isLeft(dispatcher) || E.isLeft(router)) return { error: 'bad options' }
+
+  const requested = TransferRequested.create({ id: 'transfer-7', version: 1, timestamp: at, from: 'acc-1', to: 'acc-2', amount: 25 })
+  await transfers.handle('transfer-7', requested)()
+  // the withdrawal, its event fed back, the deposit the saga then asks for, and its event
+  await allCaughtUp([dispatcher.right, router.right])
+  const delivered = await dispatcher.right.status() // "delivered" is the dispatcher's checkpoint, nothing else
+  await Promise.all([dispatcher.right.stop(), router.right.stop()])
+
+  // Deliver everything again (its checkpoint moved back to the beginning): nothing is written twice.
+  await resetSubscription({ store, name: 'transfer-commands', to: 'beginning' })
+  const again = dispatch()
+  if (E.isLeft(again)) return { error: 'bad options' }
+  await again.right.caughtUp()
+  await again.right.stop()
+
+  const [saga, from, to] = [await transfers.load('transfer-7')(), await accounts.load('acc-1')(), await accounts.load('acc-2')()]
+  return {
+    answers,
+    position: E.isRight(delivered) ? delivered.right.position : -1,
+    step: E.isRight(saga) ? saga.right.state.step : 'unknown',
+    balances: E.isRight(from) && E.isRight(to) ? [from.right.state.balance, to.right.state.balance] : [],
+  }
+}
+

@@ -39,9 +39,13 @@ describe('the demo (npm run demo)', () => {
     expect(first.facts.classBalance).toBe(75)
   })
 
-  it('delivers the saga commands stored with its commits, and delivering again writes nothing', () => {
+  it('delivers the saga commands stored with its commits, routes the moves back to the saga, and doing both again writes nothing', () => {
+    // then: the dispatcher delivered the withdrawal and the deposit, the router fed the saga both moves
     expect(first.facts.transfer.delivered).toBe(2)
+    expect(first.facts.transfer.routed).toBe(2)
+    // and from the same start again (checkpoints reset), every delivery and every feed was already committed
     expect(first.facts.transfer.redelivered).toEqual(['AlreadyCommitted', 'AlreadyCommitted'])
+    expect(first.facts.transfer.rerouted).toEqual(['AlreadyCommitted', 'AlreadyCommitted'])
     expect(first.facts.transfer.balances).toEqual([50, 75])
   })
 
@@ -85,10 +89,22 @@ describe('the demo (npm run demo)', () => {
     expect(untimed(shown)).toBe(untimed(first.lines.join('\n')))
   })
 
-  it('shows the dispatcher whole in docs/demo.md', () => {
+  it('shows the dispatcher and the router whole in docs/demo.md', () => {
     const page = readFileSync(join(root, 'docs', 'demo.md'), 'utf8')
-    const source = readFileSync(join(root, 'examples', 'bank', 'dispatcher.ts'), 'utf8')
+    const source = readFileSync(join(root, 'examples', 'bank', 'delivery.ts'), 'utf8')
     expect(page).toContain(source.trim())
+  })
+
+  it('runs the dispatcher and the router on the SQLite store itself: their checkpoints are in the demo file', async () => {
+    // given: the file the demo left behind
+    const { sqliteStore } = await import('aett/sqlite')
+    const store = sqliteStore({ filename: join(scratch, 'twice', 'demo.db') })
+    // then: both subscriptions stored their checkpoint at the head of the saga's work, in that file
+    for (const name of ['bank-dispatcher', 'bank-router']) {
+      const checkpoint = await store.subscriptions.checkpoint(name)
+      expect(E.isRight(checkpoint) && checkpoint.right._tag === 'Some' && checkpoint.right.value.positions['0'], name).toBe(first.facts.global.from + 5)
+    }
+    await store.close()
   })
 
   it('returns a failure as a value when it cannot prepare its directory', async () => {

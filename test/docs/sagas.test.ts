@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { main } from '../../docs/examples/sagas.js'
+import { delivery, main } from '../../docs/examples/sagas.js'
 import { docsPage, exampleCode } from './pages.js'
 
 describe('docs/sagas.md example', () => {
@@ -11,6 +11,16 @@ describe('docs/sagas.md example', () => {
     expect(r.afterCredit).toEqual([])
     expect(r.finalStep).toBe('completed')
     expect(r.rebuiltStep).toBe('completed')
+  })
+
+  it('delivers the commands through a dispatcher and feeds the events back through a router, once each in effect', async () => {
+    const r = await delivery()
+    // then: the withdrawal and the deposit were delivered, and delivering both again wrote nothing
+    expect(r.answers).toEqual(['Appended', 'Appended', 'AlreadyCommitted', 'AlreadyCommitted'])
+    // and the saga saw both moves, the money moved once, and the dispatcher's checkpoint is at the log's head
+    expect(r.step).toBe('completed')
+    expect(r.balances).toEqual([75, 25])
+    expect(r.position).toBe(8)
   })
 
   it('is shown whole in docs/sagas.md, so the page cannot drift from the code that runs', () => {

@@ -22,6 +22,7 @@ const expected: Record<string, readonly string[]> = {
   './dynamodb': ['dynamoDbStore'],
   './subscriptions': ['subscribe', 'resetSubscription', 'replayParked', 'listParked'],
   './otel': ['tracedStore', 'tracedRepository', 'tracedHandler', 'linkToCommit', 'subscriptionLag'],
+  './sagas': ['dispatchCommands', 'routeEvents', 'sagaFeed', 'allCaughtUp'],
   './testing': ['given', 'deciderScenario', 'sagaScenario', 'ScenarioFailure'],
   './testing/properties': ['arbitraryFromCodec', 'arbitraryEvent', 'checkDeciderLaws'],
   './testing/contract': ['storeContract'],
