@@ -17,10 +17,23 @@ export type Prepared<A> =
 
 const topicOf = (body: unknown): unknown => (typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined)
 
+/** Whether a stored topic is selected: by its own name, or (with a topic map) by the current name of a renamed topic. */
+const selected = <Ev extends { readonly type: string }>(topics: ReadonlySet<string>, decode: DecodeOptions<Ev> | undefined, topic: unknown): boolean => {
+  if (typeof topic !== 'string') return false
+  if (topics.has(topic)) return true
+  const current = decode?.topics.currentTopic(topic)
+  return current !== undefined && topics.has(current)
+}
+
 /** Whether a commit is one the source selects; a throwing `filter` is answered as a `Left` with what it threw. */
-const matches = (source: Source, topics: ReadonlySet<string> | undefined, commit: Commit): E.Either<unknown, boolean> => {
+const matches = <Ev extends { readonly type: string }>(
+  source: Source,
+  topics: ReadonlySet<string> | undefined,
+  decode: DecodeOptions<Ev> | undefined,
+  commit: Commit,
+): E.Either<unknown, boolean> => {
   if (source.streamPrefix !== undefined && !commit.streamId.startsWith(source.streamPrefix)) return E.right(false)
-  if (topics !== undefined && !commit.events.some((m) => topics.has(topicOf(m.body) as string))) return E.right(false)
+  if (topics !== undefined && !commit.events.some((m) => selected(topics, decode, topicOf(m.body)))) return E.right(false)
   if (source.filter === undefined) return E.right(true)
   try {
     return E.right(source.filter(commit) === true)
@@ -41,7 +54,7 @@ export const preparer = <Ev extends { readonly type: string }>(
 ): ((commit: Commit) => Prepared<Commit | DecodedCommit<Ev>>) => {
   const topics = source.topics === undefined ? undefined : new Set(source.topics)
   return (commit) => {
-    const matched = matches(source, topics, commit)
+    const matched = matches(source, topics, decode, commit)
     if (E.isLeft(matched)) {
       return onFailure === 'park'
         ? { kind: 'park', error: { _tag: 'FilterFailed', thrown: toJson(matched.left) } }
@@ -51,8 +64,9 @@ export const preparer = <Ev extends { readonly type: string }>(
     if (decode === undefined) return { kind: 'deliver', item: commit }
     const events: DecodedEvent<Ev>[] = []
     for (const m of commit.events) {
-      if (topics !== undefined && !topics.has(topicOf(m.body) as string)) continue
-      const d = decode.topics.decode(m.body)
+      if (topics !== undefined && !selected(topics, decode, topicOf(m.body))) continue
+      // The whole message, so that its schema version (event headers) upcasts it to the current shape.
+      const d = decode.topics.decodeMessage(m)
       if (E.isRight(d)) {
         events.push({ event: d.right, headers: m.headers })
         continue

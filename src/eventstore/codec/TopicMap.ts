@@ -4,7 +4,7 @@ import type { EventMessage } from '../Commit.js'
 import { decodeError, unknownTopic, type CodecError } from '../errors.js'
 import type { EncodedEvent, Headers } from '../Json.js'
 import { toIssues } from './report.js'
-import { SCHEMA_HEADER, type EventHistory } from './versioning.js'
+import { SCHEMA_HEADER, schemaVersionOf, type EventHistory } from './versioning.js'
 
 /**
  * What the topic map needs of an event definition: its topic and a codec that decodes to its event, and, for an
@@ -112,19 +112,6 @@ const withMeta = (fields: unknown, from: Record_, topic: string): Record_ | unde
   return out
 }
 
-/** The schema version in an event's headers: 1 when absent, `undefined` when not a whole number from 1. */
-const versionIn = (headers: Headers | undefined): number | undefined => {
-  if (headers === undefined) return 1
-  let v: unknown
-  try {
-    v = headers[SCHEMA_HEADER]
-  } catch {
-    return undefined
-  }
-  if (v === undefined) return 1
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 ? v : undefined
-}
-
 const rawVersion = (headers: Headers | undefined): unknown => {
   try {
     return headers?.[SCHEMA_HEADER]
@@ -209,7 +196,7 @@ export const topicMap = <Ds extends readonly AnyDefinition[]>(...definitions: Ds
     if (typeof topic !== 'string') return E.left(unknownTopic(describe(topic)))
     const entry = byTopic.get(topic)
     if (entry === undefined) return E.left(unknownTopic(topic))
-    const version = versionIn(headers)
+    const version = schemaVersionOf(headers)
     // The fast path: an event of the current version under its current topic costs one header lookup more.
     if (version === entry.version && !entry.renamed) return decodeWith(entry.codec, topic, body) as E.Either<CodecError, Ev>
     return decodeOther(entry, body, headers, version) as E.Either<CodecError, Ev>

@@ -211,8 +211,13 @@ const build = (topic: string, v: Versions): VersionedEvent<string, readonly unkn
       build(topic, { ...v, props: [...v.props, props], upcasts: [...v.upcasts, upcast], writeVersion: current + 1, downcast: undefined }),
     renamedFrom: (...formerTopics: readonly string[]) =>
       build(topic, { ...v, formerTopics: [...new Set([...v.formerTopics, ...formerTopics])].filter((f) => f !== topic) }),
-    writeVersion: (version: number, downcast: Step) =>
-      build(topic, { ...v, writeVersion: version, downcast: version === current ? undefined : downcast }),
+    writeVersion: (version: number, downcast: Step) => {
+      // The types allow only versions the event has; a cast that gets past them would write bodies nobody can read.
+      if (!Number.isSafeInteger(version) || version < 1 || version > current) {
+        throw new RangeError(`${topic}: writeVersion(${String(version)}): the event has versions 1 to ${current}`)
+      }
+      return build(topic, { ...v, writeVersion: version, downcast: version === current ? undefined : downcast })
+    },
   }
   return definition as never
 }

@@ -38,7 +38,13 @@ export interface EventHistory {
  * when it is there but is not a whole number from 1 (a corrupt or foreign header).
  */
 export const schemaVersionOf = (headers: Headers | undefined): number | undefined => {
-  const v: unknown = headers?.[SCHEMA_HEADER]
+  if (headers === undefined) return 1
+  let v: unknown
+  try {
+    v = headers[SCHEMA_HEADER]
+  } catch {
+    return undefined
+  }
   if (v === undefined) return 1
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 ? v : undefined
 }
