@@ -87,25 +87,39 @@ export const withConnection = async <A>(
   }
 }
 
+/**
+ * Runs `body` in one transaction on one connection: committed when it answers a Right, rolled back when it
+ * answers a Left (a failed rollback is reported instead, so that the connection is destroyed).
+ */
+export const withTransaction = <A>(
+  pool: MysqlPool,
+  operation: string,
+  body: (connection: MysqlPoolConnection) => Promise<E.Either<StorageError, A>>,
+): Promise<E.Either<StorageError, A>> =>
+  withConnection(pool, operation, async (connection) => {
+    const begun = await runText(connection, operation, 'START TRANSACTION')
+    if (E.isLeft(begun)) return begun
+    const result = await body(connection)
+    if (E.isLeft(result)) {
+      const rolledBack = await runText(connection, operation, 'ROLLBACK')
+      return E.isLeft(rolledBack) ? rolledBack : result
+    }
+    const committed = await runText(connection, operation, 'COMMIT')
+    return E.isLeft(committed) ? committed : result
+  })
+
 /** Runs `statements` (text and values) in one transaction on one connection; all or nothing. */
 export const inTransaction = (
   pool: MysqlPool,
   operation: string,
   statements: readonly (readonly [string, readonly unknown[]])[],
 ): Promise<E.Either<StorageError, void>> =>
-  withConnection(pool, operation, async (connection) => {
-    const begun = await runText(connection, operation, 'START TRANSACTION')
-    if (E.isLeft(begun)) return begun
+  withTransaction(pool, operation, async (connection) => {
     for (const [sql, values] of statements) {
       const done = await execute(connection, operation, sql, values)
-      if (E.isLeft(done)) {
-        const rolledBack = await runText(connection, operation, 'ROLLBACK')
-        // A failed rollback leaves the session in doubt: report it so that the connection is destroyed.
-        return E.isLeft(rolledBack) ? rolledBack : done
-      }
+      if (E.isLeft(done)) return done
     }
-    const committed = await runText(connection, operation, 'COMMIT')
-    return E.isLeft(committed) ? committed : E.right(undefined)
+    return E.right(undefined)
   })
 
 /**

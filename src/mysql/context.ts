@@ -1,6 +1,6 @@
 import type { MysqlConfig, MysqlPool } from './config.js'
 import { mysqlNames, type MysqlNames } from './schema.js'
-import { mysqlStatements, type MysqlStatements } from './statements.js'
+import { mysqlStatements, mysqlSubscriptionStatements, type MysqlStatements, type MysqlSubscriptionStatements } from './statements.js'
 
 /** What the store's operations share: the pool, validated options, names and statements (built once). */
 export interface MysqlContext {
@@ -8,10 +8,18 @@ export interface MysqlContext {
   readonly config: MysqlConfig
   readonly names: MysqlNames
   readonly statements: MysqlStatements
+  readonly subscriptionStatements: MysqlSubscriptionStatements
   readonly pageSize: number
 }
 
 export const createContext = (config: MysqlConfig, pool: MysqlPool): MysqlContext => {
   const names = mysqlNames(config.tablePrefix)
-  return { pool, config, names, statements: mysqlStatements(names), pageSize: config.pageSize }
+  return {
+    pool,
+    config,
+    names,
+    statements: mysqlStatements(names),
+    subscriptionStatements: mysqlSubscriptionStatements(names),
+    pageSize: config.pageSize,
+  }
 }

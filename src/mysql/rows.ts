@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { firstRevision, type Commit, type CommitAttempt, type EventMessage } from '../eventstore/Commit.js'
 import type { Headers, Json } from '../eventstore/Json.js'
 import type { Snapshot, StreamHead, StreamInfo } from '../eventstore/Snapshot.js'
+import type { Checkpoint, Lease, ParkedCommit } from '../eventstore/subscriptionStore.js'
 import { num, parseJson, text } from '../sql/rows.js'
 
 // -------------------------------------------------------------------------------------
@@ -18,6 +19,9 @@ export const streamKey = (tenantId: string, streamId: string): Buffer => sha256(
 
 /** Lookup key of a commit id within its stream. */
 export const commitKey = (commitId: string): Buffer => sha256(commitId)
+
+/** Lookup key of a subscription name, and of a lease holder. */
+export const nameKey = (name: string): Buffer => sha256(name)
 
 // -------------------------------------------------------------------------------------
 // commits
@@ -172,4 +176,79 @@ export interface TenantRow {
 export const toTenant = (row: TenantRow): { readonly item: string; readonly cursor: Buffer } => ({
   item: text(row.tenant_id),
   cursor: Buffer.from(row.tenant_key as Uint8Array),
+})
+
+// -------------------------------------------------------------------------------------
+// subscriptions
+// -------------------------------------------------------------------------------------
+
+/** A subscription row as `lease` selects it, with the server's clock at the time of the read. */
+export interface LeaseRow {
+  readonly holder_key: unknown
+  readonly holder: unknown
+  readonly epoch: unknown
+  readonly expires_at: unknown
+  readonly released: unknown
+  readonly now_ms: unknown
+}
+
+/** A lease row, read: whether it is live (by the server's clock) and whose it is. */
+export interface StoredLease {
+  readonly lease: Lease
+  readonly holderKey: Buffer
+  readonly live: boolean
+}
+
+export const toStoredLease = (name: string, row: LeaseRow): StoredLease => {
+  const expiresAt = num(row.expires_at)
+  return {
+    lease: { name, holder: text(row.holder), epoch: num(row.epoch), expiresAt: new Date(expiresAt) },
+    holderKey: Buffer.from(row.holder_key as Uint8Array),
+    live: num(row.released) === 0 && expiresAt > num(row.now_ms),
+  }
+}
+
+/** The fence's parameters: the lease's name, holder and epoch, in the order the statements name them. */
+export const leaseParameters = (lease: Lease): readonly unknown[] => [nameKey(lease.name), nameKey(lease.holder), lease.epoch]
+
+/** A checkpoint as stored: its positions as one JSON object; `undefined` (none) is NULL. */
+export const encodeCheckpoint = (c: Checkpoint | undefined): string | null => (c === undefined ? null : JSON.stringify(c.positions))
+
+/** The stored checkpoint, a fresh object. Throws on text that is not an object of whole numbers. */
+export const toCheckpoint = (v: unknown): Checkpoint => {
+  const positions = parseJson<unknown>(v)
+  if (typeof positions !== 'object' || positions === null || Array.isArray(positions))
+    throw new TypeError('a stored checkpoint is not an object of positions')
+  for (const [shard, p] of Object.entries(positions))
+    if (!Number.isSafeInteger(p)) throw new TypeError(`a stored checkpoint's position of shard ${JSON.stringify(shard)} is not a whole number`)
+  return { positions: positions as Record<string, number> }
+}
+
+/** Parameters of `park`: the record is filed under the lease's name. */
+export const parkParameters = (lease: Lease, p: ParkedCommit): readonly unknown[] => [
+  nameKey(lease.name),
+  p.checkpointToken,
+  lease.name,
+  p.tenantId,
+  p.streamId,
+  JSON.stringify(p.error) ?? 'null',
+  p.parkedAt.getTime(),
+]
+
+export interface ParkedRow {
+  readonly name: unknown
+  readonly checkpoint_token: unknown
+  readonly tenant_id: unknown
+  readonly stream_id: unknown
+  readonly error: unknown
+  readonly parked_at: unknown
+}
+
+export const toParked = (row: ParkedRow): ParkedCommit => ({
+  name: text(row.name),
+  checkpointToken: num(row.checkpoint_token),
+  tenantId: text(row.tenant_id),
+  streamId: text(row.stream_id),
+  error: parseJson<Json>(row.error),
+  parkedAt: new Date(num(row.parked_at)),
 })

@@ -20,6 +20,10 @@ export interface MysqlNames {
   readonly snapshots: string
   /** The stored procedure that appends a commit in one round trip. */
   readonly append: string
+  /** Subscriptions (schema version 2): one row per name, holding its lease and its checkpoint. */
+  readonly subscriptions: string
+  /** Parked commits (dead letters), per subscription name and token. */
+  readonly parked: string
 }
 
 const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``
@@ -32,6 +36,8 @@ export const mysqlNames = (prefix: string): MysqlNames => ({
   commits: quote(`${prefix}_commits`),
   snapshots: quote(`${prefix}_snapshots`),
   append: quote(`${prefix}_append`),
+  subscriptions: quote(`${prefix}_subscriptions`),
+  parked: quote(`${prefix}_subscription_parked`),
 })
 
 // -------------------------------------------------------------------------------------
@@ -159,6 +165,43 @@ BEGIN
 END`
 
 // -------------------------------------------------------------------------------------
+// subscriptions (schema version 2)
+// -------------------------------------------------------------------------------------
+
+/*
+ * One row per subscription name: its lease and its checkpoint together, so that a fenced checkpoint write is one
+ * conditional UPDATE of that row. Names and holders are looked up by SHA-256 keys (`name_key`, `holder_key`), for
+ * the same reason as ids: no collation or trailing-blank rule can make two names one. `expires_at` is epoch
+ * milliseconds by the server's clock, never a client's; `released` ends the fence before expiry; `epoch` grows
+ * every time the lease changes hands. `positions` is the checkpoint as JSON text (NULL: none stored). `writes`
+ * grows with every write, so that a matched row always counts as changed, whatever the pool's affected-rows flag.
+ */
+const createSubscriptions = (n: MysqlNames): string => `
+CREATE TABLE IF NOT EXISTS ${n.subscriptions} (
+  name_key BINARY(32) NOT NULL PRIMARY KEY,
+  name ${idText},
+  holder_key BINARY(32) NOT NULL,
+  holder ${idText},
+  epoch BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL COMMENT 'UTC epoch milliseconds, by the server clock',
+  released TINYINT NOT NULL,
+  positions LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+  writes BIGINT NOT NULL DEFAULT 0
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
+
+const createParked = (n: MysqlNames): string => `
+CREATE TABLE IF NOT EXISTS ${n.parked} (
+  name_key BINARY(32) NOT NULL,
+  checkpoint_token BIGINT NOT NULL,
+  name ${idText},
+  tenant_id ${idText},
+  stream_id ${idText},
+  error LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  parked_at BIGINT NOT NULL COMMENT 'UTC epoch milliseconds',
+  PRIMARY KEY (name_key, checkpoint_token)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
+
+// -------------------------------------------------------------------------------------
 // migrations
 // -------------------------------------------------------------------------------------
 
@@ -179,6 +222,11 @@ export const migrations: readonly Migration[] = [
       createAppend(n),
     ],
   },
+  {
+    version: 2,
+    description: 'subscription leases and checkpoints, parked commits',
+    statements: (n) => [createSubscriptions(n), createParked(n)],
+  },
 ]
 
 export const schemaVersionDdl = createSchemaVersion
@@ -189,5 +237,7 @@ export const dropStatements = (n: MysqlNames): readonly string[] => [
   `DROP TABLE IF EXISTS ${n.commits}`,
   `DROP TABLE IF EXISTS ${n.snapshots}`,
   `DROP TABLE IF EXISTS ${n.checkpoint}`,
+  `DROP TABLE IF EXISTS ${n.subscriptions}`,
+  `DROP TABLE IF EXISTS ${n.parked}`,
   `DROP TABLE IF EXISTS ${n.schemaVersion}`,
 ]

@@ -113,3 +113,86 @@ export const mysqlStatements = (n: MysqlNames): MysqlStatements => ({
   appliedVersion: `SELECT COALESCE(MAX(version), 0) AS version FROM ${n.schemaVersion}`,
   recordVersion: `INSERT INTO ${n.schemaVersion} (version, applied_at) VALUES (?, ?)`,
 })
+
+// -------------------------------------------------------------------------------------
+// subscriptions
+// -------------------------------------------------------------------------------------
+
+/**
+ * The server's clock in UTC epoch milliseconds: the only clock a lease is measured by. `UTC_TIMESTAMP(6)` and
+ * a difference of two DATETIMEs involve no time zone at all, so neither the session's `time_zone` nor a daylight
+ * saving change can shift it (`UNIX_TIMESTAMP(NOW())` would go through the session zone); it is evaluated once per
+ * statement, so every use within one statement sees the same instant.
+ */
+export const serverNow = `(TIMESTAMPDIFF(MICROSECOND, TIMESTAMP'1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)`
+
+/**
+ * The statements of the `SubscriptionStore` (subscriptionStore.ts). Every write a lease guards is one
+ * conditional statement whose WHERE names the lease (`name_key`, `holder_key`, `epoch`, not released) or, for a
+ * take, the epoch that was seen free: a compare-and-set the caller checks by its affected rows (each write also
+ * bumps `writes`, so a matched row always counts). Parking and unparking write another table, so they run in a
+ * transaction that first locks the lease row with `fence` (`SELECT ... FOR UPDATE`). Writes that set an expiry
+ * hand it back through `LAST_INSERT_ID(expr)` (the result's `insertId`), so that a take or a renewal is one round
+ * trip. No SET clause reads a column that an earlier assignment of the same clause writes, so the statements mean
+ * the same whether assignments apply left to right (MySQL) or at once (MariaDB's `SIMULTANEOUS_ASSIGNMENT`).
+ */
+export interface MysqlSubscriptionStatements {
+  /** [nameKey]: holder_key, holder, epoch, expires_at, released, and the server's now_ms. */
+  readonly lease: string
+  /** [nameKey, name, holderKey, holder, ttl]: a first lease (epoch 1); errno 1062 when the row exists. */
+  readonly insertLease: string
+  /** [holderKey, holder, ttl, nameKey, seenEpoch]: takes the lease if it is still free at the epoch seen. */
+  readonly takeLease: string
+  /** [ttl, nameKey, holderKey, epoch]: extends the lease while it is held (expired but not taken counts). */
+  readonly renewLease: string
+  /** [ttl, nameKey, holderKey, epoch]: extends the lease only while it has not expired (acquire's renewal). */
+  readonly renewLiveLease: string
+  /** [nameKey, holderKey, epoch]: ends the fence and moves the expiry to now. */
+  readonly releaseLease: string
+  /** [nameKey, name, holderKey, holder, positions]: a reset of a name never leased (epoch 1, released). */
+  readonly insertReset: string
+  /** [holderKey, holder, positions, nameKey, seenEpoch]: a reset's take, released at once, with the checkpoint. */
+  readonly takeReset: string
+  /** [nameKey]: positions (NULL: no checkpoint). */
+  readonly checkpoint: string
+  /** [positions, nameKey, holderKey, epoch]: fenced. */
+  readonly saveCheckpoint: string
+  /** [nameKey, holderKey, epoch]: locks the lease row while the lease is current; no row: the lease is lost. */
+  readonly fence: string
+  /** [nameKey, token, name, tenantId, streamId, error, parkedAt] */
+  readonly park: string
+  /** [nameKey]: name, checkpoint_token, tenant_id, stream_id, error, parked_at, oldest token first. */
+  readonly parked: string
+  /** [nameKey, token] */
+  readonly unpark: string
+}
+
+export const mysqlSubscriptionStatements = (n: MysqlNames): MysqlSubscriptionStatements => {
+  const now = serverNow
+  const held = 'name_key = ? AND holder_key = ? AND epoch = ? AND released = 0'
+  const free = `name_key = ? AND epoch = ? AND (released = 1 OR expires_at <= ${now})`
+  const columns = 'name_key, name, holder_key, holder, epoch, expires_at, released, positions'
+  return {
+    lease: `SELECT holder_key, holder, epoch, expires_at, released, ${now} AS now_ms FROM ${n.subscriptions} WHERE name_key = ?`,
+    insertLease: `INSERT INTO ${n.subscriptions} (${columns}) VALUES (?, ?, ?, ?, 1, LAST_INSERT_ID(${now} + ?), 0, NULL)`,
+    takeLease: `UPDATE ${n.subscriptions}
+      SET epoch = epoch + 1, holder_key = ?, holder = ?, expires_at = LAST_INSERT_ID(${now} + ?), released = 0, writes = writes + 1
+      WHERE ${free}`,
+    renewLease: `UPDATE ${n.subscriptions} SET expires_at = LAST_INSERT_ID(${now} + ?), writes = writes + 1 WHERE ${held}`,
+    renewLiveLease: `UPDATE ${n.subscriptions} SET expires_at = LAST_INSERT_ID(${now} + ?), writes = writes + 1
+      WHERE ${held} AND expires_at > ${now}`,
+    releaseLease: `UPDATE ${n.subscriptions} SET released = 1, expires_at = LEAST(expires_at, ${now}), writes = writes + 1 WHERE ${held}`,
+    insertReset: `INSERT INTO ${n.subscriptions} (${columns}) VALUES (?, ?, ?, ?, 1, LAST_INSERT_ID(${now}), 1, ?)`,
+    takeReset: `UPDATE ${n.subscriptions}
+      SET epoch = epoch + 1, holder_key = ?, holder = ?, expires_at = LAST_INSERT_ID(${now}), released = 1, positions = ?, writes = writes + 1
+      WHERE ${free}`,
+    checkpoint: `SELECT positions FROM ${n.subscriptions} WHERE name_key = ?`,
+    saveCheckpoint: `UPDATE ${n.subscriptions} SET positions = ?, writes = writes + 1 WHERE ${held}`,
+    fence: `SELECT epoch FROM ${n.subscriptions} WHERE ${held} FOR UPDATE`,
+    // REPLACE keeps one record per token: parking a token again replaces its record.
+    park: `REPLACE INTO ${n.parked} (name_key, checkpoint_token, name, tenant_id, stream_id, error, parked_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    parked: `SELECT name, checkpoint_token, tenant_id, stream_id, error, parked_at FROM ${n.parked}
+      WHERE name_key = ? ORDER BY checkpoint_token`,
+    unpark: `DELETE FROM ${n.parked} WHERE name_key = ? AND checkpoint_token = ?`,
+  }
+}

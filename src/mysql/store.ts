@@ -1,15 +1,20 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { defineStore } from '../eventstore/adapter/defineStore.js'
 import type { Persistence } from '../eventstore/ports.js'
+import type { Subscribable } from '../eventstore/subscriptionStore.js'
 import * as commits from './commitStore.js'
 import { validateConfig, type MysqlConfig, type MysqlStoreOptions } from './config.js'
 import { closePool, openPool } from './connection.js'
 import { createContext, type MysqlContext } from './context.js'
 import * as management from './management.js'
 import * as snapshots from './snapshotStore.js'
+import { mysqlSubscriptions } from './subscriptionStore.js'
 
-/** The MySQL/MariaDB store: a `Persistence` and nothing more. */
-export type MysqlStore = Persistence
+/**
+ * The MySQL/MariaDB store: a `Persistence` that keeps subscriptions (`subscriptions`: leases, checkpoints and
+ * parked commits, in the same database).
+ */
+export type MysqlStore = Persistence & Subscribable
 
 /**
  * A MySQL/MariaDB store (MariaDB 10.11+, MySQL 8+); call `initialize()` once before use. Constructing it never
@@ -18,7 +23,7 @@ export type MysqlStore = Persistence
  */
 export const mysqlStore = (options: MysqlStoreOptions): MysqlStore => {
   const config = validateConfig(options)
-  return defineStore<MysqlConfig, MysqlContext>({
+  const shell = defineStore<MysqlConfig, MysqlContext>({
     name: 'mysql',
     config,
     connect: async (cfg) => {
@@ -28,6 +33,7 @@ export const mysqlStore = (options: MysqlStoreOptions): MysqlStore => {
     close: (ctx) => closePool(ctx.config.source, ctx.pool),
     ops: { ...commits, ...snapshots, ...management },
   })
+  return { ...shell, subscriptions: mysqlSubscriptions(shell) }
 }
 
 /**

@@ -1,8 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { storeContract, type StoreHarness } from 'aett/testing/contract'
-import { toArray, type CommitAttempt, type Persistence } from '../../src/eventstore/index.js'
+import { storeContract, subscriptionContract, type StoreHarness, type SubscriptionHarness } from 'aett/testing/contract'
+import { toArray, type CommitAttempt, type Persistence, type Subscribable } from '../../src/eventstore/index.js'
 import { mysqlStore } from '../../src/mysql/index.js'
 import { mysqlUrl } from '../support/services.js'
 import { freshPrefix, mysqlAvailable, rightOf, testPool } from './support.js'
@@ -70,6 +70,42 @@ const modeHarness = (label: string, modes: readonly string[]): StoreHarness => {
   }
 }
 
+/**
+ * The subscription contract's harness on pools with `modes`: each store owns one pool of ours, and a second store
+ * on the same tables (`reopen`, as another process) gets a pool of its own; dispose ends them all.
+ */
+const modeSubscriptionHarness = (label: string, modes: readonly string[]): SubscriptionHarness => {
+  type Store = Persistence & Subscribable
+  const pools = new WeakMap<Store, mysql.Pool[]>()
+  const prefixes = new WeakMap<Store, string>()
+  const open = async (tablePrefix: string, owner?: Store): Promise<Store> => {
+    const pool = poolWithModes(modes)
+    await expectModes(pool, modes)
+    const store = mysqlStore({ pool, tablePrefix, pageSize: 50 })
+    const root = owner ?? store
+    pools.set(root, [...(pools.get(root) ?? []), pool])
+    prefixes.set(store, tablePrefix)
+    return store
+  }
+  return {
+    name: `mysql (${label})`,
+    create: async () => {
+      const store = await open(freshPrefix())
+      const init = await store.initialize()
+      if (E.isLeft(init)) throw new Error(init.left.message, { cause: init.left.cause })
+      return store
+    },
+    reopen: async (store) => open(prefixes.get(store) ?? freshPrefix(), store),
+    dispose: async (store) => {
+      const dropped = await store.drop()
+      await store.close()
+      for (const pool of pools.get(store) ?? []) await pool.end()
+      if (E.isLeft(dropped)) throw new Error(dropped.left.message)
+      expect(modeFailures).toEqual([])
+    },
+  }
+}
+
 const noBackslashEscapes = ['NO_BACKSLASH_ESCAPES']
 // ONLY_FULL_GROUP_BY is in MySQL 8's default sql_mode (not MariaDB's), so the combination checks it too.
 const allModes = ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES', 'PAD_CHAR_TO_FULL_LENGTH', 'ONLY_FULL_GROUP_BY']
@@ -92,6 +128,8 @@ describe.skipIf(!available)('mysql under sql_mode NO_BACKSLASH_ESCAPES', () => {
 
 describe.skipIf(!available)('mysql under sql_mode NO_BACKSLASH_ESCAPES, ANSI_QUOTES, PAD_CHAR_TO_FULL_LENGTH, ONLY_FULL_GROUP_BY', () => {
   storeContract(modeHarness('all modes', allModes))
+  // The subscription store too: leases, fenced writes, parking, and the runtime on top of them.
+  subscriptionContract(modeSubscriptionHarness('all modes', allModes))
 })
 
 for (const modes of [noBackslashEscapes, ['ANSI_QUOTES'], ['PAD_CHAR_TO_FULL_LENGTH'], allModes]) {
