@@ -16,6 +16,7 @@ import { isThrottled, NotSent } from './errors.js'
 export interface Operations {
   readonly BatchWriteItem: readonly [Sdk.BatchWriteItemCommandInput, Sdk.BatchWriteItemCommandOutput]
   readonly CreateTable: readonly [Sdk.CreateTableCommandInput, Sdk.CreateTableCommandOutput]
+  readonly DeleteItem: readonly [Sdk.DeleteItemCommandInput, Sdk.DeleteItemCommandOutput]
   readonly DeleteTable: readonly [Sdk.DeleteTableCommandInput, Sdk.DeleteTableCommandOutput]
   readonly DescribeTable: readonly [Sdk.DescribeTableCommandInput, Sdk.DescribeTableCommandOutput]
   readonly GetItem: readonly [Sdk.GetItemCommandInput, Sdk.GetItemCommandOutput]
@@ -64,6 +65,7 @@ const commands = (m: SdkModule) =>
   ({
     BatchWriteItem: m.BatchWriteItemCommand,
     CreateTable: m.CreateTableCommand,
+    DeleteItem: m.DeleteItemCommand,
     DeleteTable: m.DeleteTableCommand,
     DescribeTable: m.DescribeTableCommand,
     GetItem: m.GetItemCommand,

@@ -5,6 +5,9 @@ import type { Connection } from './connection.js'
 export interface DynamoDbContext {
   readonly connection: Connection
   readonly config: DynamoDbConfig
-  /** The clock that ages holes in the checkpoint order (checkpoints.ts); `Date.now` outside tests. */
+  /**
+   * The clock that ages holes in the checkpoint order (checkpoints.ts) and measures lease expiries
+   * (subscriptionStore.ts); `Date.now` outside tests.
+   */
   readonly now: () => number
 }

@@ -1,9 +1,11 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import type { Commit, EventMessage } from '../eventstore/Commit.js'
 import type { Headers } from '../eventstore/Json.js'
-import type { Snapshot } from '../eventstore/Snapshot.js'
+import type { Snapshot, StreamInfo } from '../eventstore/Snapshot.js'
+import type { Checkpoint, Lease, ParkedCommit } from '../eventstore/subscriptionStore.js'
+import type { Json } from '../eventstore/Json.js'
 import type { Item } from './connection.js'
-import { A, FILLERS, GLOBAL_PARTITION, streamKey, utf8 } from './schema.js'
+import { A, FILLERS, GLOBAL_PARTITION, parkedKey, SA, streamKey, utf8 } from './schema.js'
 
 /**
  * Commits and snapshots as items, and back. Bodies and headers are kept as one JSON string rather than as
@@ -146,4 +148,77 @@ export const snapshotOf = (item: Item): Snapshot => ({
   commitSequence: num(item, A.sequence),
   payload: JSON.parse(str(item, A.body)) as Snapshot['payload'],
   headers: JSON.parse(str(item, A.headers)) as Headers,
+})
+
+/** A stream's head item (as `streamHeadQuery` projects it) as `listStreams` shows it. */
+export const streamInfoOf = (tenantId: string, item: Item): StreamInfo => ({
+  tenantId,
+  streamId: str(item, A.stream),
+  headRevision: num(item, A.revision),
+  headSequence: num(item, A.sk),
+  lastCommitStamp: new Date(num(item, A.stamp)),
+})
+
+/** The tenant id of a stream key: the first `n` bytes of UTF-8 after `n:` (see `streamKey`). */
+export const tenantOfStreamKey = (pk: string): string => {
+  const colon = pk.indexOf(':')
+  const bytes = Number(pk.slice(0, colon))
+  if (colon < 1 || !Number.isSafeInteger(bytes)) throw new TypeError(`not a stream key: ${JSON.stringify(pk)}`)
+  return Buffer.from(pk.slice(colon + 1), 'utf8').subarray(0, bytes).toString('utf8')
+}
+
+// -------------------------------------------------------------------------------------
+// subscriptions
+// -------------------------------------------------------------------------------------
+
+/** A subscription's lease item: its lease (absent before the first take), checkpoint and parked index. */
+export interface LeaseRow {
+  readonly holder: string
+  readonly epoch: number
+  readonly expiresAt: number
+  readonly released: boolean
+}
+
+export const leaseRowOf = (item: Item | undefined): LeaseRow | undefined =>
+  item === undefined || item[SA.epoch] === undefined
+    ? undefined
+    : { holder: str(item, SA.holder), epoch: num(item, SA.epoch), expiresAt: num(item, SA.expiresAt), released: item[SA.released]?.BOOL === true }
+
+export const toLease = (name: string, row: LeaseRow): Lease => Object.freeze({ name, holder: row.holder, epoch: row.epoch, expiresAt: new Date(row.expiresAt) })
+
+export const encodeCheckpoint = (c: Checkpoint): string => JSON.stringify(c.positions)
+
+export const checkpointOf = (item: Item | undefined): Checkpoint | undefined =>
+  item?.[SA.checkpoint]?.S === undefined ? undefined : { positions: JSON.parse(str(item, SA.checkpoint)) as Record<string, number> }
+
+/** The parked index of a lease item: token -> the write id of its current record. */
+export const parkedIndexOf = (item: Item | undefined): ReadonlyMap<number, string> =>
+  new Map(Object.entries(item?.[SA.parked]?.M ?? {}).flatMap(([token, v]) => (v.S === undefined ? [] : [[Number(token), v.S] as const])))
+
+/** The write id a parked index entry held before an update (`UPDATED_OLD`), if any. */
+export const previousWriteId = (attributes: Item | undefined, token: number): string | undefined => attributes?.[SA.parked]?.M?.[String(token)]?.S
+
+export const parkedItem = (name: string, writeId: string, p: ParkedCommit): Item => ({
+  [SA.pk]: S(name),
+  [SA.sk]: S(parkedKey(p.checkpointToken, writeId)),
+  [SA.token]: N(p.checkpointToken),
+  [SA.tenant]: S(p.tenantId),
+  [SA.stream]: S(p.streamId),
+  [SA.error]: S(JSON.stringify(p.error)),
+  [SA.parkedAt]: N(p.parkedAt.getTime()),
+})
+
+/** The write id of a parked record, from its sort key (`P<token>#<write id>`). */
+export const writeIdOf = (item: Item): string => {
+  const sk = str(item, SA.sk)
+  return sk.slice(sk.indexOf('#') + 1)
+}
+
+export const parkedOf = (name: string, item: Item): ParkedCommit => ({
+  name,
+  checkpointToken: num(item, SA.token),
+  tenantId: str(item, SA.tenant),
+  streamId: str(item, SA.stream),
+  error: JSON.parse(str(item, SA.error)) as Json,
+  parkedAt: new Date(num(item, SA.parkedAt)),
 })

@@ -1,15 +1,15 @@
-import type { GetItemCommandInput, PutItemCommandInput, QueryCommandInput, ScanCommandInput, UpdateItemCommandInput, WriteRequest } from '@aws-sdk/client-dynamodb'
+import type { DeleteItemCommandInput, GetItemCommandInput, PutItemCommandInput, QueryCommandInput, ScanCommandInput, UpdateItemCommandInput, WriteRequest } from '@aws-sdk/client-dynamodb'
 import type { DynamoDbConfig } from './config.js'
 import type { Item } from './connection.js'
 import { N, S } from './rows.js'
-import { A, GLOBAL_COUNTER, GLOBAL_PARTITION, I, tenantCounter } from './schema.js'
+import { A, GLOBAL_COUNTER, GLOBAL_PARTITION, I, LEASE_ITEM, PARKED_PREFIX, SA, tenantCounter } from './schema.js'
 
 /**
  * Every request the store sends, as data: the command inputs, built from the table names and the values. Paging
  * (`Limit`, `ExclusiveStartKey`) is added by paging.ts.
  */
 
-type Tables = Pick<DynamoDbConfig, 'commitsTable' | 'snapshotsTable'>
+type Tables = Pick<DynamoDbConfig, 'commitsTable' | 'snapshotsTable' | 'subscriptionsTable'>
 
 // -------------------------------------------------------------------------------------
 // a stream's partition of the commits table
@@ -234,3 +234,152 @@ export const tenantSnapshotKeysScan = (t: Tables, tenantId: string): ScanCommand
 
 /** The keys of every item of a table. */
 export const allKeysScan = (table: string): ScanCommandInput => ({ TableName: table, ...keysOnly })
+
+// -------------------------------------------------------------------------------------
+// the catalog: streams and tenants (an operator's tool: a Scan, see snapshotStore.ts)
+// -------------------------------------------------------------------------------------
+
+/**
+ * The keys of every commit of the store, or of one tenant's (its stream keys start with the tenant's prefix),
+ * from the keys-only `byRevision` index: only commits have a revision, so counters, fillers and chunks are not in it.
+ */
+export const commitKeysScan = (t: Tables, streamKeyPrefix: string | undefined): ScanCommandInput => ({
+  TableName: t.commitsTable,
+  IndexName: I.byRevision,
+  ProjectionExpression: '#pk',
+  ExpressionAttributeNames: { '#pk': A.pk },
+  ...(streamKeyPrefix === undefined ? {} : { FilterExpression: 'begins_with(#pk, :p)', ExpressionAttributeValues: { ':p': S(streamKeyPrefix) } }),
+})
+
+/** A stream's head commit: its sequence, revision, stamp and stream id, strongly consistent. */
+export const streamHeadQuery = (t: Tables, pk: string): QueryCommandInput => ({
+  TableName: t.commitsTable,
+  KeyConditionExpression: '#pk = :pk',
+  ProjectionExpression: '#sk, #rev, #ts, #s',
+  ExpressionAttributeNames: { '#pk': A.pk, '#sk': A.sk, '#rev': A.revision, '#ts': A.stamp, '#s': A.stream },
+  ExpressionAttributeValues: { ':pk': S(pk) },
+  ScanIndexForward: false,
+  ConsistentRead: true,
+})
+
+// -------------------------------------------------------------------------------------
+// subscriptions: one lease item per name (lease, checkpoint, index of parked commits) and parked records
+// -------------------------------------------------------------------------------------
+
+const leaseKey = (name: string): Item => ({ [SA.pk]: S(name), [SA.sk]: S(LEASE_ITEM) })
+
+/** The fence: the lease item still has this holder and epoch, and was not given up. */
+const fence = '#h = :h AND #e = :e AND #r = :false'
+const fenceNames = { '#h': SA.holder, '#e': SA.epoch, '#r': SA.released }
+const fenceValues = (holder: string, epoch: number): Item => ({ ':h': S(holder), ':e': N(epoch), ':false': { BOOL: false } })
+
+/** The lease item of `name`, strongly consistent. */
+export const leaseGet = (t: Tables, name: string): GetItemCommandInput => ({ TableName: t.subscriptionsTable, Key: leaseKey(name), ConsistentRead: true })
+
+/** What the take of a lease was conditioned on: the lease item as it was read (absent, or free at `now`). */
+export type TakeCondition = { readonly absent: true } | { readonly epoch: number; readonly now: number }
+
+const takeCondition = (c: TakeCondition): { readonly expression: string; readonly values: Item } =>
+  'absent' in c
+    ? { expression: 'attribute_not_exists(#e)', values: {} }
+    : { expression: '#e = :was AND (#r = :true OR #x <= :now)', values: { ':was': N(c.epoch), ':true': { BOOL: true }, ':now': N(c.now) } }
+
+/**
+ * Takes a free lease (never held, released, or expired when it was read) with the next epoch, on condition that
+ * nobody took or renewed it since. With `reset`, also writes (or, `undefined`, removes) the checkpoint and gives the
+ * lease up in the same write: a reset fences every former holder and leaves the lease free.
+ */
+export const leaseTake = (
+  t: Tables,
+  name: string,
+  lease: { readonly holder: string; readonly epoch: number; readonly expiresAt: number; readonly released: boolean },
+  condition: TakeCondition,
+  reset?: { readonly checkpoint: string | undefined },
+): UpdateItemCommandInput => {
+  const c = takeCondition(condition)
+  const sets = ['#h = :h', '#e = :e', '#x = :x', '#r = :r', '#p = if_not_exists(#p, :empty)']
+  const values: Item = { ':h': S(lease.holder), ':e': N(lease.epoch), ':x': N(lease.expiresAt), ':r': { BOOL: lease.released }, ':empty': { M: {} }, ...c.values }
+  let update = `SET ${sets.join(', ')}`
+  if (reset !== undefined && reset.checkpoint !== undefined) {
+    update += ', #c = :c'
+    values[':c'] = S(reset.checkpoint)
+  } else if (reset !== undefined) update += ' REMOVE #c'
+  return {
+    TableName: t.subscriptionsTable,
+    Key: leaseKey(name),
+    UpdateExpression: update,
+    ConditionExpression: c.expression,
+    ExpressionAttributeNames: { '#h': SA.holder, '#e': SA.epoch, '#x': SA.expiresAt, '#r': SA.released, '#p': SA.parked, ...(reset === undefined ? {} : { '#c': SA.checkpoint }) },
+    ExpressionAttributeValues: values,
+  }
+}
+
+/** Extends a lease while it is held (`live`: and not expired at `now`, for an acquire that found it live). */
+export const leaseExtend = (t: Tables, name: string, holder: string, epoch: number, expiresAt: number, liveAt?: number): UpdateItemCommandInput => ({
+  TableName: t.subscriptionsTable,
+  Key: leaseKey(name),
+  UpdateExpression: 'SET #x = :x',
+  ConditionExpression: liveAt === undefined ? fence : `${fence} AND #x > :now`,
+  ExpressionAttributeNames: { ...fenceNames, '#x': SA.expiresAt },
+  ExpressionAttributeValues: { ...fenceValues(holder, epoch), ':x': N(expiresAt), ...(liveAt === undefined ? {} : { ':now': N(liveAt) }) },
+})
+
+/** Gives a held lease up: released, expired now. */
+export const leaseRelease = (t: Tables, name: string, holder: string, epoch: number, now: number): UpdateItemCommandInput => ({
+  TableName: t.subscriptionsTable,
+  Key: leaseKey(name),
+  UpdateExpression: 'SET #r = :true, #x = :now',
+  ConditionExpression: fence,
+  ExpressionAttributeNames: { ...fenceNames, '#x': SA.expiresAt },
+  ExpressionAttributeValues: { ...fenceValues(holder, epoch), ':true': { BOOL: true }, ':now': N(now) },
+})
+
+/** Stores the checkpoint, fenced. */
+export const checkpointSave = (t: Tables, name: string, holder: string, epoch: number, checkpoint: string): UpdateItemCommandInput => ({
+  TableName: t.subscriptionsTable,
+  Key: leaseKey(name),
+  UpdateExpression: 'SET #c = :c',
+  ConditionExpression: fence,
+  ExpressionAttributeNames: { ...fenceNames, '#c': SA.checkpoint },
+  ExpressionAttributeValues: { ...fenceValues(holder, epoch), ':c': S(checkpoint) },
+})
+
+/** Points the parked index of `token` at a record (fenced), answering the record it pointed at before. */
+export const parkedLink = (t: Tables, name: string, holder: string, epoch: number, token: number, writeId: string): UpdateItemCommandInput => ({
+  TableName: t.subscriptionsTable,
+  Key: leaseKey(name),
+  UpdateExpression: 'SET #p.#tok = :w',
+  ConditionExpression: fence,
+  ExpressionAttributeNames: { ...fenceNames, '#p': SA.parked, '#tok': String(token) },
+  ExpressionAttributeValues: { ...fenceValues(holder, epoch), ':w': S(writeId) },
+  ReturnValues: 'UPDATED_OLD',
+})
+
+/** Removes `token` from the parked index (fenced), answering the record it pointed at. */
+export const parkedUnlink = (t: Tables, name: string, holder: string, epoch: number, token: number): UpdateItemCommandInput => ({
+  TableName: t.subscriptionsTable,
+  Key: leaseKey(name),
+  UpdateExpression: 'REMOVE #p.#tok',
+  ConditionExpression: fence,
+  ExpressionAttributeNames: { ...fenceNames, '#p': SA.parked, '#tok': String(token) },
+  ExpressionAttributeValues: fenceValues(holder, epoch),
+  ReturnValues: 'UPDATED_OLD',
+})
+
+/** Writes a parked commit's record item (visible only once the index points at it). */
+export const parkedPut = (t: Tables, item: Item): PutItemCommandInput => ({ TableName: t.subscriptionsTable, Item: item })
+
+/** Deletes a parked record item that nothing points at. */
+export const parkedDelete = (t: Tables, name: string, sk: string): DeleteItemCommandInput => ({
+  TableName: t.subscriptionsTable,
+  Key: { [SA.pk]: S(name), [SA.sk]: S(sk) },
+})
+
+/** The parked records of `name`, oldest token first, strongly consistent. */
+export const parkedQuery = (t: Tables, name: string): QueryCommandInput => ({
+  TableName: t.subscriptionsTable,
+  KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :p)',
+  ExpressionAttributeNames: { '#pk': SA.pk, '#sk': SA.sk },
+  ExpressionAttributeValues: { ':pk': S(name), ':p': S(PARKED_PREFIX) },
+  ConsistentRead: true,
+})

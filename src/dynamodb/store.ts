@@ -2,15 +2,17 @@ import * as E from 'fp-ts/lib/Either.js'
 import { defineStore } from '../eventstore/adapter/defineStore.js'
 import type { StorageError } from '../eventstore/errors.js'
 import type { Persistence } from '../eventstore/ports.js'
+import type { Subscribable } from '../eventstore/subscriptionStore.js'
 import * as commits from './commitStore.js'
 import { defaults, resolveOptions, type DynamoDbConfig, type DynamoDbStoreOptions } from './config.js'
 import { openConnection } from './connection.js'
 import type { DynamoDbContext } from './context.js'
 import * as management from './management.js'
 import * as snapshots from './snapshotStore.js'
+import { dynamoDbSubscriptions } from './subscriptionStore.js'
 
-/** The event store on DynamoDB. */
-export interface DynamoDbStore extends Persistence {
+/** The event store on DynamoDB; it keeps its subscriptions' leases, checkpoints and parked commits too. */
+export interface DynamoDbStore extends Persistence, Subscribable {
   /** The resolved options (table names, page size, windows), or why they were refused. */
   readonly config: E.Either<StorageError, DynamoDbConfig>
 }
@@ -24,7 +26,10 @@ export interface DynamoDbStore extends Persistence {
  */
 export const dynamoDbStore = (options: DynamoDbStoreOptions): DynamoDbStore => dynamoDbStoreWithClock(options, Date.now)
 
-/** `dynamoDbStore` with the clock that ages holes in the checkpoint order; for tests, not exported by the package. */
+/**
+ * `dynamoDbStore` with the clock that ages holes in the checkpoint order and measures lease expiries; for tests,
+ * not exported by the package.
+ */
 export const dynamoDbStoreWithClock = (options: DynamoDbStoreOptions, now: () => number): DynamoDbStore => {
   const settings = resolveOptions(options)
   const config = E.map((s: { readonly config: DynamoDbConfig }) => s.config)(settings)
@@ -36,7 +41,7 @@ export const dynamoDbStoreWithClock = (options: DynamoDbStoreOptions, now: () =>
     close: (ctx) => ctx.connection.close(),
     ops: { ...commits, ...snapshots, ...management },
   })
-  return Object.assign(shell, { config })
+  return Object.assign(shell, { config, subscriptions: dynamoDbSubscriptions(shell) })
 }
 
 /**

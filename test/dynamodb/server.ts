@@ -73,15 +73,22 @@ export const disposeStore = async (store: Persistence): Promise<void> => {
   if (dropped._tag === 'Left') throw new Error(dropped.left.message)
 }
 
+/** The same tables under the names of the store they were created by (no prefix). */
+export const sameTables = (store: DynamoDbStore) => {
+  const { commitsTable, snapshotsTable, subscriptionsTable } = configOf(store)
+  return { prefix: '', commits: commitsTable, snapshots: snapshotsTable, subscriptions: subscriptionsTable }
+}
+
+/** Another store object on the tables of `store`, as another process would open them. */
+export const reopenStore = (db: Dynalite, store: DynamoDbStore, options: DynamoDbCommonOptions = {}): DynamoDbStore =>
+  dynamoDbStore({ client: db.client, pageSize: 5, ...options, tables: sameTables(store) })
+
 export const dynaliteHarness = (db: () => Dynalite, options: DynamoDbCommonOptions = {}): StoreHarness => ({
   name: 'dynamodb (dynalite)',
   create: () => freshStore(db(), options),
   dispose: disposeStore,
   // Another store on the same tables, to check that calls on a closed one stored nothing.
-  reopen: async (store) => {
-    const { commitsTable, snapshotsTable } = configOf(store as DynamoDbStore)
-    return dynamoDbStore({ client: db().client, pageSize: 5, ...options, tables: { prefix: '', commits: commitsTable, snapshots: snapshotsTable } })
-  },
+  reopen: async (store) => reopenStore(db(), store as DynamoDbStore, options),
   // A client whose every request fails, as one that cannot reach DynamoDB does.
   failing: async () =>
     dynamoDbStore({
