@@ -29,7 +29,10 @@ export const commit = async (ctx: Context, attempt: CommitAttempt): Promise<E.Ei
   const row = result.right[0]
   if (row === undefined) return E.left(storageError('commit', new Error('the append statement returned no row')))
   const token = row['checkpoint_token']
-  if (token !== null && token !== undefined) return E.right({ ...attempt, checkpointToken: num(token) })
+  if (token !== null && token !== undefined) {
+    ctx.committed()
+    return E.right({ ...attempt, checkpointToken: num(token) })
+  }
   const head =
     row['head_sequence'] === null || row['head_sequence'] === undefined
       ? undefined

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { storageError, type StorageError } from '../eventstore/errors.js'
-import type { OwnedPgPool, PgPool, PgQueryable, PostgresConfig } from './config.js'
+import type { OwnedPgPool, PgListenClient, PgPool, PgPoolClient, PgQueryable, PostgresConfig } from './config.js'
 import type { Statement } from './statements.js'
 
 export type Row = Record<string, unknown>
@@ -16,8 +16,50 @@ export interface Connection {
     operation: string,
     body: (client: PgQueryable) => Promise<E.Either<StorageError, A>>,
   ): Promise<E.Either<StorageError, A>>
+  /**
+   * A connection of its own for `LISTEN`, outside the pool's normal use: with `connectionString` a new client;
+   * with a caller's pool a client checked out of it and kept until `close`. See `notifications.ts`.
+   */
+  listenClient(): Promise<E.Either<StorageError, ListenClient>>
   /** Ends the pool if the store created it; a caller's pool is left alone. */
   close(): Promise<void>
+}
+
+/** A dedicated connection that listens: its notifications, and one call when it is lost (error or end). */
+export interface ListenClient {
+  run(operation: string, statement: Statement): Promise<E.Either<StorageError, readonly Row[]>>
+  onNotification(listener: (channel: string) => void): void
+  onLost(listener: (cause: unknown) => void): void
+  /** Ends the connection (a pool's client is discarded, never handed back with its LISTEN). Idempotent. */
+  close(): void
+}
+
+const canListen = (client: PgQueryable): client is PgListenClient => typeof (client as { on?: unknown }).on === 'function'
+
+/** Wraps a connected client; `end` closes it for good. Lost is reported once, whichever event comes first. */
+const listening = (client: PgListenClient, end: (cause?: Error) => void): ListenClient => {
+  let lost: ((cause: unknown) => void) | undefined
+  let notified: ((channel: string) => void) | undefined
+  let done = false
+  const gone = (cause: unknown) => {
+    if (done) return
+    done = true
+    end(cause instanceof Error ? cause : new Error('the LISTEN connection ended'))
+    lost?.(cause)
+  }
+  client.on('error', gone)
+  client.on('end', () => gone(new Error('the LISTEN connection ended')))
+  client.on('notification', (m) => notified?.(m.channel))
+  return {
+    run: (operation, statement) => run(client, operation, statement),
+    onNotification: (f) => void (notified = f),
+    onLost: (f) => void (lost = f),
+    close: () => {
+      if (done) return
+      done = true
+      end()
+    },
+  }
 }
 
 /** Runs one statement on a client (or pool), its failure as a value. */
@@ -103,9 +145,37 @@ export const connect = async (connection: PostgresConfig['connection']): Promise
     }
   }
 
+  const listenClient = async (): Promise<E.Either<StorageError, ListenClient>> => {
+    const operation = 'watch (LISTEN connection)'
+    if (connection._tag === 'connectionString') {
+      try {
+        const pg = await import('pg')
+        const client = new pg.default.Client({ connectionString: connection.connectionString, keepAlive: true, connectionTimeoutMillis: 10_000 })
+        // Until `listening` takes over, an error must not go unhandled (it would end the process).
+        client.on('error', () => undefined)
+        await client.connect()
+        return E.right(listening(client as unknown as PgListenClient, () => void client.end().catch(() => undefined)))
+      } catch (cause) {
+        return E.left(storageError(operation, cause))
+      }
+    }
+    let client: PgPoolClient
+    try {
+      client = await pool.connect()
+    } catch (cause) {
+      return E.left(storageError(operation, cause))
+    }
+    if (!canListen(client)) {
+      client.release()
+      return E.left(storageError(operation, new Error("the pool's clients have no on(): they cannot LISTEN")))
+    }
+    return E.right(listening(client, (cause) => client.release(cause ?? true)))
+  }
+
   return E.right({
     query: (operation, statement, values) => run(pool, operation, statement, values),
     transaction,
+    listenClient,
     close: async () => {
       await owned?.end().catch(() => undefined)
     },

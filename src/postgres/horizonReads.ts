@@ -1,9 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import type { Commit } from '../eventstore/Commit.js'
 import type { StorageError } from '../eventstore/errors.js'
 import { mapRows } from '../sql/rows.js'
 import type { Context } from './context.js'
-import { toCommit } from './rows.js'
+import { toCommit, toHorizonHolder, type HorizonHolder } from './rows.js'
 
 /** One global read: its page statement and, for the end of the read, the statement that finds the next commit. */
 export interface HorizonRead {
@@ -58,4 +59,12 @@ export async function* horizonReads(ctx: Context, read: HorizonRead): AsyncGener
     await sleep(Math.min(delay, Math.max(0, deadline - Date.now())))
     delay = Math.min(delay * 2, 50)
   }
+}
+
+/** The oldest transaction in flight, if any: the one global reads wait for (see `HorizonHolder`). */
+export const horizonHolder = async (ctx: Context): Promise<E.Either<StorageError, O.Option<HorizonHolder>>> => {
+  const rows = await ctx.db.query('horizonHolder', ctx.sql.horizonHolder, [])
+  if (E.isLeft(rows)) return rows
+  const holders = mapRows('horizonHolder', rows.right, toHorizonHolder)
+  return E.isLeft(holders) ? holders : E.right(O.fromNullable(holders.right[0]))
 }

@@ -1,6 +1,9 @@
 export { postgresStore, PostgresStore } from './store.js'
+export type { HorizonHolder } from './rows.js'
 export type {
   PgPool,
+  PgListenClient,
+  PgNotification,
   PgPoolClient,
   PgQueryable,
   PgQueryConfig,

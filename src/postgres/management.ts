@@ -72,13 +72,13 @@ const checkTransactionCounter = async (client: PgQueryable, n: Names): Done => {
 export const initialize = (ctx: Context): Done => ctx.db.transaction('initialize', (client) => migrate(client, ctx.names))
 
 /**
- * Drops the store's tables, then its schema if that is now empty. A schema that also holds other objects (or is
- * `public`) is kept: the store removes only what it created.
+ * Drops the store's tables (its subscriptions' too), then its schema if that is now empty. A schema that also holds
+ * other objects (or is `public`) is kept: the store removes only what it created.
  */
 export const drop = (ctx: Context): Done =>
   ctx.db.transaction('drop', async (client) => {
     const n = ctx.names
-    const tables = await run(client, 'drop', `DROP TABLE IF EXISTS ${n.commits}, ${n.snapshots}, ${n.migrations}`)
+    const tables = await run(client, 'drop', ctx.sql.drop)
     if (E.isLeft(tables)) return tables
     if (n.schema === '"public"') return E.right(undefined)
     await run(client, 'drop', 'SAVEPOINT drop_schema')

@@ -37,14 +37,44 @@ export interface Statements {
   readonly getSnapshot: string
   readonly addSnapshot: string
   readonly streamsToSnapshot: string
+  readonly listStreams: string
+  readonly listTenants: string
   readonly purgeAll: string
   readonly purgeTenant: string
   readonly deleteStream: string
+  readonly drop: string
+  readonly subscriptions: SubscriptionStatements
+  /** The oldest transaction in flight at or below the horizon, from `pg_stat_activity` (see `horizonHolder`). */
+  readonly horizonHolder: string
+}
+
+/** What `subscriptionStore.ts` runs; every time is the server's `clock_timestamp()`, see there. */
+export interface SubscriptionStatements {
+  readonly acquire: string
+  readonly renew: string
+  readonly release: string
+  readonly lease: string
+  readonly checkpoint: string
+  readonly saveCheckpoint: string
+  readonly resetCheckpoint: string
+  readonly park: string
+  readonly parked: string
+  readonly unpark: string
+  /** `LISTEN` on the store's channel (an identifier, so not a parameter). */
+  readonly listen: string
+  /** The coalesced wake-up after commits, in a transaction of its own that does not wait for its WAL flush. */
+  readonly notify: string
 }
 
 // Stamps travel as epoch milliseconds so that neither the driver's Date formatting nor a type parser that a
 // caller registered on their pool can shift them; the arithmetic below is exact at millisecond precision.
 const stampFromMs = (param: string): string => `(timestamptz 'epoch' + ${param}::bigint * interval '1 millisecond')`
+const msOf = (column: string): string => `floor(extract(epoch FROM ${column}) * 1000)::bigint`
+/** The server's time now, at the moment it is evaluated (not the transaction's start, as `now()` would be). */
+const clock = 'clock_timestamp()'
+const later = (ttlParam: string): string => `${clock} + ${ttlParam}::bigint * interval '1 millisecond'`
+// Identifiers are validated (see config.ts), so a channel name cannot escape its quotes.
+const literal = (s: string): string => `'${s}'`
 
 /** Columns read back for a commit; see `rows.ts`. */
 const commitColumns = `checkpoint_token, tenant_id, stream_id, stream_revision, commit_id, commit_sequence,
@@ -59,12 +89,21 @@ const commitColumns = `checkpoint_token, tenant_id, stream_id, stream_revision, 
 const xmin = `pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
 const horizon = `checkpoint_token < ${xmin}`
 
-export const statements = (n: Names): Statements => ({
+/** Whether the append statement itself sends a `NOTIFY` (`notify: 'in-transaction'`, see `PostgresStoreOptions`). */
+export interface StatementOptions {
+  readonly notify: boolean
+}
+
+export const statements = (n: Names, options: StatementOptions = { notify: false }): Statements => ({
   /*
    * One round trip: read the head and look for the commit id (both in the statement's snapshot), insert only when
    * the attempt continues the head and is not a duplicate, and report what was seen. A writer that races past the
    * snapshot meets the unique constraints instead: the insert waits for the other transaction and fails with
    * 23505 if it committed, which `commitStore.ts` resolves with `collisions`.
+   *
+   * With `notify` (`'in-transaction'`), a stored commit also sends `pg_notify` on the store's channel from inside
+   * the same statement, so still one round trip: PostgreSQL delivers it when the transaction commits, and never for
+   * one that rolls back. A CTE without data changes runs only when read, so the final SELECT reads it.
    */
   append: named('append', `WITH head AS (
       SELECT commit_sequence, stream_revision FROM ${n.commits}
@@ -83,11 +122,12 @@ export const statements = (n: Names): Statements => ({
         AND $6::bigint = COALESCE((SELECT commit_sequence FROM head), 0) + 1
         AND $4::bigint - $5::integer = COALESCE((SELECT stream_revision FROM head), 0)
       RETURNING checkpoint_token
-    )
+    )${options.notify ? `, notified AS (SELECT pg_notify(${literal(n.channel)}, '') FROM appended)` : ''}
     SELECT (SELECT checkpoint_token FROM appended) AS checkpoint_token,
       (SELECT found FROM dup) AS duplicate,
       (SELECT commit_sequence FROM head) AS head_sequence,
-      (SELECT stream_revision FROM head) AS head_revision`),
+      (SELECT stream_revision FROM head) AS head_revision${options.notify ? `,
+      (SELECT count(*) FROM notified) AS notified` : ''}`),
 
   // What a rejected attempt collided with: its own commit id (a duplicate) or the commits it had not seen (from
   // the first whose sequence or last revision reaches the attempt's sequence or first revision, see `collidesWith`).
@@ -154,6 +194,35 @@ export const statements = (n: Names): Statements => ({
     WHERE h.head_revision - COALESCE(s.revision, 0) >= $3::bigint
     ORDER BY h.stream_id LIMIT $4`,
 
+  /*
+   * Every stream of a tenant with its head, paged by stream id. The recursive CTE walks the distinct stream ids
+   * through the (tenant, stream, sequence) index, one probe each (PostgreSQL has no skip scan), and each head is one
+   * more probe: a page costs its size in probes, however long the streams are.
+   */
+  listStreams: `WITH RECURSIVE ids AS (
+      (SELECT stream_id FROM ${n.commits} WHERE tenant_id = $1 AND stream_id > $2 ORDER BY stream_id LIMIT 1)
+      UNION ALL
+      SELECT (SELECT c.stream_id FROM ${n.commits} c WHERE c.tenant_id = $1 AND c.stream_id > ids.stream_id
+              ORDER BY c.stream_id LIMIT 1)
+      FROM ids WHERE ids.stream_id IS NOT NULL
+    )
+    SELECT h.stream_id, h.stream_revision, h.commit_sequence, ${msOf('h.commit_stamp')} AS stamp_ms
+    FROM (SELECT stream_id FROM ids WHERE stream_id IS NOT NULL LIMIT $3) p
+    CROSS JOIN LATERAL (
+      SELECT stream_id, stream_revision, commit_sequence, commit_stamp FROM ${n.commits} c
+      WHERE c.tenant_id = $1 AND c.stream_id = p.stream_id ORDER BY c.commit_sequence DESC LIMIT 1
+    ) h
+    ORDER BY h.stream_id`,
+
+  // Every tenant holding a commit, paged by tenant id, walking the (tenant, token) index as `listStreams` does.
+  listTenants: `WITH RECURSIVE ids AS (
+      (SELECT tenant_id FROM ${n.commits} WHERE tenant_id > $1 ORDER BY tenant_id LIMIT 1)
+      UNION ALL
+      SELECT (SELECT c.tenant_id FROM ${n.commits} c WHERE c.tenant_id > ids.tenant_id ORDER BY c.tenant_id LIMIT 1)
+      FROM ids WHERE ids.tenant_id IS NOT NULL
+    )
+    SELECT tenant_id FROM ids WHERE tenant_id IS NOT NULL LIMIT $2`,
+
   purgeAll: `TRUNCATE ${n.commits}, ${n.snapshots}`,
 
   // Data-modifying CTEs run in one statement, so both deletes happen or neither does.
@@ -162,4 +231,81 @@ export const statements = (n: Names): Statements => ({
 
   deleteStream: `WITH c AS (DELETE FROM ${n.commits} WHERE tenant_id = $1 AND stream_id = $2)
     DELETE FROM ${n.snapshots} WHERE tenant_id = $1 AND stream_id = $2`,
+
+  drop: `DROP TABLE IF EXISTS ${n.commits}, ${n.snapshots}, ${n.subscriptions}, ${n.parked}, ${n.migrations}`,
+
+  subscriptions: subscriptionStatements(n),
+
+  /*
+   * The horizon is the oldest transaction id still in flight (cluster-wide: ids are global), so the session that
+   * holds it back is the one whose transaction has that id; a session that only holds a snapshot (backend_xmin)
+   * does not. A prepared transaction (two-phase commit) has no session: it is reported by its gid.
+   */
+  horizonHolder: `WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::xid AS xid)
+    SELECT * FROM (
+      SELECT a.pid, a.application_name, a.datname, a.state, ${msOf('a.xact_start')} AS xact_start_ms,
+        a.backend_xid::text AS xid, NULL::text AS prepared, age(a.backend_xid) AS age
+      FROM pg_stat_activity a, h
+      WHERE a.backend_xid IS NOT NULL AND age(a.backend_xid) >= age(h.xid)
+      UNION ALL
+      SELECT NULL, NULL, p.database, NULL, ${msOf('p.prepared')}, p.transaction::text, p.gid, age(p.transaction)
+      FROM pg_prepared_xacts p, h
+      WHERE age(p.transaction) >= age(h.xid)
+    ) held
+    ORDER BY age DESC LIMIT 1`,
 })
+
+/*
+ * Leases, checkpoints and parked commits. The fence is the row of the subscription: a guarded write names the
+ * lease's epoch and holder in its WHERE clause, and PostgreSQL's row locks make the check and the write one step.
+ * An UPDATE (saveCheckpoint, renew, release) locks the row it changes, and one that waited on a concurrent takeover
+ * re-checks the row as the takeover left it; park and unpark write another table, so they first lock the lease row
+ * FOR SHARE, which a takeover's UPDATE must wait for (and which waits for a takeover in flight). Times are
+ * `clock_timestamp()` read after the row lock was obtained: `now()` is the time the transaction started, which can
+ * lie before a wait for that lock, and would date an expiry (or judge one) by a stale clock.
+ */
+const subscriptionStatements = (n: Names): SubscriptionStatements => {
+  const leaseColumns = `holder, epoch, ${msOf('expires_at')} AS expires_ms`
+  const held = `name = $1 AND holder = $2 AND epoch = $3::bigint AND NOT released`
+  return {
+    // A new name, a free lease (released or expired: the epoch grows, even for its former holder), or a renewal
+    // of `holder`'s live lease (same epoch). No row back: another holder's lease is live.
+    acquire: `INSERT INTO ${n.subscriptions} AS s (name, holder, epoch, expires_at, released)
+      VALUES ($1, $2, 1, ${later('$3')}, false)
+      ON CONFLICT (name) DO UPDATE SET
+        holder = EXCLUDED.holder,
+        epoch = CASE WHEN s.holder = EXCLUDED.holder AND NOT s.released AND s.expires_at > ${clock} THEN s.epoch ELSE s.epoch + 1 END,
+        expires_at = ${later('$3')},
+        released = false
+      WHERE s.released OR s.expires_at <= ${clock} OR s.holder = EXCLUDED.holder
+      RETURNING ${leaseColumns}`,
+    renew: `UPDATE ${n.subscriptions} SET expires_at = ${later('$4')} WHERE ${held} RETURNING ${leaseColumns}`,
+    release: `UPDATE ${n.subscriptions} SET released = true, expires_at = least(expires_at, ${clock}) WHERE ${held}`,
+    lease: `SELECT ${leaseColumns} FROM ${n.subscriptions} WHERE name = $1`,
+    checkpoint: `SELECT checkpoint::text AS checkpoint FROM ${n.subscriptions} WHERE name = $1 AND checkpoint IS NOT NULL`,
+    saveCheckpoint: `UPDATE ${n.subscriptions} SET checkpoint = $4::json WHERE ${held} RETURNING 1 AS held`,
+    // Takes a free lease (the epoch grows), writes the checkpoint ($3, NULL removes it) and releases, in one step.
+    resetCheckpoint: `INSERT INTO ${n.subscriptions} AS s (name, holder, epoch, expires_at, released, checkpoint)
+      VALUES ($1, $2, 1, ${clock}, true, $3::json)
+      ON CONFLICT (name) DO UPDATE SET
+        holder = EXCLUDED.holder, epoch = s.epoch + 1, expires_at = ${clock}, released = true, checkpoint = EXCLUDED.checkpoint
+      WHERE s.released OR s.expires_at <= ${clock}
+      RETURNING ${leaseColumns}`,
+    park: `WITH lease AS (SELECT name FROM ${n.subscriptions} WHERE ${held} FOR SHARE)
+      INSERT INTO ${n.parked} (name, checkpoint_token, tenant_id, stream_id, error, parked_at)
+      SELECT name, $4::bigint, $5, $6, $7::json, ${stampFromMs('$8')} FROM lease
+      ON CONFLICT (name, checkpoint_token) DO UPDATE SET
+        tenant_id = EXCLUDED.tenant_id, stream_id = EXCLUDED.stream_id, error = EXCLUDED.error, parked_at = EXCLUDED.parked_at
+      RETURNING 1 AS held`,
+    parked: `SELECT name, checkpoint_token, tenant_id, stream_id, error::text AS error, ${msOf('parked_at')} AS parked_ms
+      FROM ${n.parked} WHERE name = $1 ORDER BY checkpoint_token`,
+    // A data-modifying CTE always runs; its DELETE asks for the locked lease row first.
+    unpark: `WITH lease AS (SELECT name FROM ${n.subscriptions} WHERE ${held} FOR SHARE),
+      gone AS (DELETE FROM ${n.parked} WHERE name = $1 AND checkpoint_token = $4::bigint AND EXISTS (SELECT 1 FROM lease))
+      SELECT count(*)::int AS held FROM lease`,
+    listen: `LISTEN "${n.channel}"`,
+    // The notifying transaction holds PostgreSQL's global notify lock through its commit; without the flush wait
+    // (`synchronous_commit` off for this transaction only) that is brief. Losing it in a crash loses a wake-up only.
+    notify: `SELECT set_config('synchronous_commit', 'off', true), pg_notify(${literal(n.channel)}, '')`,
+  }
+}
