@@ -102,3 +102,18 @@ export interface SubscriptionStore {
 export interface Subscribable {
   readonly subscriptions: SubscriptionStore
 }
+
+/**
+ * The session that holds a store's read horizon back (PostgreSQL: the oldest transaction still running, which
+ * gap-free reads must wait behind), as `status()` shows it.
+ */
+export interface HorizonSession {
+  readonly pid: number | undefined
+  readonly applicationName: string | undefined
+  readonly xactStart: Date | undefined
+}
+
+/** A store that can name the session holding its read horizon back (PostgreSQL). */
+export interface HorizonReporter {
+  horizonHolder(): Promise<Either<StorageError, Option<HorizonSession>>>
+}

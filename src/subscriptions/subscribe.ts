@@ -3,7 +3,7 @@ import * as O from 'fp-ts/lib/Option.js'
 import type { Commit } from '../eventstore/Commit.js'
 import { storageError, type InvalidArgument, type StorageError } from '../eventstore/errors.js'
 import type { Json } from '../eventstore/Json.js'
-import { leaseLost, type Checkpoint, type Lease, type LeaseLost, type SubscriptionStore } from '../eventstore/subscriptionStore.js'
+import { leaseLost, type Checkpoint, type HorizonReporter, type HorizonSession, type Lease, type LeaseLost, type SubscriptionStore } from '../eventstore/subscriptionStore.js'
 import {
   subscriptionStopped,
   type CaughtUpError,
@@ -54,6 +54,11 @@ export interface Status<E> {
   readonly lag: { readonly commits: number; readonly atLeast: boolean; readonly ms: number }
   readonly parked: number
   readonly lastError: LastError<E> | undefined
+  /**
+   * On a store that can tell (PostgreSQL), the session whose open transaction holds the read horizon back, when
+   * one does: a subscription cannot read past it, so a lag that does not shrink often has this cause.
+   */
+  readonly horizonHolder?: HorizonSession
 }
 
 /** A running subscription. Every call answers a value; none throws. */
@@ -209,6 +214,8 @@ class Runner<A, E> {
     const lag = await lagAfter(this.s.store, position, tenantId, LAG_LIMIT)
     if (E.isLeft(lag)) return lag
     const oldest = lag.right.oldestStamp
+    const horizon = await horizonHolderOf(this.s.store)
+    if (E.isLeft(horizon)) return horizon
     return E.right({
       name: this.s.name,
       holder: this.s.holder,
@@ -221,6 +228,7 @@ class Runner<A, E> {
       lag: { commits: lag.right.commits, atLeast: lag.right.atLeast, ms: oldest === undefined ? 0 : Math.max(0, Date.now() - oldest.getTime()) },
       parked: parked.right.length,
       lastError: this.lastError,
+      ...(horizon.right === undefined ? {} : { horizonHolder: horizon.right }),
     })
   }
 
@@ -620,3 +628,14 @@ class Runner<A, E> {
 
 const isFailure = <E>(e: LastError<E>): e is SubscriptionFailure<E> =>
   e._tag === 'HandlerFailed' || e._tag === 'DecodeFailed' || e._tag === 'FilterFailed'
+
+/** The store's horizon holder when the store can name one (duck-typed: the runtime knows no store). */
+const horizonHolderOf = async (store: unknown): Promise<E.Either<StatusError, HorizonSession | undefined>> => {
+  const reporter = store as Partial<HorizonReporter> | null
+  if (typeof reporter?.horizonHolder !== 'function') return E.right(undefined)
+  const held = await guard('status', () => (reporter as HorizonReporter).horizonHolder())
+  if (E.isLeft(held)) return held
+  if (O.isNone(held.right)) return E.right(undefined)
+  const { pid, applicationName, xactStart } = held.right.value
+  return E.right({ pid, applicationName, xactStart })
+}
