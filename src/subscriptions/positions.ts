@@ -58,6 +58,67 @@ export const readBatch = async (store: Reader, from: number, size: number, tenan
   return E.right(out)
 }
 
+/**
+ * Reads batch after batch from one open `getFrom` while each batch starts where the last one ended, so that a
+ * store pages through the log once (a token window per batch would return short batches, and cost a second
+ * query, wherever tokens have gaps: PostgreSQL's transaction ids). At most one store page and one batch are ever
+ * held. A batch that starts elsewhere (a retry from the checkpoint, a reset) opens a new read; an empty batch
+ * always comes from a read opened for it, so "nothing more" is never stale.
+ */
+export class BatchReader {
+  private open: { readonly it: AsyncIterator<E.Either<ReadError, Commit>>; after: number } | undefined
+
+  constructor(
+    private readonly store: Reader,
+    private readonly tenantId: string | undefined,
+  ) {}
+
+  async next(from: number, size: number): Promise<E.Either<ReadError, Commit[]>> {
+    if (this.open !== undefined && this.open.after === from) {
+      const continued = await this.pull(size)
+      if (E.isLeft(continued) || continued.right.length > 0) return continued
+    }
+    await this.close()
+    this.open = { it: this.store.getFrom(from, this.tenantId)[Symbol.asyncIterator](), after: from }
+    return this.pull(size)
+  }
+
+  /** Closes the open read, if any, so that a paging store stops fetching. */
+  async close(): Promise<void> {
+    const open = this.open
+    this.open = undefined
+    try {
+      await open?.it.return?.()
+    } catch {
+      // Closing a read that failed already: nothing is left to release.
+    }
+  }
+
+  private async pull(size: number): Promise<E.Either<ReadError, Commit[]>> {
+    const open = this.open as NonNullable<BatchReader['open']>
+    const out: Commit[] = []
+    try {
+      while (out.length < size) {
+        const r = await open.it.next()
+        if (r.done === true) {
+          this.open = undefined
+          break
+        }
+        if (E.isLeft(r.value)) {
+          this.open = undefined
+          return r.value
+        }
+        out.push(r.value.right)
+        open.after = r.value.right.checkpointToken
+      }
+    } catch (cause) {
+      this.open = undefined
+      return E.left(storageError('read a batch', cause))
+    }
+    return E.right(out)
+  }
+}
+
 /** The first commit after `token`, if any; only one commit is ever read. */
 export const firstAfter = async (store: Reader, token: number, tenantId: string | undefined): Promise<E.Either<ReadError, Commit | undefined>> => {
   let found: Commit | undefined

@@ -16,7 +16,7 @@ import {
 import { deliver, failureJson, streamKey, type Delivery, type DeliveryControl, type Item } from './handling.js'
 import { settingsOf, type BatchContext, type DecodedOptions, type Handler, type RawOptions, type Settings } from './options.js'
 import { blockersOf, replayWith, type ReplayReport } from './parking.js'
-import { checkpointAt, lagAfter, positionOf, positionOfStart, readBatch } from './positions.js'
+import { BatchReader, checkpointAt, lagAfter, positionOf, positionOfStart } from './positions.js'
 import { preparer, type Prepared } from './source.js'
 import { backoff, sleep, Waker } from './timing.js'
 
@@ -321,9 +321,11 @@ class Runner<A, E> {
     const onStop = () => t.abort.abort()
     this.stopped.signal.addEventListener('abort', onStop, { once: true })
     this.beat(t)
+    let reader: BatchReader | undefined
     try {
       const loaded = await this.load(t)
       if (loaded.kind !== 'ok') return undefined
+      reader = new BatchReader(this.s.store, this.s.source.tenantId)
       let idle = this.s.pollMs
       let failures = 0
       while (!this.stopping && !t.lost) {
@@ -334,7 +336,7 @@ class Runner<A, E> {
         this.waker.clear()
         this.readsStarted += 1
         const readNumber = this.readsStarted
-        const batch = await readBatch(this.s.store, t.position, this.s.batchSize, this.s.source.tenantId)
+        const batch = await (reader as BatchReader).next(t.position, this.s.batchSize)
         if (t.lost || this.stopping) return undefined
         if (E.isLeft(batch)) {
           this.lastError = batch.left
@@ -362,6 +364,7 @@ class Runner<A, E> {
       }
       return undefined
     } finally {
+      await reader?.close()
       t.ended = true
       if (t.heartbeat !== undefined) clearTimeout(t.heartbeat)
       t.abort.abort()

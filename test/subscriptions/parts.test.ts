@@ -4,7 +4,7 @@ import { memoryStore } from 'aett/memory'
 import { collect, freshIds, right, writeStream } from 'aett/testing/contract'
 import { toJson } from '../../src/subscriptions/json.js'
 import { settingsOf } from '../../src/subscriptions/options.js'
-import { headToken, positionAtTime, readBatch } from '../../src/subscriptions/positions.js'
+import { BatchReader, headToken, positionAtTime, readBatch } from '../../src/subscriptions/positions.js'
 import { backoff, Waker } from '../../src/subscriptions/timing.js'
 
 // The runtime's parts, on their own.
@@ -48,6 +48,37 @@ describe('subscription runtime parts', () => {
           const expected = all.filter((c) => c.checkpointToken > from && (tenantId === undefined || c.tenantId === tenantId)).slice(0, size)
           expect(right(await readBatch(store, from, size, tenantId)).map((c) => c.checkpointToken)).toEqual(expected.map((c) => c.checkpointToken))
         }
+  })
+
+  it('BatchReader hands out what getFrom holds, batch after batch from one read, across gaps, restarts and appends', async () => {
+    const store = memoryStore()
+    const a = freshIds()
+    for (let i = 0; i < 8; i++) await writeStream(store, { ...a, streamId: `${a.streamId}-${i}` }, 4)
+    right(await store.deleteStream(a.tenantId, `${a.streamId}-3`)) // a gap of four tokens
+    let opened = 0
+    const counting = { getFrom: (from: number, t?: string) => (opened++, store.getFrom(from, t)), getFromTo: store.getFromTo.bind(store) }
+    for (const size of [1, 3, 5, 50]) {
+      opened = 0
+      const reader = new BatchReader(counting, undefined)
+      const seen: number[] = []
+      let position = 0
+      for (;;) {
+        const batch = right(await reader.next(position, size))
+        if (batch.length === 0) break
+        seen.push(...batch.map((c) => c.checkpointToken))
+        position = batch[batch.length - 1]!.checkpointToken
+      }
+      expect(seen).toEqual((await collect(store.getFrom(0))).map((c) => c.checkpointToken))
+      // one read for the whole log, and one fresh read to confirm the end
+      expect(opened).toBe(2)
+      // a batch from elsewhere (a retry from an earlier checkpoint) starts a new read at that point
+      expect(right(await reader.next(2, 2)).map((c) => c.checkpointToken)).toEqual([3, 4])
+      // and commits appended after the end are found by the next batch
+      const more = await writeStream(store, freshIds(), 1)
+      expect(right(await reader.next(position, size)).map((c) => c.checkpointToken)).toEqual([more[0]!.checkpointToken])
+      position = more[0]!.checkpointToken
+      await reader.close()
+    }
   })
 
   it('positionAtTime is the token before the first commit stamped at or after the time, the head when none is', async () => {
