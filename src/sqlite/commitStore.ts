@@ -9,6 +9,7 @@ import { mapRows } from '../sql/rows.js'
 import { retryIfBusy, underLock, withRetry } from './connection.js'
 import { statements, type SqliteContext } from './context.js'
 import { isUniqueViolation } from './errors.js'
+import { batcher, type Batcher, type GroupCommitConfig } from './groupCommit.js'
 import { appended, encodePayload, insertParams, toCommit, type CommitRow } from './rows.js'
 import type { Statements } from './statements.js'
 
@@ -31,6 +32,7 @@ interface NotAppended extends Known {
  */
 export const commit = (ctx: SqliteContext, a: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
   const payload = encodePayload(a)
+  if (ctx.groupCommit !== undefined) return inBatch(ctx, ctx.groupCommit, a, payload)
   const r = retryIfBusy('commit', ctx.retry, () => appendOnce(ctx, a, payload))
   // The common case answers without a further promise: the first try appended the commit.
   return r instanceof Promise ? r.then((done) => settle(a, done)) : settle(a, r)
@@ -72,6 +74,72 @@ const appendOnce = (ctx: SqliteContext, a: CommitAttempt, payload: string): E.Ei
     const missed = st.missed.all(a.tenantId, a.streamId, a.commitSequence, firstRevision(a)) as CommitRow[]
     return E.left({ _tag: 'NotAppended', duplicate: false, head, missed })
   })
+}
+
+// -------------------------------------------------------------------------------------
+// group commit
+// -------------------------------------------------------------------------------------
+
+type Outcome = E.Either<NotAppended | StorageError, Commit>
+
+/** An append waiting for its batch's transaction. */
+interface Pending {
+  readonly a: CommitAttempt
+  readonly payload: string
+  readonly resolve: (outcome: Outcome) => void
+}
+
+const batchers = new WeakMap<SqliteContext, Batcher<Pending>>()
+
+/** Group commit: the append joins the batch of this turn; answered once the batch's transaction committed. */
+const inBatch = (ctx: SqliteContext, group: GroupCommitConfig, a: CommitAttempt, payload: string): Promise<E.Either<CommitError, Commit>> => {
+  let b = batchers.get(ctx)
+  if (b === undefined) batchers.set(ctx, (b = batcher(group, (batch) => writeBatch(ctx, batch))))
+  const queued = b
+  return new Promise<Outcome>((resolve) => queued.add({ a, payload, resolve })).then((r) => settle(a, r))
+}
+
+/**
+ * Writes a batch in one `BEGIN IMMEDIATE` transaction (one sync), in the order the appends were made, each in
+ * its own savepoint and checked on its own under the lock exactly as a lone append would be. The outcomes are
+ * handed out only after `COMMIT` returned; when the transaction fails (a driver error, a busy database once the
+ * retries are spent), nothing of it is stored and every append in it gets the failure.
+ */
+const writeBatch = (ctx: SqliteContext, batch: readonly Pending[]): void => {
+  const r = retryIfBusy('commit', ctx.retry, () => {
+    const st = statements(ctx)
+    return underLock(ctx.db, () => E.right(batch.map((p) => appendInSavepoint(ctx, st, p))))
+  })
+  const deliver = (done: E.Either<StorageError, readonly Outcome[]>) =>
+    batch.forEach((p, i) => p.resolve(E.isLeft(done) ? done : (done.right[i] as Outcome)))
+  if (r instanceof Promise) void r.then(deliver)
+  else deliver(r)
+}
+
+/** One append of a batch, under the batch's lock, in a savepoint of its own; throws the driver's error. */
+const appendInSavepoint = (ctx: SqliteContext, st: Statements, { a, payload }: Pending): Outcome => {
+  ctx.db.exec('SAVEPOINT aett_append')
+  try {
+    const r = insertIfContinues(st, a, payload)
+    if (r.changes === 1) {
+      ctx.db.exec('RELEASE aett_append')
+      return E.right(appended(a, r.lastInsertRowid))
+    }
+  } catch (cause) {
+    if (!isUniqueViolation(cause)) throw cause
+  }
+  // Not appended: nothing of this attempt stays, and the others go on.
+  ctx.db.exec('ROLLBACK TO aett_append')
+  ctx.db.exec('RELEASE aett_append')
+  return E.left(notAppended(st, a))
+}
+
+/** What the lock shows about an attempt that was not appended (SEMANTICS 4: a known commit id wins). */
+const notAppended = (st: Statements, a: CommitAttempt): NotAppended => {
+  if (st.hasCommitId.get(a.tenantId, a.streamId, a.commitId) !== undefined) return { _tag: 'NotAppended', duplicate: true, head: undefined, missed: [] }
+  const head = st.head.get(a.tenantId, a.streamId) as Head | undefined
+  const missed = st.missed.all(a.tenantId, a.streamId, a.commitSequence, firstRevision(a)) as CommitRow[]
+  return { _tag: 'NotAppended', duplicate: false, head, missed }
 }
 
 // -------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import type { SqliteConfig, SqliteDatabase } from './config.js'
+import type { GroupCommitConfig } from './groupCommit.js'
 import { retryPolicy, type Connection, type RetryPolicy } from './connection.js'
 import { names, type Names } from './schema.js'
 import { prepareStatements, prepareSubscriptionStatements, type Statements, type SubscriptionStatements } from './statements.js'
@@ -11,6 +12,8 @@ export interface SqliteContext {
   readonly names: Names
   readonly pageSize: number
   readonly retry: RetryPolicy
+  /** Appends of one turn share one transaction (see groupCommit.ts); undefined: one transaction per append. */
+  readonly groupCommit: GroupCommitConfig | undefined
   /** Prepared on first use (the schema must exist by then); forgotten by `drop()` and `close()`. */
   prepared: Statements | undefined
   /** The subscription store's statements, prepared apart on first use (schema version 2); forgotten likewise. */
@@ -26,6 +29,7 @@ export const createContext = (config: SqliteConfig, connection: Connection): Sql
   names: names(config.tablePrefix),
   pageSize: config.pageSize,
   retry: retryPolicy(config),
+  groupCommit: config.groupCommit,
   prepared: undefined,
   preparedSubscriptions: undefined,
   closed: false,

@@ -1,0 +1,151 @@
+/**
+ * Concurrent writers on SQLite (issue 18): N writers in one process, each on its own stream, single-event
+ * commits, WAL + synchronous=FULL on a file. Contenders, in interleaved rounds on fresh files:
+ *   aett-group  `aett/sqlite` with `groupCommit: true`
+ *   aett-off    `aett/sqlite` with `groupCommit: false` (one transaction per append)
+ *   raw         better-sqlite3, one commit per transaction (BEGIN IMMEDIATE, head check, insert, COMMIT)
+ * Prints commits/s and p50/p99 latency (ms) per contender and writer count, each round and the median.
+ *
+ * Standalone, not part of `npm run bench`:
+ *   cd bench && ../node_modules/.bin/tsx src/extras/writers.ts [--writers 1,8,32] [--seconds 10] [--rounds 3]
+ */
+import Database from 'better-sqlite3'
+import * as E from 'fp-ts/lib/Either.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { sqliteStore } from '../../../src/sqlite/index.js'
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback
+}
+const writerCounts = arg('writers', '1,8,32').split(',').map(Number)
+const seconds = Number(arg('seconds', '10'))
+const rounds = Number(arg('rounds', '3'))
+
+/** One append on `stream`, its `n`-th commit (1-based); resolves when acknowledged. */
+type Append = (stream: string, n: number) => Promise<void>
+
+interface Contender {
+  readonly name: string
+  readonly open: (file: string) => Promise<{ readonly append: Append; readonly close: () => Promise<void> | void }>
+}
+
+const aett = (name: string, groupCommit: boolean): Contender => ({
+  name,
+  open: async (filename) => {
+    const store = sqliteStore({ filename, synchronous: 'FULL', groupCommit })
+    const init = await store.initialize()
+    if (E.isLeft(init)) throw new Error(init.left.message)
+    return {
+      append: async (streamId, n) => {
+        const r = await store.commit({
+          tenantId: 'bench',
+          streamId,
+          streamRevision: n,
+          commitId: `${streamId}-${n}`,
+          commitSequence: n,
+          commitStamp: new Date(),
+          headers: {},
+          events: [{ headers: {}, body: { type: 'Incremented', n } }],
+        })
+        if (E.isLeft(r)) throw new Error(`${streamId}-${n}: ${r.left._tag}`)
+      },
+      close: async () => void (await store.close()),
+    }
+  },
+})
+
+const raw: Contender = {
+  name: 'raw',
+  open: async (filename) => {
+    const db = new Database(filename)
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = FULL')
+    db.exec(`CREATE TABLE commits (checkpoint INTEGER PRIMARY KEY, stream_id TEXT NOT NULL, commit_sequence INTEGER NOT NULL,
+      commit_id TEXT NOT NULL, commit_stamp INTEGER NOT NULL, payload TEXT NOT NULL, UNIQUE (stream_id, commit_sequence))`)
+    const head = db.prepare('SELECT max(commit_sequence) AS s FROM commits WHERE stream_id = ?')
+    const insert = db.prepare('INSERT INTO commits (stream_id, commit_sequence, commit_id, commit_stamp, payload) VALUES (?, ?, ?, ?, ?)')
+    return {
+      append: async (streamId, n) => {
+        // The same shape of call as the store's: asynchronous to the caller, synchronous in the driver.
+        await Promise.resolve()
+        db.exec('BEGIN IMMEDIATE')
+        try {
+          const h = (head.get(streamId) as { s: number | null }).s ?? 0
+          if (h !== n - 1) throw new Error(`conflict on ${streamId}`)
+          insert.run(streamId, n, `${streamId}-${n}`, Date.now(), JSON.stringify({ headers: {}, events: [{ headers: {}, body: { type: 'Incremented', n } }] }))
+          db.exec('COMMIT')
+        } catch (e) {
+          if (db.inTransaction) db.exec('ROLLBACK')
+          throw e
+        }
+      },
+      close: () => void db.close(),
+    }
+  },
+}
+
+const contenders = [aett('aett-group', true), aett('aett-off', false), raw]
+
+interface Result {
+  readonly perSecond: number
+  readonly p50: number
+  readonly p99: number
+}
+
+const quantile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
+
+const run = async (c: Contender, writers: number, dir: string, round: number): Promise<Result> => {
+  const file = join(dir, `${c.name}-${writers}-${round}.db`)
+  const { append, close } = await c.open(file)
+  const latencies: number[] = []
+  const start = performance.now()
+  const end = start + seconds * 1000
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      for (let n = 1; performance.now() < end; n++) {
+        const t0 = performance.now()
+        await append(`stream-${w}`, n)
+        latencies.push(performance.now() - t0)
+      }
+    }),
+  )
+  const elapsed = (performance.now() - start) / 1000
+  await close()
+  const sorted = Float64Array.from(latencies).sort()
+  return { perSecond: latencies.length / elapsed, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) }
+}
+
+const fmt = (r: Result) => `${r.perSecond.toFixed(0).padStart(7)}/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms`
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+
+const main = async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aett-writers-'))
+  console.log(`SQLite WAL+FULL, writers ${writerCounts.join('/')}, ${seconds} s per run, ${rounds} interleaved rounds, dir ${dir}`)
+  const results = new Map<string, Result[]>()
+  try {
+    for (let round = 0; round < rounds; round++)
+      for (const writers of writerCounts)
+        for (let k = 0; k < contenders.length; k++) {
+          // Rotate the order each round so that no contender always runs first (or on a warmer disk).
+          const c = contenders[(k + round) % contenders.length] as Contender
+          const r = await run(c, writers, dir, round)
+          const key = `${String(writers).padStart(2)} writers  ${c.name.padEnd(10)}`
+          results.set(key, [...(results.get(key) ?? []), r])
+          console.log(`round ${round + 1}  ${key}  ${fmt(r)}`)
+        }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  console.log('\nmedian of rounds (commits/s; p50/p99 ms), and min..max commits/s:')
+  for (const [key, rs] of [...results].sort(([a], [b]) => a.localeCompare(b))) {
+    const ps = rs.map((r) => r.perSecond)
+    const m = { perSecond: median(ps), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)) }
+    console.log(`${key}  ${fmt(m)}   (${Math.min(...ps).toFixed(0)}..${Math.max(...ps).toFixed(0)})`)
+  }
+}
+
+await main()
