@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
+import type { Commit } from '../../../src/eventstore/Commit.js'
+import { subscribe, type SubscribableStore } from '../../../src/subscriptions/index.js'
+import { defaults } from '../../../src/subscriptions/options.js'
+import { orThrow } from '../aett/contenders.js'
+import { EMMETT_MISSING } from '../emmett/load.js'
+import { uniqueName } from '../suites/common.js'
+import { pgUrl } from '../suites/postgres.js'
+import type { Backend } from './backends.js'
+import { message, noop, now, rotate, seedSingles } from './common.js'
+import type { CatchupResult, Timed } from './types.js'
+
+export interface CatchupOptions {
+  readonly commits: number
+  readonly rounds: number
+  readonly warmup: number
+  readonly log: (line: string) => void
+}
+
+/** What `emmettConsumer.ts` offers, declared without an Emmett type (the kit's typecheck never sees Emmett). */
+interface EmmettCatchup {
+  readonly via: string
+  readonly pass: (round: number) => Promise<number>
+  readonly close: () => Promise<void>
+}
+
+interface EmmettConsumerModule {
+  readonly openEmmettCatchup: (adminUrl: string, commits: number, batchSize: number) => Promise<EmmettCatchup>
+  readonly openEmmettSqliteCatchup: (fileName: string, commits: number, batchSize: number) => Promise<EmmettCatchup>
+}
+
+/** Emmett's consumer on the backend, or why it is not measured; never throws. */
+const openEmmett = async (backend: Backend, commits: number, log: (line: string) => void): Promise<EmmettCatchup | { readonly missing: string }> => {
+  if (backend.id === 'mysql') return { missing: 'Emmett has no MySQL store' }
+  let module: EmmettConsumerModule
+  try {
+    module = (await import(new URL('./emmettConsumer.js', import.meta.url).href)) as EmmettConsumerModule
+  } catch (e) {
+    const code = (e as { code?: unknown }).code
+    const why = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' ? EMMETT_MISSING : `Emmett failed to load: ${message(e)}`
+    log(`  catch-up ${backend.id}: ${why}`)
+    return { missing: why }
+  }
+  try {
+    const t0 = now()
+    const file = join(tmpdir(), `${uniqueName('aett-extras-emmett')}.db`)
+    const removeFile = (): void => {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true })
+    }
+    let opened: EmmettCatchup
+    if (backend.id === 'postgres') opened = await module.openEmmettCatchup(pgUrl, commits, BATCH)
+    else {
+      const sqlite = await module.openEmmettSqliteCatchup(file, commits, BATCH).catch((e: unknown) => {
+        removeFile()
+        throw e
+      })
+      opened = { ...sqlite, close: async () => sqlite.close().finally(removeFile) }
+    }
+    log(`  catch-up ${backend.id}: seeded Emmett with ${commits} messages in ${(now() - t0).toFixed(0)} ms`)
+    return opened
+  } catch (e) {
+    log(`  catch-up ${backend.id}: Emmett FAILED to open ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)
+    return { missing: `Emmett failed to open: ${message(e)}` }
+  }
+}
+
+const BATCH = defaults.batchSize
+
+type Pass = (round: number) => Promise<number>
+
+const expectSeen = (who: string, seen: number, commits: number): void => {
+  if (seen !== commits) throw new Error(`${who} handled ${seen} commits, expected ${commits}`)
+}
+
+/** (a) `subscribe` from the beginning with the default batch size, timed until `caughtUp()`; stopped untimed. */
+const viaSubscribe =
+  (store: SubscribableStore, commits: number): Pass =>
+  async (round) => {
+    let seen = 0
+    const t0 = now()
+    const sub = orThrow(
+      'subscribe',
+      subscribe({
+        name: `extras-catchup-${round}-${randomUUID()}`,
+        store,
+        start: 'beginning',
+        handler: async (batch) => {
+          seen += batch.length
+          return noop(batch)
+        },
+      }),
+    )
+    const caught = await sub.caughtUp()
+    const elapsed = now() - t0
+    await sub.stop()
+    orThrow('caughtUp', caught)
+    expectSeen('subscribe', seen, commits)
+    return elapsed
+  }
+
+/**
+ * (b) and (c): `getFrom(0)` handing batches of the subscription's size to the same handler, keeping the last
+ * token; with `checkpoint`, also one fenced checkpoint upsert per batch under a lease taken once.
+ */
+const viaLoop =
+  (store: SubscribableStore, commits: number, checkpoint: boolean): Pass =>
+  async (round) => {
+    let seen = 0
+    const t0 = now()
+    const ss = store.subscriptions
+    const name = `extras-loop-${round}-${randomUUID()}`
+    const lease = checkpoint ? O.toUndefined(orThrow('acquire', await ss.acquire(name, `bench-${randomUUID()}`, 60_000))) : undefined
+    if (checkpoint && lease === undefined) throw new Error('a fresh lease was refused')
+    let batch: Commit[] = []
+    let last = 0
+    const flush = async (): Promise<void> => {
+      const handled = await noop(batch)
+      if (E.isLeft(handled)) throw new Error('handler failed')
+      seen += batch.length
+      last = (batch[batch.length - 1] as Commit).checkpointToken
+      batch = []
+      if (lease !== undefined) orThrow('saveCheckpoint', await ss.saveCheckpoint(lease, { positions: { '0': last } }))
+    }
+    for await (const r of store.getFrom(0)) {
+      batch.push(orThrow('read', r))
+      if (batch.length === BATCH) await flush()
+    }
+    if (batch.length > 0) await flush()
+    const elapsed = now() - t0
+    if (lease !== undefined) orThrow('release', await ss.release(lease))
+    expectSeen('loop', seen, commits)
+    if (last === 0 && commits > 0) throw new Error('no last token')
+    return elapsed
+  }
+
+/** Seeds a fresh store of the backend, then times the contenders in interleaved, rotated rounds. */
+export const catchup = async (backend: Backend, options: CatchupOptions): Promise<CatchupResult> => {
+  const base = {
+    backend: backend.id,
+    title: backend.title,
+    commits: options.commits,
+    batchSize: BATCH,
+  }
+  const empty = { aett: { millis: [] }, loop: { millis: [] }, loopCheckpoint: { millis: [] } }
+  const skipped = await backend.probe()
+  if (skipped !== undefined) {
+    options.log(`  catch-up ${backend.id}: SKIPPED: ${skipped}`)
+    return { ...base, ...empty, emmett: { missing: 'skipped' }, skipped, notes: [] }
+  }
+  let fresh: Awaited<ReturnType<Backend['fresh']>> | undefined
+  let emmett: EmmettCatchup | { readonly missing: string } = { missing: 'not opened' }
+  try {
+    fresh = await backend.fresh()
+    const t0 = now()
+    await seedSingles(fresh.store, options.commits)
+    options.log(`  catch-up ${backend.id}: seeded ${options.commits} commits in ${(now() - t0).toFixed(0)} ms`)
+    emmett = await openEmmett(backend, options.commits, options.log)
+    const contenders: { key: 'aett' | 'loop' | 'loopCheckpoint' | 'emmett'; pass: Pass }[] = [
+      { key: 'aett', pass: viaSubscribe(fresh.store, options.commits) },
+      { key: 'loop', pass: viaLoop(fresh.store, options.commits, false) },
+      { key: 'loopCheckpoint', pass: viaLoop(fresh.store, options.commits, true) },
+      ...('pass' in emmett ? [{ key: 'emmett' as const, pass: emmett.pass }] : []),
+    ]
+    const millis = { aett: [] as number[], loop: [] as number[], loopCheckpoint: [] as number[], emmett: [] as number[] }
+    const failed: Partial<Record<keyof typeof millis, string>> = {}
+    for (let round = 0; round < options.warmup + options.rounds; round++) {
+      for (const c of rotate(contenders, round)) {
+        if (failed[c.key] !== undefined) continue
+        try {
+          const ms = await c.pass(round)
+          if (round >= options.warmup) millis[c.key].push(ms)
+        } catch (e) {
+          failed[c.key] = `round ${round + 1}: ${message(e)}`
+          options.log(`  catch-up ${backend.id}: ${c.key} FAILED ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)
+        }
+      }
+    }
+    const timed = (k: keyof typeof millis): Timed => ({ millis: millis[k], ...(failed[k] === undefined ? {} : { failed: failed[k] }) })
+    return {
+      ...base,
+      aett: timed('aett'),
+      loop: timed('loop'),
+      loopCheckpoint: timed('loopCheckpoint'),
+      emmett: 'pass' in emmett ? timed('emmett') : emmett,
+      notes: [backend.describe(), ...('via' in emmett ? [`Emmett: ${emmett.via}, \`pulling: { batchSize: ${BATCH}, pullingFrequencyInMs: 0 }\` (its default sleeps 50 ms between batches even while behind), on a store seeded the same way.`] : [])],
+    }
+  } catch (e) {
+    options.log(`  catch-up ${backend.id}: FAILED ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)
+    return { ...base, ...empty, emmett: { missing: 'failed' }, error: message(e), notes: [] }
+  } finally {
+    if ('close' in emmett) await emmett.close().catch((e: unknown) => options.log(`  catch-up ${backend.id}: Emmett cleanup failed: ${message(e)}`))
+    await fresh?.close().catch((e: unknown) => options.log(`  catch-up ${backend.id}: cleanup failed: ${message(e)}`))
+  }
+}

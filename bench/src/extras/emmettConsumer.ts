@@ -1,0 +1,154 @@
+/**
+ * Emmett 0.42's PostgreSQL consumer as a catch-up baseline. Needs bench/node_modules: loaded only through a
+ * computed import (see `openEmmettConsumer` in catchup.ts), so that the kit's test run works without it.
+ */
+import { randomUUID } from 'node:crypto'
+import type { EventStore } from '@event-driven-io/emmett'
+import { getPostgreSQLEventStore, postgreSQLEventStoreConsumer } from '@event-driven-io/emmett-postgresql'
+import { getSQLiteEventStore, sqliteConnection } from '@event-driven-io/emmett-sqlite'
+import pg from 'pg'
+import { depositData } from '../domain.js'
+import { uniqueName } from '../suites/common.js'
+
+const withDatabase = (url: string, database: string): string => {
+  const u = new URL(url)
+  u.pathname = `/${database}`
+  return u.toString()
+}
+
+export interface EmmettCatchup {
+  /** Emmett version line for the notes. */
+  readonly via: string
+  /** One pass: a fresh reactor from the beginning, until the consumer stops with no messages left; ms. */
+  readonly pass: (round: number) => Promise<number>
+  readonly close: () => Promise<void>
+}
+
+/** `commits` single-event appends by 8 concurrent writers on streams of their own, like aett's seeded log. */
+const seed = async (store: EventStore, commits: number): Promise<void> => {
+  const writers = 8
+  const per = Math.ceil(commits / writers)
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      const n = Math.max(0, Math.min(per, commits - w * per))
+      for (let i = 0; i < n; i++) {
+        const streamId = `seed-${w}-${Math.floor(i / 100)}`
+        const version = (i % 100) + 1
+        await store.appendToStream(streamId, [{ type: 'Deposited', data: depositData(streamId, version) }], {
+          expectedStreamVersion: BigInt(version - 1),
+        })
+      }
+    }),
+  )
+}
+
+/**
+ * A fresh database (Emmett's tables are unqualified), seeded with `commits` single-event appends by 8 concurrent
+ * writers on streams of their own, like aett's log.
+ */
+export const openEmmettCatchup = async (adminUrl: string, commits: number, batchSize: number): Promise<EmmettCatchup> => {
+  const database = uniqueName('aett_extras_emmett')
+  const url = withDatabase(adminUrl, database)
+  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 })
+  admin.on('error', () => undefined)
+  await admin.connect()
+  await admin.query(`CREATE DATABASE "${database}"`)
+  const store = getPostgreSQLEventStore(url, { schema: { autoMigration: 'CreateOrUpdate' } })
+  const close = async (): Promise<void> => {
+    await store.close().catch(() => undefined)
+    // Emmett's pools close their sockets lazily; dropping the database under one would crash the process.
+    for (let i = 0; i < 50; i++) {
+      const left = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [database])
+      if (left.rows[0]?.n === 0) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)
+    await admin.end()
+  }
+  try {
+    await store.schema.migrate()
+    await seed(store, commits)
+  } catch (e) {
+    await close()
+    throw e
+  }
+  return {
+    via: '`@event-driven-io/emmett-postgresql` 0.42.0 `postgreSQLEventStoreConsumer` with one `reactor` (`eachMessage`, `startFrom: \'BEGINNING\'`, stopped by `stopAfter` at the last message; it takes a processor lock and stores its checkpoint per message)',
+    pass: async (round) => {
+      let seen = 0
+      const t0 = performance.now()
+      // Not `stopWhen: { noMessagesLeft: true }`: with it, Emmett stopped a few messages short of the end of a
+      // log written by concurrent writers (1,997 of 2,000). The reactor's `stopAfter` stops it at the last one.
+      const consumer = postgreSQLEventStoreConsumer({
+        connectionString: url,
+        // Emmett sleeps `pullingFrequencyInMs` (50 ms by default) between batches even while messages are left:
+        // 0 takes that sleep out, so that the column measures its reads and checkpoints, not its timer.
+        pulling: { batchSize, pullingFrequencyInMs: 0 },
+      })
+      consumer.reactor({
+        processorId: `extras-${round}-${randomUUID()}`,
+        startFrom: 'BEGINNING',
+        // Emmett 0.42's reactor accepts `eachBatch` in its types but only ever calls `eachMessage`.
+        eachMessage: async () => {
+          seen += 1
+        },
+        stopAfter: () => seen >= commits,
+      })
+      try {
+        await consumer.start()
+        const elapsed = performance.now() - t0
+        if (seen !== commits) throw new Error(`Emmett's consumer handled ${seen} messages, expected ${commits}`)
+        return elapsed
+      } finally {
+        await consumer.close()
+      }
+    },
+    close,
+  }
+}
+
+/**
+ * Emmett on SQLite (node-sqlite3) on a file of its own, handed one connection with WAL + synchronous=NORMAL (as
+ * the main bench does). Its consumer has no "stop when caught up": the processor's `stopAfter` stops it at the
+ * `commits`-th message.
+ */
+export const openEmmettSqliteCatchup = async (fileName: string, commits: number, batchSize: number): Promise<EmmettCatchup> => {
+  const connection = sqliteConnection({ fileName })
+  await connection.command('PRAGMA journal_mode = WAL')
+  await connection.command('PRAGMA synchronous = NORMAL')
+  const store = getSQLiteEventStore({ fileName, connectionOptions: { singleton: true, connection }, schema: { autoMigration: 'CreateOrUpdate' } })
+  try {
+    await store.schema.migrate()
+    await seed(store, commits)
+  } catch (e) {
+    connection.close()
+    throw e
+  }
+  return {
+    via: '`@event-driven-io/emmett-sqlite` 0.42.4 `store.consumer()` with one `processor` (`eachMessage`, `startFrom: \'BEGINNING\'`, stopped by `stopAfter` at the last message; it stores its checkpoint per message, in one transaction per batch)',
+    pass: async (round) => {
+      let seen = 0
+      const t0 = performance.now()
+      const consumer = store.consumer({ pulling: { batchSize, pullingFrequencyInMs: 0 } })
+      consumer.processor({
+        processorId: `extras-${round}-${randomUUID()}`,
+        startFrom: 'BEGINNING',
+        eachMessage: async () => {
+          seen += 1
+        },
+        stopAfter: () => seen >= commits,
+      })
+      try {
+        await consumer.start()
+        const elapsed = performance.now() - t0
+        if (seen !== commits) throw new Error(`Emmett's consumer handled ${seen} messages, expected ${commits}`)
+        return elapsed
+      } finally {
+        await consumer.stop()
+      }
+    },
+    close: async () => {
+      connection.close()
+    },
+  }
+}
