@@ -4,7 +4,7 @@ import { fold } from '../../decider/Decider.js'
 import type { EventMessage } from '../../eventstore/Commit.js'
 import { stateVersionOf } from '../../eventstore/codec/versioning.js'
 import { unknownTopic, type StreamError } from '../../eventstore/errors.js'
-import { openStream, openStreamAt, openStreamFromSnapshot } from '../../eventstore/stream/streamIO.js'
+import { openStream, openStreamAt, openStreamFromSnapshot, type ConsumeEvents } from '../../eventstore/stream/streamIO.js'
 import type { StreamState } from '../../eventstore/stream/StreamState.js'
 import type { Context } from './Context.js'
 import type { Model } from './Model.js'
@@ -32,17 +32,22 @@ export const decodeEvents = <S, Ev extends { readonly type: string }>(
   return E.right(out)
 }
 
-const foldStream = <S, Ev extends { readonly type: string }>(
-  ctx: Context<Ev>,
-  model: Model<S, Ev>,
-  state: S,
-  stream: StreamState,
-): E.Either<StreamError, Loaded<S>> =>
-  E.map((events: Ev[]) => ({
-    state: fold(model.evolve)(state, events),
-    // The events are folded in; keeping them would hold a long stream in memory for nothing.
-    stream: { ...stream, committedEvents: [] },
-  }))(decodeEvents(ctx, model, state, stream.committedEvents))
+/**
+ * A fold that takes the events of each page as it is read (decode, check, evolve), so that a load holds one page
+ * of a stream at a time, never the whole of it.
+ */
+const folder = <S, Ev extends { readonly type: string }>(ctx: Context<Ev>, model: Model<S, Ev>, initial: S) => {
+  let state = initial
+  const consume: ConsumeEvents = (messages) => {
+    const decoded = decodeEvents(ctx, model, state, messages)
+    if (E.isLeft(decoded)) return decoded
+    state = fold(model.evolve)(state, decoded.right)
+    return E.right(undefined)
+  }
+  const done = (stream: E.Either<StreamError, StreamState>): E.Either<StreamError, Loaded<S>> =>
+    E.map((s: StreamState) => ({ state, stream: s }))(stream)
+  return { consume, done }
+}
 
 /**
  * Loads a stream's state at `maxVersion` (the head when absent): from the newest snapshot at or below it, then
@@ -61,13 +66,11 @@ export const load = async <S, Ev extends { readonly type: string }>(
   if (O.isSome(snapshot.right) && stateVersionOf(snapshot.right.value.headers) === (model.stateVersion ?? 1)) {
     const restored = model.restore(snapshot.right.value)
     if (E.isLeft(restored)) return restored
-    const stream = await openStreamFromSnapshot(ctx.store, snapshot.right.value, max)
-    if (E.isLeft(stream)) return stream
-    return foldStream(ctx, model, restored.right, stream.right)
+    const f = folder(ctx, model, restored.right)
+    return f.done(await openStreamFromSnapshot(ctx.store, snapshot.right.value, max, f.consume))
   }
-  const stream = await openStream(ctx.store, ctx.tenantId, streamId, max === undefined ? {} : { maxRevision: max })
-  if (E.isLeft(stream)) return stream
-  return foldStream(ctx, model, model.initial(streamId), stream.right)
+  const f = folder(ctx, model, model.initial(streamId))
+  return f.done(await openStream(ctx.store, ctx.tenantId, streamId, max === undefined ? {} : { maxRevision: max }, f.consume))
 }
 
 /** Loads a stream's state as it was at `maxTime` (commits stamped at or before it), replaying from the start. */
@@ -77,7 +80,6 @@ export const loadAt = async <S, Ev extends { readonly type: string }>(
   streamId: string,
   maxTime: Date,
 ): Promise<E.Either<StreamError, Loaded<S>>> => {
-  const stream = await openStreamAt(ctx.store, ctx.tenantId, streamId, maxTime)
-  if (E.isLeft(stream)) return stream
-  return foldStream(ctx, model, model.initial(streamId), stream.right)
+  const f = folder(ctx, model, model.initial(streamId))
+  return f.done(await openStreamAt(ctx.store, ctx.tenantId, streamId, maxTime, f.consume))
 }

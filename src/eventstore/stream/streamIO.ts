@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import type { Commit } from '../Commit.js'
+import type { Commit, EventMessage } from '../Commit.js'
 import { streamNotFound, type StreamError } from '../errors.js'
 import type { CommitStore, RevisionRange } from '../ports.js'
 import type { Reads } from '../reads.js'
@@ -45,18 +45,42 @@ export interface StreamStep<A> {
 // all at once would hold a long stream twice.
 const BATCH = 256
 
-const populate = async (start: StreamState, reads: Reads<Commit>, window: Window): Promise<E.Either<StreamError, StreamState>> => {
+/**
+ * Takes the events of each batch as it is read (decoding and folding them, say), so that a long stream is never
+ * held whole: the state keeps its head, headers and commit ids, and an empty `committedEvents`. A `Left` stops
+ * the read.
+ */
+export type ConsumeEvents = (events: readonly EventMessage[]) => E.Either<StreamError, void>
+
+const populate = async (
+  start: StreamState,
+  reads: Reads<Commit>,
+  window: Window,
+  consume?: ConsumeEvents,
+): Promise<E.Either<StreamError, StreamState>> => {
   let state = start
   let batch: Commit[] = []
+  const take = (): E.Either<StreamError, void> => {
+    state = takeCommits(state, batch, window)
+    batch = []
+    if (consume === undefined || state.committedEvents.length === 0) return E.right(undefined)
+    const consumed = consume(state.committedEvents)
+    state = { ...state, committedEvents: [] }
+    return consumed
+  }
   for await (const r of reads) {
     if (E.isLeft(r)) return r
     batch.push(r.right)
     if (batch.length === BATCH) {
-      state = takeCommits(state, batch, window)
-      batch = []
+      const taken = take()
+      if (E.isLeft(taken)) return taken
     }
   }
-  return E.right(batch.length === 0 ? state : takeCommits(state, batch, window))
+  if (batch.length > 0) {
+    const taken = take()
+    if (E.isLeft(taken)) return taken
+  }
+  return E.right(state)
 }
 
 /**
@@ -68,12 +92,21 @@ export const openStream = async (
   tenantId: string,
   streamId: string,
   range: RevisionRange = {},
+  consume?: ConsumeEvents,
 ): Promise<E.Either<StreamError, StreamState>> => {
   const window = toWindow(range.minRevision, range.maxRevision)
-  const opened = await populate(emptyStream(tenantId, streamId), store.get(tenantId, streamId, range), window)
+  let seen = 0
+  const counting: ConsumeEvents | undefined =
+    consume === undefined
+      ? undefined
+      : (events) => {
+          seen += events.length
+          return consume(events)
+        }
+  const opened = await populate(emptyStream(tenantId, streamId), store.get(tenantId, streamId, range), window, counting)
   if (E.isLeft(opened)) return opened
   const fromAbove0 = range.minRevision !== undefined && range.minRevision > 0
-  if (fromAbove0 && opened.right.committedEvents.length === 0) return E.left(streamNotFound(tenantId, streamId))
+  if (fromAbove0 && seen + opened.right.committedEvents.length === 0) return E.left(streamNotFound(tenantId, streamId))
   return opened
 }
 
@@ -82,6 +115,7 @@ export const openStreamFromSnapshot = async (
   store: CommitStore,
   snapshot: Snapshot,
   maxRevision?: number,
+  consume?: ConsumeEvents,
 ): Promise<E.Either<StreamError, StreamState>> => {
   const base: StreamState = {
     ...emptyStream(snapshot.tenantId, snapshot.streamId),
@@ -89,7 +123,7 @@ export const openStreamFromSnapshot = async (
     commitSequence: snapshot.commitSequence,
   }
   const range = maxRevision === undefined ? { minRevision: snapshot.streamRevision + 1 } : { minRevision: snapshot.streamRevision + 1, maxRevision }
-  return populate(base, store.get(snapshot.tenantId, snapshot.streamId, range), toWindow(range.minRevision, range.maxRevision))
+  return populate(base, store.get(snapshot.tenantId, snapshot.streamId, range), toWindow(range.minRevision, range.maxRevision), consume)
 }
 
 /** Opens a stream as it was at `maxTime`: the commits stamped at or before it. */
@@ -98,8 +132,9 @@ export const openStreamAt = async (
   tenantId: string,
   streamId: string,
   maxTime: Date,
+  consume?: ConsumeEvents,
 ): Promise<E.Either<StreamError, StreamState>> =>
-  populate(emptyStream(tenantId, streamId), store.getTo(tenantId, streamId, maxTime), toWindow())
+  populate(emptyStream(tenantId, streamId), store.getTo(tenantId, streamId, maxTime), toWindow(), consume)
 
 // -------------------------------------------------------------------------------------
 // writing
