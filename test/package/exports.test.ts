@@ -23,6 +23,8 @@ const expected: Record<string, readonly string[]> = {
   './subscriptions': ['subscribe', 'resetSubscription', 'replayParked', 'listParked'],
   './otel': ['tracedStore', 'tracedRepository', 'tracedHandler', 'linkToCommit', 'subscriptionLag'],
   './sagas': ['dispatchCommands', 'routeEvents', 'sagaFeed', 'allCaughtUp'],
+  './nats': ['natsForwarder', 'natsCommandConsumer', 'subjectToken', 'messageId', 'HEADER', 'jsonBody'],
+  './rabbitmq': ['rabbitMqForwarder', 'rabbitMqCommandConsumer', 'messageId', 'HEADER', 'jsonBody'],
   './testing': ['given', 'deciderScenario', 'sagaScenario', 'ScenarioFailure'],
   './testing/properties': ['arbitraryFromCodec', 'arbitraryEvent', 'checkDeciderLaws'],
   './testing/contract': ['storeContract'],
