@@ -102,10 +102,16 @@ describe('layering (imports flow one way)', () => {
     expect(bad).toEqual([])
   })
 
-  it('no module imports a store folder except the root index and the store itself', () => {
+  it('no module imports a store folder except the root index, the command line and the store itself', () => {
+    // src/cli is a leaf like the root index: the `aett` bin opens whichever store a URL names (lazily, one at a time).
     const bad = edges
-      .filter((i) => i.relative && stores.has(area(i.to)) && area(i.from) !== area(i.to) && area(i.from) !== '.')
+      .filter((i) => i.relative && stores.has(area(i.to)) && area(i.from) !== area(i.to) && area(i.from) !== '.' && area(i.from) !== 'cli')
       .map(show)
+    expect(bad).toEqual([])
+  })
+
+  it('nothing imports src/cli (the bin is a leaf)', () => {
+    const bad = edges.filter((i) => i.relative && area(i.to) === 'cli' && area(i.from) !== 'cli').map(show)
     expect(bad).toEqual([])
   })
 
@@ -118,7 +124,9 @@ describe('layering (imports flow one way)', () => {
         const d = driver.replace(/[/]/g, '\\/')
         const eager = new RegExp(`(?:^|\\n)\\s*import\\s+(?!type\\b)[^'";]*from\\s+'${d}(?:/[^']*)?'`).test(text)
         const any = new RegExp(`'${d}(?:/[^']*)?'`).test(text)
-        if (any && area(file) !== owner) bad.push(`${relative(src, file)} names ${driver}`)
+        // The command line opens a SQLite file read-only (a read verb writes nothing), lazily, with the driver itself.
+        const cliReadOnly = area(file) === 'cli' && driver === 'better-sqlite3'
+        if (any && area(file) !== owner && !cliReadOnly) bad.push(`${relative(src, file)} names ${driver}`)
         if (eager) bad.push(`${relative(src, file)} imports ${driver} eagerly`)
       }
     }
