@@ -26,6 +26,10 @@ export const createRawPostgres = async (pool: pg.Pool, schema: string): Promise<
   const select = `SELECT events FROM ${t} WHERE tenant_id = $1 AND stream_id = $2 ORDER BY commit_sequence`
   const page = `SELECT checkpoint, events FROM ${t}
     WHERE checkpoint > $1 AND checkpoint < pg_snapshot_xmin(pg_current_snapshot())::text::bigint ORDER BY checkpoint LIMIT $2`
+  // The horizon is cluster-wide: any transaction in flight anywhere on the server (another database's, say) holds
+  // it back. A short page is the end of the log only when nothing lies beyond it; otherwise wait, as aett's
+  // reader does, for the horizon to pass.
+  const beyond = `SELECT EXISTS (SELECT 1 FROM ${t} WHERE checkpoint > $1) AS more`
 
   const append = async (streamId: string, sequence: number, revision: number, count: number): Promise<void> => {
     const events = eventsJson(streamId, revision - count + 1, count)
@@ -45,12 +49,15 @@ export const createRawPostgres = async (pool: pg.Pool, schema: string): Promise<
       run: async () => {
         let seen = 0
         let after = '0'
+        const giveUp = Date.now() + 10_000
         for (;;) {
           const rows = (await pool.query<{ checkpoint: string; events: unknown[] }>(page, [after, pageSize])).rows
           for (const row of rows) seen += row.events.length
           const last = rows[rows.length - 1]
-          if (last === undefined || rows.length < pageSize) break
-          after = last.checkpoint
+          if (last !== undefined) after = last.checkpoint
+          if (rows.length === pageSize) continue
+          if (!(await pool.query<{ more: boolean }>(beyond, [after])).rows[0]?.more || Date.now() > giveUp) break
+          await new Promise((resolve) => setTimeout(resolve, 2))
         }
         if (seen !== events) throw new Error(`raw pg global read saw ${seen} events, expected ${events}`)
       },
