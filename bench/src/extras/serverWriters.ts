@@ -1,0 +1,254 @@
+/**
+ * Concurrent writers on PostgreSQL and MariaDB (issue 18 item 2: "measure first whether sending concurrent appends
+ * on one pool as one statement beats the server's own group commit"). N writers in one process, each on its own
+ * stream, single-event commits, one pool of `--pool` connections per contender. Contenders, in rotating order each
+ * round, each on fresh tables:
+ *   aett        the store (`aett/postgres` with its default coalesced NOTIFY; `aett/mysql` with its counter row)
+ *   raw         the driver, one INSERT per commit (its own transaction), optimistic concurrency from a unique key
+ *   raw-batch   the driver, appends made in one turn of the event loop sent as ONE multi-row INSERT (one
+ *               transaction, one sync): the upper bound of batching on the client. It answers every append in a
+ *               batch with the batch's outcome, so it is not a store (one conflict would fail its neighbours), only
+ *               the measure of what batching could buy.
+ * Prints commits/s and p50/p99 latency (ms) per contender and writer count, each round and the median.
+ *
+ * Standalone, not part of `npm run bench`:
+ *   cd bench && ../node_modules/.bin/tsx src/extras/serverWriters.ts [--writers 1,8,32] [--seconds 10] [--rounds 3]
+ *     [--pool 16] [--suites postgres,mysql]
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import mysql from 'mysql2/promise'
+import { performance } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import type { CommitAttempt, Persistence } from '../../../src/eventstore/index.js'
+import { mysqlStore } from '../../../src/mysql/index.js'
+import { postgresStore } from '../../../src/postgres/index.js'
+import { uniqueName } from '../suites/common.js'
+import { mysqlUrl } from '../suites/mysql.js'
+import { pgUrl } from '../suites/postgres.js'
+
+const { values } = parseArgs({
+  options: {
+    writers: { type: 'string', default: '1,8,32' },
+    seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    pool: { type: 'string', default: '16' },
+    suites: { type: 'string', default: 'postgres,mysql' },
+  },
+})
+const writerCounts = values.writers.split(',').map(Number)
+const seconds = Number(values.seconds)
+const rounds = Number(values.rounds)
+const poolSize = Number(values.pool)
+const suites = values.suites.split(',')
+
+/** One append on `stream`, its `n`-th commit (1-based); resolves when acknowledged. */
+type Append = (stream: string, n: number) => Promise<void>
+interface Opened {
+  readonly append: Append
+  readonly close: () => Promise<void>
+}
+interface Contender {
+  readonly name: string
+  readonly open: () => Promise<Opened>
+}
+
+const body = (n: number) => JSON.stringify([{ headers: {}, body: { type: 'Incremented', n } }])
+
+/** Collects the appends of one turn of the event loop and hands them to `write` together. */
+const turnBatcher = <T>(write: (batch: readonly T[]) => Promise<void>) => {
+  let open: { items: T[]; done: Promise<void> } | undefined
+  return (item: T): Promise<void> => {
+    if (open === undefined) {
+      const batch: { items: T[]; done: Promise<void> } = { items: [], done: Promise.resolve() }
+      batch.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        open = undefined
+        return write(batch.items)
+      })
+      open = batch
+    }
+    open.items.push(item)
+    return open.done
+  }
+}
+
+const attempt = (streamId: string, n: number): CommitAttempt => ({
+  tenantId: 'bench',
+  streamId,
+  streamRevision: n,
+  commitId: `${streamId}-${n}`,
+  commitSequence: n,
+  commitStamp: new Date(),
+  headers: {},
+  events: [{ headers: {}, body: { type: 'Incremented', n } }],
+})
+
+const aettContender = (name: string, make: () => { store: Persistence; close: () => Promise<void> }): Contender => ({
+  name,
+  open: async () => {
+    const { store, close } = make()
+    const init = await store.initialize()
+    if (E.isLeft(init)) throw new Error(init.left.message)
+    return {
+      append: async (streamId, n) => {
+        const r = await store.commit(attempt(streamId, n))
+        if (E.isLeft(r)) throw new Error(`${streamId}-${n}: ${r.left._tag}`)
+      },
+      close: async () => {
+        await store.drop()
+        await store.close()
+        await close()
+      },
+    }
+  },
+})
+
+// PostgreSQL ------------------------------------------------------------------------------------------------------
+
+const pgPool = () => {
+  const p = new pg.Pool({ connectionString: pgUrl, max: poolSize })
+  p.on('error', () => undefined)
+  return p
+}
+
+const pgRaw = (batched: boolean): Contender => ({
+  name: batched ? 'raw-batch' : 'raw',
+  open: async () => {
+    const pool = pgPool()
+    const schema = uniqueName('aett_writers')
+    const t = `"${schema}".commits`
+    await pool.query(`CREATE SCHEMA "${schema}"`)
+    // The token is the writing transaction's id times 1024 plus the row's ordinal in its statement: the scheme a
+    // batching store would need (one transaction, many commits), with the same gap-free horizon.
+    await pool.query(`CREATE TABLE ${t} (checkpoint bigint PRIMARY KEY, tenant_id text NOT NULL, stream_id text NOT NULL,
+      commit_sequence bigint NOT NULL, commit_id text NOT NULL, commit_stamp timestamptz NOT NULL, events json NOT NULL,
+      UNIQUE (tenant_id, stream_id, commit_sequence), UNIQUE (tenant_id, stream_id, commit_id))`)
+    const one = `INSERT INTO ${t} VALUES (pg_current_xact_id()::text::bigint * 1024, 'bench', $1, $2, $3, now(), $4::json)`
+    const many = `INSERT INTO ${t} SELECT pg_current_xact_id()::text::bigint * 1024 + o, 'bench', s, q, c, now(), e::json
+      FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) WITH ORDINALITY AS x(s, q, c, e, o)`
+    const batch = turnBatcher<{ s: string; n: number }>(async (items) => {
+      await pool.query(many, [items.map((i) => i.s), items.map((i) => i.n), items.map((i) => `${i.s}-${i.n}`), items.map((i) => body(i.n))])
+    })
+    return {
+      append: batched
+        ? (s, n) => batch({ s, n })
+        : async (s, n) => void (await pool.query(one, [s, n, `${s}-${n}`, body(n)])),
+      close: async () => {
+        await pool.query(`DROP SCHEMA "${schema}" CASCADE`)
+        await pool.end()
+      },
+    }
+  },
+})
+
+const pgContenders: readonly Contender[] = [
+  aettContender('aett', () => {
+    const pool = pgPool()
+    return { store: postgresStore({ pool, schema: uniqueName('aett_writers') }), close: () => pool.end() }
+  }),
+  pgRaw(false),
+  pgRaw(true),
+]
+
+// MariaDB ---------------------------------------------------------------------------------------------------------
+
+const myPool = () => mysql.createPool({ uri: mysqlUrl, connectionLimit: poolSize })
+
+const myRaw = (batched: boolean): Contender => ({
+  name: batched ? 'raw-batch' : 'raw',
+  open: async () => {
+    const pool = myPool()
+    const t = uniqueName('raw_writers')
+    await pool.query(`CREATE TABLE ${t} (checkpoint BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, tenant_id VARCHAR(191) NOT NULL,
+      stream_id VARCHAR(191) NOT NULL, commit_sequence BIGINT NOT NULL, commit_id VARCHAR(191) NOT NULL, commit_stamp BIGINT NOT NULL,
+      events LONGTEXT NOT NULL, UNIQUE KEY s (tenant_id, stream_id, commit_sequence), UNIQUE KEY c (tenant_id, stream_id, commit_id)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`)
+    const cols = `(tenant_id, stream_id, commit_sequence, commit_id, commit_stamp, events)`
+    const row = (s: string, n: number) => ['bench', s, BigInt(n), `${s}-${n}`, BigInt(Date.now()), body(n)]
+    const batch = turnBatcher<{ s: string; n: number }>(async (items) => {
+      const placeholders = items.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')
+      await pool.execute(`INSERT INTO ${t} ${cols} VALUES ${placeholders}`, items.flatMap((i) => row(i.s, i.n)))
+    })
+    return {
+      append: batched
+        ? (s, n) => batch({ s, n })
+        : async (s, n) => void (await pool.execute(`INSERT INTO ${t} ${cols} VALUES (?, ?, ?, ?, ?, ?)`, row(s, n))),
+      close: async () => {
+        await pool.query(`DROP TABLE ${t}`)
+        await pool.end()
+      },
+    }
+  },
+})
+
+const myContenders: readonly Contender[] = [
+  aettContender('aett', () => {
+    const pool = myPool()
+    return { store: mysqlStore({ pool, tablePrefix: uniqueName('aett_writers') }), close: () => pool.end() }
+  }),
+  myRaw(false),
+  myRaw(true),
+]
+
+// the run ---------------------------------------------------------------------------------------------------------
+
+interface Result {
+  readonly perSecond: number
+  readonly p50: number
+  readonly p99: number
+}
+
+const quantile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
+
+const run = async (c: Contender, writers: number): Promise<Result> => {
+  const { append, close } = await c.open()
+  const latencies: number[] = []
+  const start = performance.now()
+  const end = start + seconds * 1000
+  try {
+    await Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        for (let n = 1; performance.now() < end; n++) {
+          const t0 = performance.now()
+          await append(`stream-${w}`, n)
+          latencies.push(performance.now() - t0)
+        }
+      }),
+    )
+  } finally {
+    await close()
+  }
+  const elapsed = (performance.now() - start) / 1000
+  const sorted = Float64Array.from(latencies).sort()
+  return { perSecond: latencies.length / elapsed, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) }
+}
+
+const fmt = (r: Result) => `${r.perSecond.toFixed(0).padStart(7)}/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms`
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+
+const main = async () => {
+  const all: [string, readonly Contender[]][] = [
+    ['postgres', pgContenders],
+    ['mysql', myContenders],
+  ]
+  console.log(`writers ${writerCounts.join('/')}, ${seconds} s per run, ${rounds} rotating rounds, pool ${poolSize}`)
+  const results = new Map<string, Result[]>()
+  for (const [suite, contenders] of all.filter(([s]) => suites.includes(s)))
+    for (let round = 0; round < rounds; round++)
+      for (const writers of writerCounts)
+        for (let k = 0; k < contenders.length; k++) {
+          const c = contenders[(k + round) % contenders.length] as Contender
+          const r = await run(c, writers)
+          const key = `${suite.padEnd(8)} ${String(writers).padStart(2)} writers  ${c.name.padEnd(10)}`
+          results.set(key, [...(results.get(key) ?? []), r])
+          console.log(`round ${round + 1}  ${key}  ${fmt(r)}`)
+        }
+  console.log('\nmedian of rounds (commits/s; p50/p99 ms), and min..max commits/s:')
+  for (const [key, rs] of [...results].sort(([a], [b]) => a.localeCompare(b))) {
+    const ps = rs.map((r) => r.perSecond)
+    const m = { perSecond: median(ps), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)) }
+    console.log(`${key}  ${fmt(m)}   (${Math.min(...ps).toFixed(0)}..${Math.max(...ps).toFixed(0)})`)
+  }
+}
+
+await main()
