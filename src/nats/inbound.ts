@@ -2,9 +2,10 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream'
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node'
 import { invalidArgument, type InvalidArgument } from '../eventstore/errors.js'
-import { backoff, sleep } from '../subscriptions/timing.js'
+import { backoff } from '../subscriptions/timing.js'
 import { brokerError, type BrokerError } from '../brokers/errors.js'
-import { consumerProblem, judge, Tally, type CommandConsumer, type CommandConsumerOptions, type InboundMessage } from '../brokers/inbound.js'
+import { ConsumerLoop } from '../brokers/consumerLoop.js'
+import { consumerProblem, judge, type CommandConsumer, type CommandConsumerOptions, type InboundMessage } from '../brokers/inbound.js'
 import { decodeHeaderValue, encodeHeaderValue, HEADER } from '../brokers/messages.js'
 import { loadNats, type NatsClient } from './client.js'
 import { subjectProblem } from './subjects.js'
@@ -58,75 +59,30 @@ export const natsCommandConsumer = <C, Err>(options: NatsCommandConsumerOptions<
   return E.right(new NatsConsumer(options).start())
 }
 
-class NatsConsumer<C, Err> implements CommandConsumer<Err> {
-  private readonly tally: Tally<Err>
-  private stopping = false
-  private done: Promise<void> = Promise.resolve()
+class NatsConsumer<C, Err> extends ConsumerLoop<C, Err, NatsClient> {
   private nc: NatsConnection | undefined
   private messages: ConsumerMessages | undefined
-  private readonly wake = new AbortController()
-  private readonly retry
 
   constructor(private readonly o: NatsCommandConsumerOptions<C, Err>) {
-    this.tally = new Tally(o.onReport)
-    const initialDelayMs = o.retry?.initialDelayMs ?? 200
-    this.retry = { attempts: Number.MAX_SAFE_INTEGER, initialDelayMs, maxDelayMs: Math.max(initialDelayMs, o.retry?.maxDelayMs ?? 10_000) }
+    super('nats', o)
   }
 
-  start(): this {
-    if (this.o.signal?.aborted === true) {
-      this.stopping = true
-      this.tally.stopped()
-      return this
-    }
-    this.o.signal?.addEventListener('abort', () => void this.stop(), { once: true })
-    this.done = this.run().finally(() => this.tally.stopped())
-    return this
+  protected loadClient() {
+    return loadNats()
   }
 
-  started() {
-    return this.tally.started()
+  protected halt() {
+    this.messages?.stop()
   }
 
-  status() {
-    return this.tally.status()
-  }
-
-  async stop(): Promise<void> {
-    if (!this.stopping) {
-      this.stopping = true
-      this.wake.abort()
-      this.messages?.stop()
-    }
-    await this.done
-  }
-
-  private async run(): Promise<void> {
-    const client = await loadNats()
-    if (E.isLeft(client)) {
-      this.tally.lastError = { ...brokerError('nats', 'load the client', client.left.cause), message: client.left.message }
-      return
-    }
-    try {
-      for (let failures = 0; !this.stopping; ) {
-        const r = await this.session(client.right)
-        if (E.isRight(r)) failures = 0
-        else {
-          failures += 1
-          this.tally.lastError = r.left
-          if (!this.stopping) this.tally.state = 'reconnecting'
-        }
-        if (!this.stopping) await sleep(backoff(this.retry, Math.max(failures, 1)), this.wake.signal)
-      }
-    } finally {
-      const nc = this.nc
-      this.nc = undefined
-      if (nc !== undefined) await nc.close().catch(() => undefined)
-    }
+  protected override async finish() {
+    const nc = this.nc
+    this.nc = undefined
+    if (nc !== undefined) await nc.close().catch(() => undefined)
   }
 
   /** One pass: connect (once), make sure of the consumer, and handle messages until the iterator ends. */
-  private async session(client: NatsClient): Promise<E.Either<BrokerError, void>> {
+  protected async session(client: NatsClient): Promise<E.Either<BrokerError, void>> {
     let js: JetStreamClient
     try {
       if (this.nc === undefined || this.nc.isClosed()) {

@@ -3,7 +3,8 @@ import type { ChannelModel, ConfirmChannel, ConsumeMessage, Message } from 'amqp
 import { invalidArgument, type InvalidArgument } from '../eventstore/errors.js'
 import { backoff, sleep } from '../subscriptions/timing.js'
 import { brokerError, type BrokerError, type DeliveryError, type RetryReason } from '../brokers/errors.js'
-import { consumerProblem, judge, Tally, type CommandConsumer, type CommandConsumerOptions, type InboundMessage } from '../brokers/inbound.js'
+import { ConsumerLoop } from '../brokers/consumerLoop.js'
+import { consumerProblem, judge, type CommandConsumer, type CommandConsumerOptions, type InboundMessage } from '../brokers/inbound.js'
 import { HEADER } from '../brokers/messages.js'
 import { deferred, loadAmqp, type AmqpClient } from './client.js'
 import type { AmqpConnection } from './forwarder.js'
@@ -70,72 +71,27 @@ interface Session {
   readonly state: { broken: unknown }
 }
 
-class RabbitMqConsumer<C, Err> implements CommandConsumer<Err> {
-  private readonly tally: Tally<Err>
-  private stopping = false
-  private done: Promise<void> = Promise.resolve()
-  private session: Session | undefined
+class RabbitMqConsumer<C, Err> extends ConsumerLoop<C, Err, AmqpClient> {
+  private current: Session | undefined
   private consumerTag: string | undefined
-  private readonly wake = new AbortController()
   private readonly attempts = new Map<string, number>()
-  private readonly retry
 
   constructor(private readonly o: RabbitMqCommandConsumerOptions<C, Err>) {
-    this.tally = new Tally(o.onReport)
-    const initialDelayMs = o.retry?.initialDelayMs ?? 200
-    this.retry = { attempts: Number.MAX_SAFE_INTEGER, initialDelayMs, maxDelayMs: Math.max(initialDelayMs, o.retry?.maxDelayMs ?? 10_000) }
+    super('rabbitmq', o)
   }
 
-  start(): this {
-    if (this.o.signal?.aborted === true) {
-      this.stopping = true
-      this.tally.stopped()
-      return this
-    }
-    this.o.signal?.addEventListener('abort', () => void this.stop(), { once: true })
-    this.done = this.run().finally(() => this.tally.stopped())
-    return this
+  protected loadClient() {
+    return loadAmqp()
   }
 
-  started() {
-    return this.tally.started()
-  }
-
-  status() {
-    return this.tally.status()
-  }
-
-  async stop(): Promise<void> {
-    if (!this.stopping) {
-      this.stopping = true
-      this.wake.abort()
-      const s = this.session
-      const tag = this.consumerTag
-      if (s !== undefined && tag !== undefined) await s.channel.cancel(tag).catch(() => undefined)
-    }
-    await this.done
-  }
-
-  private async run(): Promise<void> {
-    const amqp = await loadAmqp()
-    if (E.isLeft(amqp)) {
-      this.tally.lastError = { ...brokerError('rabbitmq', 'load the client', amqp.left.cause), message: amqp.left.message }
-      return
-    }
-    for (let failures = 0; !this.stopping; ) {
-      const r = await this.consume(amqp.right)
-      if (E.isRight(r)) failures = 0
-      else {
-        failures += 1
-        this.tally.lastError = r.left
-        if (!this.stopping) this.tally.state = 'reconnecting'
-      }
-      if (!this.stopping) await sleep(backoff(this.retry, Math.max(failures, 1)), this.wake.signal)
-    }
+  protected async halt() {
+    const s = this.current
+    const tag = this.consumerTag
+    if (s !== undefined && tag !== undefined) await s.channel.cancel(tag).catch(() => undefined)
   }
 
   /** One connection: consume until it breaks or the consumer stops; the messages in hand are finished first. */
-  private async consume(amqp: AmqpClient): Promise<E.Either<BrokerError, void>> {
+  protected async session(amqp: AmqpClient): Promise<E.Either<BrokerError, void>> {
     let model: ChannelModel
     try {
       model = await amqp.connect(this.o.connection, this.o.socketOptions)
@@ -162,7 +118,7 @@ class RabbitMqConsumer<C, Err> implements CommandConsumer<Err> {
       })
       await channel.prefetch(this.o.prefetch ?? 10)
       const session: Session = { channel, returned, closed: closed.promise, state }
-      this.session = session
+      this.current = session
       const ok = await channel.consume(
         this.o.queue,
         (m: ConsumeMessage | null) => {
@@ -185,7 +141,7 @@ class RabbitMqConsumer<C, Err> implements CommandConsumer<Err> {
       return E.left(brokerError('rabbitmq', `consume queue ${JSON.stringify(this.o.queue)}`, cause))
     } finally {
       await chain
-      this.session = undefined
+      this.current = undefined
       this.consumerTag = undefined
       await model.close().catch(() => undefined)
     }
