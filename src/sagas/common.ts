@@ -1,3 +1,4 @@
+import * as E from 'fp-ts/lib/Either.js'
 import type { Commit } from '../eventstore/Commit.js'
 import type { CommonOptions, Source } from '../subscriptions/options.js'
 
@@ -55,4 +56,26 @@ export const answered = <A>(what: string, r: A): A => {
   const tag = isObject(r) ? r['_tag'] : undefined
   if (tag !== 'Left' && tag !== 'Right') throw new TypeError(`the ${what} did not answer an Either`)
   return r
+}
+
+/**
+ * What a commit asks of a dispatcher or router (its commands, its deliveries), worked out once: by the
+ * subscription's filter (`select`), which keeps it for the handler (`of`) on the same commit object. A commit the
+ * filter never saw (a replayed parked one) is worked out again. A failure in the filter is thrown: that is the
+ * subscription's failure of that commit, parked (or stopping) by its policy.
+ */
+export const preparedOnce = <A, Err>(prepare: (commit: Commit) => E.Either<Err, readonly A[]>) => {
+  const kept = new WeakMap<Commit, readonly A[]>()
+  const select = (commit: Commit): boolean => {
+    const prepared = prepare(commit)
+    if (E.isLeft(prepared)) throw prepared.left
+    if (prepared.right.length === 0) return false
+    kept.set(commit, prepared.right)
+    return true
+  }
+  const of = (commit: Commit): E.Either<Err, readonly A[]> => {
+    const k = kept.get(commit)
+    return k === undefined ? prepare(commit) : E.right(k)
+  }
+  return { select, of }
 }

@@ -9,7 +9,7 @@ import type { BatchContext } from '../subscriptions/options.js'
 import type { ReplayError } from '../subscriptions/errors.js'
 import type { ReplayReport } from '../subscriptions/parking.js'
 import { subscribe, type Subscription } from '../subscriptions/subscribe.js'
-import { answered, isObject, runProblem, subscriptionOptions, type RunOptions } from './common.js'
+import { answered, isObject, preparedOnce, runProblem, subscriptionOptions, type RunOptions } from './common.js'
 import type { CommandDecodeFailed, CommandFailed, DispatchError } from './errors.js'
 import { commandKey, storedCommands } from './keys.js'
 
@@ -71,28 +71,15 @@ const commandsOf =
 
 /** The pieces a dispatcher's subscription (and a replay of its parked commits) runs with. */
 const parts = <C, E>(options: DispatcherOptions<C, E>) => {
-  const decode = commandsOf(options.commands)
   // The source's filter decodes each commit's commands once; the handler is then given the same commit object.
-  const decodedOf = new WeakMap<Commit, readonly Command<C>[]>()
-  const select = (commit: Commit): boolean => {
-    const decoded = decode(commit)
-    // A throw from the filter is the subscription's failure of that commit: parked (or stopping) by its policy.
-    if (E.isLeft(decoded)) throw decoded.left
-    if (decoded.right.length === 0) return false
-    decodedOf.set(commit, decoded.right)
-    return true
-  }
+  const { select, of } = preparedOnce(commandsOf(options.commands))
   const handler = async (batch: readonly Commit[], context: BatchContext): Promise<E.Either<DispatchError<E>, void>> => {
     // One command at a time in token order, so each saga's commands go in their order. The whole batch is handled
     // even when `context.signal` aborts: a stop waits for the batch in hand, and a lost lease ignores the answer.
     for (const commit of batch) {
-      let commands = decodedOf.get(commit)
-      if (commands === undefined) {
-        const decoded = decode(commit)
-        if (E.isLeft(decoded)) return decoded
-        commands = decoded.right
-      }
-      for (const c of commands) {
+      const commands = of(commit)
+      if (E.isLeft(commands)) return commands
+      for (const c of commands.right) {
         const r = answered('handler', await options.handler(c, context))
         if (E.isLeft(r)) {
           const failed: CommandFailed<E> = {

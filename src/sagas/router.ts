@@ -9,7 +9,7 @@ import type { BatchContext } from '../subscriptions/options.js'
 import type { ReplayError } from '../subscriptions/errors.js'
 import type { ReplayReport } from '../subscriptions/parking.js'
 import { subscribe, type Subscription } from '../subscriptions/subscribe.js'
-import { answered, isObject, runProblem, subscriptionOptions, type RunOptions } from './common.js'
+import { answered, isObject, preparedOnce, runProblem, subscriptionOptions, type RunOptions } from './common.js'
 import type { EventDecodeFailed, FeedFailed, RouteError } from './errors.js'
 import { eventKey, ROUTED_FROM } from './keys.js'
 
@@ -115,27 +115,14 @@ const deliveriesOf =
   }
 
 const parts = <Ev extends Typed, E>(options: RouterOptions<Ev, E>) => {
-  const prepare = deliveriesOf(options.topics, options.to ?? byCorrelationId<Ev>())
-  const preparedOf = new WeakMap<Commit, readonly Delivery<Ev>[]>()
-  const select = (commit: Commit): boolean => {
-    const prepared = prepare(commit)
-    // A throw from the filter is the subscription's failure of that commit: parked (or stopping) by its policy.
-    if (E.isLeft(prepared)) throw prepared.left
-    if (prepared.right.length === 0) return false
-    preparedOf.set(commit, prepared.right)
-    return true
-  }
+  const { select, of } = preparedOnce(deliveriesOf(options.topics, options.to ?? byCorrelationId<Ev>()))
   const handler = async (batch: readonly Commit[], context: BatchContext): Promise<E.Either<RouteError<E>, void>> => {
     // In token order, one event and one saga at a time; the whole batch even when `context.signal` aborts (see
     // the dispatcher).
     for (const commit of batch) {
-      let deliveries = preparedOf.get(commit)
-      if (deliveries === undefined) {
-        const prepared = prepare(commit)
-        if (E.isLeft(prepared)) return prepared
-        deliveries = prepared.right
-      }
-      for (const { sagaId, routed } of deliveries) {
+      const deliveries = of(commit)
+      if (E.isLeft(deliveries)) return deliveries
+      for (const { sagaId, routed } of deliveries.right) {
         const r = answered('feed', await options.feed(sagaId, routed, context))
         if (E.isLeft(r)) {
           const failed: FeedFailed<E> = {
