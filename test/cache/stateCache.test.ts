@@ -1,5 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js'
+import * as fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { estimateBytes } from '../../src/domain/core/cacheTable.js'
+import { tableOf } from '../../src/domain/stateCache.js'
+import { emptyStream } from '../../src/eventstore/stream/StreamState.js'
 import { AggregateRepository, SagaRepository, SnapshotPolicy, deciderRepository, sagaRepository, stateCache, type StateCache } from '../../src/domain/index.js'
 import { storageError, type CommitAttempt } from '../../src/eventstore/index.js'
 import { memoryStore } from '../../src/memory/index.js'
@@ -317,5 +321,66 @@ describe('stateCache: class and saga faces', () => {
     expect(out).toMatchObject({ _tag: 'Appended', revision: 2, commands: [{ type: 'Notify', owner: 'ann', amount: 200 }] })
     expect(c.calls).toMatchObject({ get: 0, getSnapshot: 0, commit: 1 })
     expect(handled(await repo.load('g')()).state).toEqual({ owner: 'ann', seen: 1 })
+  })
+})
+
+describe('stateCache: fuzzed', () => {
+  const stream = (streamId: string, revision: number) => ({ ...emptyStream('t', streamId), streamRevision: revision, commitIds: new Set([`c${revision}`]) })
+  const odd = fc.oneof(fc.integer({ min: -3, max: 6 }), fc.constant(Number.NaN), fc.constant(Infinity), fc.double())
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant<'put'>('put'), stream: fc.constantFrom('a', 'b', 'c', 'd'), picture: fc.anything(), revision: fc.nat(5) }),
+    fc.record({ kind: fc.constant<'lookup'>('lookup'), stream: fc.constantFrom('a', 'b', 'c', 'd') }),
+    fc.record({ kind: fc.constant<'tick'>('tick'), ms: fc.nat(2_000) }),
+    fc.record({ kind: fc.constant<'invalidate'>('invalidate'), stream: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }) }),
+  )
+
+  it('any bounds and any sequence of puts, look-ups, expiries and invalidations: no throw, bounds kept, a look-up gives its own key\'s last picture or nothing', () => {
+    fc.assert(
+      fc.property(odd, fc.option(odd.map((n) => n * 1_000), { nil: undefined }), fc.option(odd.map((n) => n * 500), { nil: undefined }), fc.array(op, { maxLength: 60 }), (maxEntries, maxBytes, ttlMs, ops) => {
+        let now = 0
+        const store = {}
+        const cache = stateCache({ maxEntries, ...(maxBytes === undefined ? {} : { maxBytes }), ...(ttlMs === undefined ? {} : { ttlMs }), now: () => now })
+        const table = tableOf(cache)
+        if (table === undefined) throw new Error('no table')
+        const last = new Map<string, unknown>()
+        const key = (s: string) => `${table.idOf(store)}:${s}`
+        for (const o of ops) {
+          switch (o.kind) {
+            case 'put':
+              table.put({ key: key(o.stream), store: table.idOf(store), tenantId: 't', streamId: o.stream, picture: o.picture, stream: stream(o.stream, o.revision) })
+              last.set(o.stream, o.picture)
+              break
+            case 'lookup': {
+              const e = table.lookup(key(o.stream))
+              if (e !== undefined) {
+                expect(e.streamId).toBe(o.stream)
+                expect(e.picture).toBe(last.get(o.stream))
+              }
+              break
+            }
+            case 'tick':
+              now += o.ms
+              break
+            case 'invalidate':
+              cache.invalidate(store as never, 't', o.stream)
+              break
+          }
+          const s = cache.stats()
+          expect(s.entries).toBeLessThanOrEqual(table.bounds.maxEntries)
+          expect(s.bytes).toBeLessThanOrEqual(table.bounds.maxBytes)
+          expect(s.bytes).toBeGreaterThanOrEqual(0)
+        }
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('the estimate survives cycles, shared objects and every kind of value', () => {
+    const cyclic: Record<string, unknown> = { a: 1 }
+    cyclic.self = cyclic
+    const shared = { s: 'x'.repeat(100) }
+    expect(estimateBytes(cyclic)).toBeGreaterThan(0)
+    expect(estimateBytes([shared, shared])).toBeLessThan(2 * estimateBytes(shared))
+    fc.assert(fc.property(fc.anything({ withMap: true, withSet: true, withDate: true, withBigInt: true, withTypedArray: true }), (v) => Number.isFinite(estimateBytes(v))))
   })
 })
