@@ -173,6 +173,20 @@ describe('stateCache: what an entry holds', () => {
   })
 })
 
+describe('stateCache: a stream deleted behind the cache', () => {
+  for (const allowStaleMs of [undefined, 60_000]) {
+    it(`${allowStaleMs === undefined ? 'fresh' : 'stale'} mode: the append that meets the gap drops the entry and the command is decided again on the stream as stored`, async () => {
+      const cache = stateCache({ maxEntries: 10 })
+      const { repo, plain, store } = setup(cache, allowStaleMs === undefined ? {} : { allowStaleMs })
+      for (let i = 0; i < 3; i++) handled(await repo.handle('s', add(2))())
+      handled(await store.deleteStream('default', 's'))
+      // The cache says 6 at revision 3; the store holds nothing: the command is decided on 0.
+      expect(handled(await repo.handle('s', add(1))())).toMatchObject({ _tag: 'Appended', revision: 1, state: { count: 1 } })
+      expect(handled(await repo.load('s')())).toEqual(handled(await plain.load('s')()))
+    })
+  }
+})
+
 describe('stateCache: reads per command', () => {
   it('fresh mode: one short read after the cached revision, no snapshot look-up', async () => {
     const cache = stateCache({ maxEntries: 10 })

@@ -234,6 +234,12 @@ export const loadThrough = async <S, Ev extends Typed>(
   return fullLoad(ctx, model, streamId, slot)
 }
 
+/** Drops the stream's entry (an append met a stream that does not continue it: deleted and written again). */
+export const forget = <S, Ev extends Typed>(ctx: Context<Ev>, model: CacheableModel<S, Ev>, streamId: string): void => {
+  const slot = slotOf(ctx, model, streamId)
+  if (slot !== undefined) slot.use.table.remove(slot.key)
+}
+
 /** The commits a writer missed (from a concurrency conflict) taken into the stream's entry, if it has one. */
 export const takeIn = <S, Ev extends Typed>(ctx: Context<Ev>, model: CacheableModel<S, Ev>, streamId: string, commits: readonly Commit[]): void => {
   const slot = slotOf(ctx, model, streamId)

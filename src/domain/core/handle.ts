@@ -8,7 +8,7 @@ import type { EventStore } from '../../eventstore/ports.js'
 import type { StreamState } from '../../eventstore/stream/StreamState.js'
 import { wrongExpectedVersion, type RepositoryError } from '../errors.js'
 import type { Context } from './Context.js'
-import { advance, keepAppended, loadThrough, takeIn, type CacheableModel, type Through } from './cache.js'
+import { advance, forget, keepAppended, loadThrough, takeIn, type CacheableModel, type Through } from './cache.js'
 import type { Loaded } from './load.js'
 import { save, type AlreadyCommitted, type Behind, type NothingToDo } from './save.js'
 import { snapshotAfterSave } from './snapshot.js'
@@ -161,6 +161,9 @@ const commitOrBehind = async <S, Ev extends Typed>(
   const streamId = change.stream.streamId
   const hooks = ctx.cache === undefined ? {} : { unread: options.unread === true, onMissed: (missed: readonly Commit[]) => takeIn(ctx, model, streamId, missed) }
   const saved = await save(ctx, model, change, hooks)
+  // An attempt the store finds leaving a gap was decided on an entry of a stream deleted since: drop it. (An event
+  // that cannot be encoded is an `InvalidAttempt` too; dropping the entry then costs one load, nothing more.)
+  if (E.isLeft(saved) && saved.left._tag === 'InvalidAttempt' && ctx.cache !== undefined) forget(ctx, model, streamId)
   if (E.isLeft(saved) || saved.right._tag !== 'Appended') return saved as E.Either<RepositoryError, NothingToDo | AlreadyCommitted | Behind>
   const { commit, missed, events, stream } = saved.right
   // Events others stored first were judged not to conflict, so they are folded in before ours (SEMANTICS 17); a
@@ -205,7 +208,8 @@ export const handleCommand = async <S, Ev extends Typed, X, R>(
   const valid = checkExpectedVersion('handle', expectedVersion)
   if (E.isLeft(valid)) return valid
   let loaded: E.Either<StreamError, Through<S>> = await loadThrough(ctx, model, streamId)
-  // At most twice round: only the first state can come from the cache unread; the second has been read.
+  // A bounded loop: only the first state can come from the cache unread (it may answer `Behind` once), and only a
+  // state from the cache may meet a stream that does not continue it (then one full load follows).
   for (;;) {
     if (E.isLeft(loaded)) return loaded
     const { state, stream, served } = loaded.right
@@ -244,6 +248,11 @@ export const handleCommand = async <S, Ev extends Typed, X, R>(
     const { events, headers, result } = decided.right
     const change = { state, stream, events, headers, commitId, expectedVersion }
     const outcome = await commitOrBehind(ctx, model, change, { snapshot: request.snapshot, unread })
+    if (E.isLeft(outcome) && outcome.left._tag === 'InvalidAttempt' && served !== 'store' && ctx.cache !== undefined) {
+      // The entry (dropped by now) was of a stream deleted since: decide again on the stream as stored.
+      loaded = await loadThrough(ctx, model, streamId, false)
+      continue
+    }
     if (E.isLeft(outcome)) return outcome
     switch (outcome.right._tag) {
       case 'Behind': {
