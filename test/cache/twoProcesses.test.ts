@@ -1,10 +1,11 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { deciderRepository, stateCache, type DeciderRepository, type HandleOutcome } from '../../src/domain/index.js'
+import { AggregateRepository, deciderRepository, stateCache, type DeciderRepository, type HandleOutcome } from '../../src/domain/index.js'
 import type { HandleError } from '../../src/domain/index.js'
 import type { Persistence } from '../../src/eventstore/index.js'
 import { memoryStore } from '../../src/memory/index.js'
+import { Account, topics as accountTopics, type AccountEvent } from '../domain/fixtures.js'
 import { openInitialized } from '../sqlite/support.js'
 import { counter, decidedOnPrefix, storedOf, strict, topics, type CounterCommand, type CounterError, type CounterEvent, type CounterState } from './support.js'
 
@@ -170,4 +171,66 @@ for (const kind of stores) {
 const handledState = (r: E.Either<{ readonly _tag: string }, { readonly state: CounterState }>): number => {
   if (E.isLeft(r)) throw new Error(r.left._tag)
   return r.right.state.count
+}
+
+// ----- the class face -----
+
+interface ClassStep {
+  readonly proc: 0 | 1
+  readonly stream: string
+  readonly op: { readonly kind: 'deposit'; readonly amount: number } | { readonly kind: 'rename'; readonly owner: string }
+}
+
+const classStep: fc.Arbitrary<ClassStep> = fc.record({
+  proc: fc.constantFrom<0 | 1>(0, 1),
+  stream: fc.constantFrom(...STREAMS),
+  op: fc.oneof(
+    fc.record({ kind: fc.constant<'deposit'>('deposit'), amount: fc.integer({ min: 1, max: 9 }) }),
+    fc.record({ kind: fc.constant<'rename'>('rename'), owner: fc.constantFrom('ann', 'bob') }),
+  ),
+})
+
+const seenSave = (r: E.Either<{ readonly _tag: string }, { readonly _tag: string; readonly revision?: number }>) =>
+  E.isLeft(r) ? { error: r.left._tag } : { tag: r.right._tag, revision: r.right.revision }
+
+for (const kind of stores) {
+  describe(`state cache, two processes of the class face on one ${kind.name} store`, async () => {
+    const store = await kind.open()
+    afterAll(() => store.close())
+
+    it('every instance handed out is a state the store holds at its version; in fresh mode every save matches a cache-less run', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(classStep, { maxLength: 30 }), mode, async (steps, m) => {
+          const tenantId = `c${++tenants}`
+          const make = () =>
+            new AggregateRepository<AccountEvent>(store, accountTopics, {
+              tenantId,
+              cache: stateCache({ maxEntries: m.maxEntries }),
+              ...(m.allowStaleMs === undefined ? {} : { allowStaleMs: m.allowStaleMs }),
+            })
+          const procs = [make(), make()] as const
+          const plain = new AggregateRepository<AccountEvent>(store, accountTopics, { tenantId })
+          const model = new AggregateRepository<AccountEvent>(memoryStore(), accountTopics)
+          for (const [i, s] of steps.entries()) {
+            const got = await procs[s.proc].get(Account, s.stream)
+            // Never a state that was not stored: the instance equals the stream loaded at its version.
+            expect(got.getMemento(), `step ${i + 1}`).toEqual((await plain.get(Account, s.stream, got.version)).getMemento())
+            const want = await model.get(Account, s.stream)
+            for (const a of [got, want]) {
+              if (s.op.kind === 'deposit') a.deposit(s.op.amount)
+              else a.rename(s.op.owner)
+            }
+            const saved = seenSave(await procs[s.proc].either.save(got))
+            const expected = seenSave(await model.either.save(want))
+            if (m.allowStaleMs === undefined) expect(saved, `step ${i + 1}: ${JSON.stringify(s)}`).toEqual(expected)
+          }
+          for (const stream of STREAMS) {
+            const head = (await plain.get(Account, stream)).getMemento()
+            if (m.allowStaleMs === undefined) for (const p of procs) expect((await p.get(Account, stream)).getMemento()).toEqual(head)
+          }
+        }),
+        { numRuns: Math.ceil(kind.runs / 2) },
+      )
+    })
+  })
 }
