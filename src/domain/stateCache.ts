@@ -19,6 +19,10 @@ export interface StateCacheOptions {
   readonly now?: () => number
 }
 
+/**
+ * What a cache holds and did: `entries`, `bytes` (the estimate; 0 unless `maxBytes` is set, since estimating walks
+ * each state), and counts of `hits`, `misses` and `evictions` (by the bounds, not by expiry or invalidation).
+ */
 export interface StateCacheStats extends TableStats {}
 
 /**

@@ -8,7 +8,7 @@ import { AggregateRepository, SagaRepository, SnapshotPolicy, deciderRepository,
 import { storageError, type CommitAttempt } from '../../src/eventstore/index.js'
 import { memoryStore } from '../../src/memory/index.js'
 import { Account, BigDepositSaga, Deposited, Opened, at, bigDeposits, topics as accountTopics, type AccountEvent } from '../domain/fixtures.js'
-import { counted, counter, storedOf, strict, topics, type CounterEvent, type CounterState } from './support.js'
+import { counted, counter, storedOf, strict, topics, type CounterCommand, type CounterError, type CounterEvent, type CounterState } from './support.js'
 
 const handled = <A>(r: E.Either<{ readonly _tag: string }, A>): A => {
   if (E.isLeft(r)) throw new Error(`expected a Right, got ${r.left._tag}`)
@@ -396,5 +396,44 @@ describe('stateCache: fuzzed', () => {
     expect(estimateBytes(cyclic)).toBeGreaterThan(0)
     expect(estimateBytes([shared, shared])).toBeLessThan(2 * estimateBytes(shared))
     fc.assert(fc.property(fc.anything({ withMap: true, withSet: true, withDate: true, withBigInt: true, withTypedArray: true }), (v) => Number.isFinite(estimateBytes(v))))
+  })
+})
+
+describe('stateCache: ids fuzzed', () => {
+  it('tenants and streams with any ids share one cache without one entry leaking into another', async () => {
+    const id = fc.oneof(fc.string({ minLength: 1, maxLength: 6 }), fc.constantFrom('a', 'a"', '["a"', 'a:b', '0', 'ü'))
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ tenant: id, stream: id, n: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 20 }), async (steps) => {
+        const cache = stateCache({ maxEntries: 1_000 })
+        const store = memoryStore()
+        const repos = new Map<string, ReturnType<typeof deciderRepository<CounterCommand, CounterState, CounterEvent, CounterError>>>()
+        const repoOf = (tenantId: string) => {
+          let r = repos.get(tenantId)
+          if (r === undefined) {
+            r = deciderRepository({ decider: counter, topics, store, tenantId, cache, allowStaleMs: 60_000 })
+            repos.set(tenantId, r)
+          }
+          return r
+        }
+        const want = new Map<string, number>()
+        for (const s of steps) {
+          const k = JSON.stringify([s.tenant, s.stream])
+          const before = want.get(k) ?? 0
+          const out = await repoOf(s.tenant).handle(s.stream, add(s.n))()
+          if (before + s.n > 10) expect(E.isLeft(out)).toBe(true)
+          else {
+            expect(handled(out)).toMatchObject({ _tag: 'Appended', state: { count: before + s.n } })
+            want.set(k, before + s.n)
+          }
+        }
+        for (const [k, count] of want) {
+          const [tenant, stream] = JSON.parse(k) as [string, string]
+          expect(handled(await repoOf(tenant).load(stream)()).state.count).toBe(count)
+          const plain = deciderRepository({ decider: counter, topics, store, tenantId: tenant })
+          expect(handled(await plain.load(stream)()).state.count).toBe(count)
+        }
+      }),
+      { numRuns: 100 },
+    )
   })
 })
