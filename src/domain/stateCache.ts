@@ -15,7 +15,7 @@ export interface StateCacheOptions {
   readonly ttlMs?: number
   /** Your own estimate of a cached state's bytes (a decider's state, an aggregate's memento payload, a saga's events). */
   readonly sizeOf?: (state: unknown) => number
-  /** The clock of `ttlMs` and `allowStaleMs`, in milliseconds; `Date.now` by default. */
+  /** The clock of `ttlMs` and `allowStaleMs`, in milliseconds; a monotonic one (`performance.now`) by default. */
   readonly now?: () => number
 }
 
@@ -58,7 +58,7 @@ export const stateCache = (options: StateCacheOptions): StateCache => {
     maxEntries: bound(options.maxEntries, 0),
     maxBytes: bound(options.maxBytes, Infinity),
     ttlMs: bound(options.ttlMs, Infinity),
-    now: options.now ?? Date.now,
+    now: options.now ?? (() => performance.now()),
     sizeOf: options.sizeOf,
   })
   const cache: StateCache = {
