@@ -7,10 +7,11 @@ import type { SnapshotError, StreamError } from '../eventstore/errors.js'
 import type { Headers } from '../eventstore/Json.js'
 import type { EventStore } from '../eventstore/ports.js'
 import type { Snapshot } from '../eventstore/Snapshot.js'
+import { loadThrough, type CacheableModel } from './core/cache.js'
 import { context, type RepositoryOptions } from './core/Context.js'
 import { handleCommand, stateAt, type HandleOptions, type StateAt } from './core/handle.js'
 import { load, loadAt } from './core/load.js'
-import { stampDomainEvent, type Model } from './core/Model.js'
+import { stampDomainEvent } from './core/Model.js'
 import type { AlreadyCommitted } from './core/save.js'
 import { storeSnapshot } from './core/snapshot.js'
 import { rejected, type HandleError } from './errors.js'
@@ -77,7 +78,7 @@ export interface DeciderRepository<C, S, Ev, Err> {
 export const deciderModel = <C, S, Ev extends Typed, Err>(
   decider: Decider<C, S, Ev, Err>,
   codec: StateCodec<S> = jsonState<S>(),
-): Model<S, Ev> => ({
+): CacheableModel<S, Ev> => ({
   initial: () => decider.initialState,
   evolve: decider.evolve,
   handles: () => true,
@@ -85,6 +86,8 @@ export const deciderModel = <C, S, Ev extends Typed, Err>(
   capture: (state) => codec.encode(state),
   stateVersion: codec.version,
   stamp: stampDomainEvent,
+  // A decider's states are values (`evolve` returns a new one), so a cache keeps them as they are.
+  keeping: { owner: decider, history: false, picture: (state) => ({ kept: state }), give: (kept) => E.right(kept as S) },
 })
 
 /**
@@ -113,7 +116,9 @@ export const deciderRepository = <C, S, Ev extends Typed, Err>(
   }
 
   return {
-    load: (id, maxVersion) => async () => E.map(stateAt<S>)(await load(ctx, model, id, maxVersion)),
+    // A load at an explicit version never goes through the cache.
+    load: (id, maxVersion) => async () =>
+      E.map(stateAt<S>)(maxVersion !== undefined && maxVersion > 0 ? await load(ctx, model, id, maxVersion) : await loadThrough(ctx, model, id)),
     loadAt: (id, time) => async () => E.map(stateAt<S>)(await loadAt(ctx, model, id, time)),
     handle: (id, command, options) => () => handle(id, command, options),
     snapshot: (id, version, headers) => async () => {

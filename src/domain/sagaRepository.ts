@@ -5,11 +5,11 @@ import type { TopicMap } from '../eventstore/codec/TopicMap.js'
 import type { StreamError } from '../eventstore/errors.js'
 import type { Json } from '../eventstore/Json.js'
 import type { EventStore } from '../eventstore/ports.js'
+import { loadThrough, type CacheableModel } from './core/cache.js'
 import { context, type RepositoryOptions } from './core/Context.js'
 import { encodeWith } from './core/encode.js'
 import { handleCommand, stateAt, type HandleOptions, type StateAt } from './core/handle.js'
-import { load } from './core/load.js'
-import { keepEvent, type Model } from './core/Model.js'
+import { keepEvent } from './core/Model.js'
 import type { AlreadyCommitted } from './core/save.js'
 import type { RepositoryError } from './errors.js'
 import { undispatchedHeaders } from './sagaHeaders.js'
@@ -50,7 +50,7 @@ export interface SagaDefinitionRepository<S, Ev, C> {
 }
 
 /** The repository machinery's view of a saga definition: `react` is left out, so replay never re-queues. */
-export const sagaDefinitionModel = <S, Ev extends Typed, C>(saga: SagaDefinition<S, Ev, C>): Model<S, Ev> => {
+export const sagaDefinitionModel = <S, Ev extends Typed, C>(saga: SagaDefinition<S, Ev, C>): CacheableModel<S, Ev> => {
   const codec = jsonState<S>()
   return {
     initial: () => saga.initialState,
@@ -59,6 +59,8 @@ export const sagaDefinitionModel = <S, Ev extends Typed, C>(saga: SagaDefinition
     restore: (snapshot) => codec.decode(snapshot.payload),
     capture: (state) => codec.encode(state),
     stamp: keepEvent,
+    // A saga definition's states are values, kept as they are.
+    keeping: { owner: saga, history: false, picture: (state) => ({ kept: state }), give: (kept) => E.right(kept as S) },
   }
 }
 
@@ -71,7 +73,7 @@ export const sagaRepository = <S, Ev extends Typed, C>(config: SagaRepositoryCon
   const model = sagaDefinitionModel(config.saga)
   const encode = config.encodeCommand ?? ((c: C) => c as unknown as Json)
   return {
-    load: (id) => async () => E.map(stateAt<S>)(await load(ctx, model, id)),
+    load: (id) => async () => E.map(stateAt<S>)(await loadThrough(ctx, model, id)),
     handle: (id, event, options = {}) => async () => {
       const request = {
         commitId: options.commitId ?? ctx.newCommitId(),

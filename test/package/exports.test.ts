@@ -10,11 +10,11 @@ import { pkg, specifier, subpaths } from './support.js'
 
 /** A few names each entry point must provide; a missing one means the entry point lost part of its API. */
 const expected: Record<string, readonly string[]> = {
-  '.': ['defineEvent', 'topicMap', 'fold', 'matchError', 'Aggregate', 'deciderRepository', 'memoryStore'],
+  '.': ['defineEvent', 'topicMap', 'fold', 'matchError', 'Aggregate', 'deciderRepository', 'memoryStore', 'stateCache'],
   './eventstore': ['defineEvent', 'topicMap', 'toArray', 'storageError', 'EventStream'],
   './adapter': ['defineStore', 'validateAttempt', 'checkAgainstHead', 'gapAfterHead', 'paged', 'fromIterable', 'failed', 'isStorableId', 'unstorableIdReason'],
   './decider': ['fold', 'combine', 'runSaga', 'evolveWith'],
-  './domain': ['Aggregate', 'Saga', 'deciderRepository'],
+  './domain': ['Aggregate', 'Saga', 'deciderRepository', 'stateCache'],
   './memory': ['memoryStore'],
   './sqlite': ['sqliteStore'],
   './postgres': ['postgresStore'],

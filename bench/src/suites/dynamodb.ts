@@ -115,6 +115,21 @@ export const dynamodbSuite = (sizes: Sizes): Suite => {
             },
             { aett: repo.commands(commands, sizes.commandStreams, 'cmd'), emmett: 'Emmett has no DynamoDB store', raw: raw.commands(commands, sizes.commandStreams, 'cmd') },
           ),
+          ...(['fresh', 'stale'] as const).map((mode) =>
+            scenario(
+              {
+                id: `dynamodb/commands-cache-${mode}`,
+                title: `the same commands, aett with a state cache (${mode === 'fresh' ? 'fresh' : 'allow stale'}), ${label}`,
+                unit: 'ops',
+                operations: commands,
+              },
+              {
+                aett: repo.cachedCommands(mode, commands, sizes.commandStreams, `cmd-${mode}`),
+                emmett: 'Emmett has no DynamoDB store',
+                raw: raw.commands(commands, sizes.commandStreams, `cmd-${mode}`),
+              },
+            ),
+          ),
         ],
       }
     },

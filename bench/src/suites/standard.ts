@@ -142,6 +142,21 @@ export const standardScenarios = (o: StandardOptions): Scenario[] => {
         raw: rw((m) => m.commands(sizes.commands, sizes.commandStreams, 'cmd')),
       },
     ),
+    ...(['fresh', 'stale'] as const).map((mode) =>
+      scenario(
+        {
+          id: `${o.id}/commands-cache-${mode}`,
+          title: `the same commands, aett with a state cache (${mode === 'fresh' ? 'fresh' : 'allow stale'}), ${o.label}`,
+          unit: 'ops',
+          operations: sizes.commands,
+        },
+        {
+          aett: repo.cachedCommands(mode, sizes.commands, sizes.commandStreams, `cmd-${mode}`),
+          emmett: 'Emmett has no state cache (its row: commands)',
+          raw: rw((m) => m.commands(sizes.commands, sizes.commandStreams, `cmd-${mode}`)),
+        },
+      ),
+    ),
   )
   return scenarios
 }

@@ -6,6 +6,7 @@ import type { Json } from '../../eventstore/Json.js'
 import type { Headers } from '../../eventstore/Json.js'
 import type { Snapshot } from '../../eventstore/Snapshot.js'
 import type { EventStore } from '../../eventstore/ports.js'
+import { loadThrough, type CacheableModel } from '../core/cache.js'
 import { context, type Context, type RepositoryOptions } from '../core/Context.js'
 import { load, loadAt } from '../core/load.js'
 import { stampDomainEvent, type Model } from '../core/Model.js'
@@ -28,8 +29,12 @@ export interface AggregateRoot {
 /** An aggregate class: constructed from its id. */
 export type AggregateType<A extends AggregateRoot> = new (id: string) => A
 
-/** The repository machinery's view of an aggregate class: the state is the instance itself. */
-export const aggregateModel = <A extends AggregateRoot, Ev extends DomainEvent>(type: AggregateType<A>): Model<A, Ev> => ({
+/**
+ * The repository machinery's view of an aggregate class: the state is the instance itself. A cache keeps its
+ * memento payload (cloned, so that later changes to the instance never reach it) and restores a new instance from
+ * it each time, as a snapshot would: the memento must picture the aggregate whole.
+ */
+export const aggregateModel = <A extends AggregateRoot, Ev extends DomainEvent>(type: AggregateType<A>): CacheableModel<A, Ev> => ({
   initial: (id) => new type(id),
   evolve: (aggregate, event) => {
     aggregate[internals].replay(event)
@@ -44,6 +49,16 @@ export const aggregateModel = <A extends AggregateRoot, Ev extends DomainEvent>(
   // Memento payloads are stored as they are: keep them plain JSON.
   capture: (aggregate) => aggregate.getMemento().payload as Json,
   stamp: stampDomainEvent,
+  keeping: {
+    owner: type,
+    history: false,
+    picture: (aggregate) => ({ kept: structuredClone(aggregate.getMemento().payload) }),
+    give: (kept, stream) => {
+      const aggregate = new type(stream.streamId)
+      const memento = { id: stream.streamId, version: stream.streamRevision, payload: structuredClone(kept) }
+      return E.map(() => aggregate)(aggregate[internals].restore(memento, stream.commitSequence))
+    },
+  },
 })
 
 /** The class face's operations with failures as values; `AggregateRepository` throws them instead. */
@@ -72,7 +87,9 @@ const restoreToHead =
 
 const operations = <Ev extends DomainEvent>(ctx: Context<Ev>): AggregateOperations => {
   return {
-    get: async (type, id, maxVersion) => loadedInstance(await load(ctx, aggregateModel(type), id, maxVersion)),
+    // A load at an explicit version never goes through the cache.
+    get: async (type, id, maxVersion) =>
+      loadedInstance(maxVersion !== undefined && maxVersion > 0 ? await load(ctx, aggregateModel(type), id, maxVersion) : await loadThrough(ctx, aggregateModel(type), id)),
     getTo: async (type, id, time) => loadedInstance(await loadAt(ctx, aggregateModel(type), id, time)),
     save: async (aggregate, options = {}) => {
       const model = aggregateModel<AggregateRoot, Ev>(aggregate.constructor as AggregateType<AggregateRoot>)

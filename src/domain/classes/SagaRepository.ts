@@ -4,9 +4,9 @@ import type { DomainEvent } from '../../eventstore/codec/defineEvent.js'
 import { decodeError, type StreamError } from '../../eventstore/errors.js'
 import type { Json } from '../../eventstore/Json.js'
 import type { EventStore } from '../../eventstore/ports.js'
+import { loadThrough, type CacheableModel } from '../core/cache.js'
 import { context, type Context, type RepositoryOptions } from '../core/Context.js'
-import { load } from '../core/load.js'
-import { keepEvent, type Model } from '../core/Model.js'
+import { keepEvent } from '../core/Model.js'
 import type { RepositoryError } from '../errors.js'
 import { undispatchedHeaders } from '../sagaHeaders.js'
 import { internals, type SagaInternals } from './internals.js'
@@ -24,8 +24,11 @@ export interface SagaRoot {
 /** A saga class: constructed from its id. */
 export type SagaType<S extends SagaRoot> = new (id: string) => S
 
-/** The repository machinery's view of a saga class. Replaying drops dispatched commands (see `Saga`). */
-export const sagaModel = <S extends SagaRoot, Ev extends DomainEvent>(type: SagaType<S>): Model<S, Ev> => ({
+/**
+ * The repository machinery's view of a saga class. Replaying drops dispatched commands (see `Saga`). A saga has
+ * no memento, so a cache keeps its events and replays them into a new instance each time (no read, no decode).
+ */
+export const sagaModel = <S extends SagaRoot, Ev extends DomainEvent>(type: SagaType<S>): CacheableModel<S, Ev> => ({
   initial: (id) => new type(id),
   evolve: (saga, event) => {
     saga[internals].replay(event)
@@ -36,6 +39,18 @@ export const sagaModel = <S extends SagaRoot, Ev extends DomainEvent>(type: Saga
   restore: (snapshot) => E.left(decodeError('Saga', [{ path: 'Saga', expected: 'no snapshot', actual: snapshot.streamRevision }])),
   capture: () => null,
   stamp: keepEvent,
+  keeping: {
+    owner: type,
+    history: true,
+    picture: (_saga, before, events) => ({ kept: [...((before as readonly Ev[] | undefined) ?? []), ...events] }),
+    give: (kept, stream) => {
+      const saga = new type(stream.streamId)
+      const inner = saga[internals]
+      for (const e of kept as readonly Ev[]) inner.replay(e)
+      inner.committed(stream.streamRevision, stream.commitSequence)
+      return E.right(saga)
+    },
+  },
 })
 
 /** The class face's operations with failures as values; `SagaRepository` throws them instead. */
@@ -47,7 +62,7 @@ export interface SagaOperations {
 const operations = <Ev extends DomainEvent>(ctx: Context<Ev>): SagaOperations => ({
   get: async (type, id) => {
     // Sagas are never snapshotted by this repository, so `load` replays from the first event.
-    return loadedInstance(await load(ctx, sagaModel(type), id))
+    return loadedInstance(await loadThrough(ctx, sagaModel(type), id))
   },
   save: async (saga, options = {}) => {
     const model = sagaModel<SagaRoot, Ev>(saga.constructor as SagaType<SagaRoot>)

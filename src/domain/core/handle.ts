@@ -1,15 +1,16 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { fold } from '../../decider/Decider.js'
 import type { NewEvent } from '../../eventstore/codec/defineEvent.js'
-import { invalidArgument, type InvalidArgument, type ReadError, type SnapshotError } from '../../eventstore/errors.js'
+import type { Commit } from '../../eventstore/Commit.js'
+import { invalidArgument, type InvalidArgument, type ReadError, type SnapshotError, type StreamError } from '../../eventstore/errors.js'
 import type { Headers } from '../../eventstore/Json.js'
 import type { EventStore } from '../../eventstore/ports.js'
 import type { StreamState } from '../../eventstore/stream/StreamState.js'
 import { wrongExpectedVersion, type RepositoryError } from '../errors.js'
 import type { Context } from './Context.js'
-import { load, type Loaded } from './load.js'
-import type { Model } from './Model.js'
-import { save, type AlreadyCommitted, type NothingToDo } from './save.js'
+import { advance, forget, keepAppended, loadThrough, takeIn, type CacheableModel, type Through } from './cache.js'
+import type { Loaded } from './load.js'
+import { save, type AlreadyCommitted, type Behind, type NothingToDo } from './save.js'
 import { snapshotAfterSave } from './snapshot.js'
 
 // The one command path every repository face runs (`deciderRepository`, `sagaRepository`, and the class
@@ -60,6 +61,8 @@ export interface ChangeOptions {
   readonly applied?: boolean
   /** Whether the snapshot policy runs after the save (sagas are never snapshotted). */
   readonly snapshot?: boolean
+  /** `state` came from the cache without a read: a first conflict answers `Behind` (functional faces only). */
+  readonly unread?: boolean
 }
 
 /** The events were stored: where the stream now stands and the state there. */
@@ -136,20 +139,37 @@ export const committedEarlier = async (
 
 /**
  * Saves a change and settles what follows: the new state (folded over the events others stored first, then ours,
- * unless ours are applied already), the snapshot the policy asks for, and revision/sequence/checkpoint.
+ * unless ours are applied already), the snapshot the policy asks for, and revision/sequence/checkpoint. With a
+ * cache, the commits missed at a conflict are taken into it and the state after the append is kept in it; a
+ * failure leaves it as it was.
  */
 export const commitChange = async <S, Ev extends Typed>(
   ctx: Context<Ev>,
-  model: Model<S, Ev>,
+  model: CacheableModel<S, Ev>,
   change: Change<S, Ev>,
   options: ChangeOptions = {},
-): Promise<E.Either<RepositoryError, ChangeOutcome<S, Ev>>> => {
-  const saved = await save(ctx, model, change)
-  if (E.isLeft(saved) || saved.right._tag !== 'Appended') return saved as E.Either<RepositoryError, NothingToDo | AlreadyCommitted>
+): Promise<E.Either<RepositoryError, ChangeOutcome<S, Ev>>> =>
+  // Without `unread`, `save` never answers `Behind`.
+  commitOrBehind(ctx, model, change, { ...options, unread: false }) as Promise<E.Either<RepositoryError, ChangeOutcome<S, Ev>>>
+
+const commitOrBehind = async <S, Ev extends Typed>(
+  ctx: Context<Ev>,
+  model: CacheableModel<S, Ev>,
+  change: Change<S, Ev>,
+  options: ChangeOptions,
+): Promise<E.Either<RepositoryError, ChangeOutcome<S, Ev> | Behind>> => {
+  const streamId = change.stream.streamId
+  const hooks = ctx.cache === undefined ? {} : { unread: options.unread === true, onMissed: (missed: readonly Commit[]) => takeIn(ctx, model, streamId, missed) }
+  const saved = await save(ctx, model, change, hooks)
+  // An attempt the store finds leaving a gap was decided on an entry of a stream deleted since: drop it. (An event
+  // that cannot be encoded is an `InvalidAttempt` too; dropping the entry then costs one load, nothing more.)
+  if (E.isLeft(saved) && saved.left._tag === 'InvalidAttempt' && ctx.cache !== undefined) forget(ctx, model, streamId)
+  if (E.isLeft(saved) || saved.right._tag !== 'Appended') return saved as E.Either<RepositoryError, NothingToDo | AlreadyCommitted | Behind>
   const { commit, missed, events, stream } = saved.right
   // Events others stored first were judged not to conflict, so they are folded in before ours (SEMANTICS 17); a
   // class instance has applied its own already, so theirs come after.
   const state = fold(model.evolve)(change.state, options.applied === true ? missed : [...missed, ...events])
+  if (ctx.cache !== undefined) keepAppended(ctx, model, { state: change.state, stream: change.stream }, saved.right, options.applied === true)
   const failure = options.snapshot === true ? await snapshotAfterSave(ctx, model, change.stream.streamRevision, state, stream) : undefined
   return E.right({
     _tag: 'Appended',
@@ -171,10 +191,15 @@ export const commitChange = async <S, Ev extends Typed>(
  * (SEMANTICS 18); an expected version the stream is not at is `WrongExpectedVersion` before deciding; a caller's
  * commit id that `decide` would now refuse or find nothing to do for is looked up among the commits before the
  * newest snapshot, since only those can tell whether it is a repeat.
+ *
+ * With a cache in stale mode the state may come from it unread. Whatever an append would not check is then
+ * confirmed with a short read first (a refusal, nothing to do, another expected version), and an append that
+ * finds the stream moved on takes in the commits it missed and decides again on them: every outcome is the one a
+ * command that had read the stream would have had.
  */
 export const handleCommand = async <S, Ev extends Typed, X, R>(
   ctx: Context<Ev>,
-  model: Model<S, Ev>,
+  model: CacheableModel<S, Ev>,
   streamId: string,
   request: CommandRequest,
   decide: (state: S) => E.Either<X, Decision<Ev, R>>,
@@ -182,36 +207,66 @@ export const handleCommand = async <S, Ev extends Typed, X, R>(
   const { commitId, expectedVersion } = request
   const valid = checkExpectedVersion('handle', expectedVersion)
   if (E.isLeft(valid)) return valid
-  const loaded = await load(ctx, model, streamId)
-  if (E.isLeft(loaded)) return loaded
-  const { state, stream } = loaded.right
-  if (stream.commitIds.has(commitId)) return E.right(alreadyCommitted(commitId))
-  const earlier = async (): Promise<E.Either<ReadError, boolean>> =>
-    request.explicitId ? committedEarlier(ctx, streamId, commitId, stream.streamRevision) : E.right(false)
-  if (expectedVersion !== undefined && stream.streamRevision !== expectedVersion) {
-    const seen = await earlier()
-    if (E.isLeft(seen)) return seen
-    if (seen.right) return E.right(alreadyCommitted(commitId))
-    return E.left(wrongExpectedVersion(ctx.tenantId, streamId, expectedVersion, stream.streamRevision))
-  }
-  const decided = decide(state)
-  if (E.isLeft(decided) || decided.right.events.length === 0) {
-    // A repeat of a command stored before the newest snapshot is not among the commits just read, and deciding
-    // it again may now refuse it; only the stream's earlier commits can tell (SEMANTICS 18).
-    const seen = await earlier()
-    if (E.isLeft(seen)) return seen
-    if (seen.right) return E.right(alreadyCommitted(commitId))
-  }
-  if (E.isLeft(decided)) return decided
-  const { events, headers, result } = decided.right
-  const outcome = await commitChange(ctx, model, { state, stream, events, headers, commitId, expectedVersion }, { snapshot: request.snapshot })
-  if (E.isLeft(outcome)) return outcome
-  switch (outcome.right._tag) {
-    case 'NothingToDo':
-      return E.right({ _tag: 'NothingToDo', revision: stream.streamRevision, state })
-    case 'AlreadyCommitted':
-      return E.right(outcome.right)
-    case 'Appended':
-      return E.right({ ...outcome.right, result })
+  let loaded: E.Either<StreamError, Through<S>> = await loadThrough(ctx, model, streamId)
+  // A bounded loop: only the first state can come from the cache unread (it may answer `Behind` once), and only a
+  // state from the cache may meet a stream that does not continue it (then one full load follows).
+  for (;;) {
+    if (E.isLeft(loaded)) return loaded
+    const { state, stream, served } = loaded.right
+    const unread = served === 'cache'
+    const reread = () => loadThrough(ctx, model, streamId, false)
+    if (stream.commitIds.has(commitId)) return E.right(alreadyCommitted(commitId))
+    const earlier = async (): Promise<E.Either<ReadError, boolean>> =>
+      request.explicitId ? committedEarlier(ctx, streamId, commitId, stream.streamRevision) : E.right(false)
+    if (expectedVersion !== undefined && stream.streamRevision !== expectedVersion) {
+      if (unread) {
+        loaded = await reread()
+        continue
+      }
+      const seen = await earlier()
+      if (E.isLeft(seen)) return seen
+      if (seen.right) return E.right(alreadyCommitted(commitId))
+      return E.left(wrongExpectedVersion(ctx.tenantId, streamId, expectedVersion, stream.streamRevision))
+    }
+    const decided = decide(state)
+    if (E.isLeft(decided) || decided.right.events.length === 0) {
+      if (unread) {
+        // No append will check this answer against the store: a read does, and a moved stream decides again.
+        const confirmed = await reread()
+        if (E.isLeft(confirmed) || confirmed.right.stream.streamRevision !== stream.streamRevision) {
+          loaded = confirmed
+          continue
+        }
+      }
+      // A repeat of a command stored before the newest snapshot is not among the commits just read, and deciding
+      // it again may now refuse it; only the stream's earlier commits can tell (SEMANTICS 18).
+      const seen = await earlier()
+      if (E.isLeft(seen)) return seen
+      if (seen.right) return E.right(alreadyCommitted(commitId))
+    }
+    if (E.isLeft(decided)) return decided
+    const { events, headers, result } = decided.right
+    const change = { state, stream, events, headers, commitId, expectedVersion }
+    const outcome = await commitOrBehind(ctx, model, change, { snapshot: request.snapshot, unread })
+    if (E.isLeft(outcome) && outcome.left._tag === 'InvalidAttempt' && served !== 'store' && ctx.cache !== undefined) {
+      // The entry (dropped by now) was of a stream deleted since: decide again on the stream as stored.
+      loaded = await loadThrough(ctx, model, streamId, false)
+      continue
+    }
+    if (E.isLeft(outcome)) return outcome
+    switch (outcome.right._tag) {
+      case 'Behind': {
+        // The cache's entry has taken the missed commits in already (`takeIn`); this state follows them too.
+        const caught = advance(ctx, model, { state, stream }, outcome.right.missed)
+        loaded = caught === 'gap' ? await reread() : E.map((l: Loaded<S>): Through<S> => ({ state: l.state, stream: l.stream, served: 'read' }))(caught)
+        continue
+      }
+      case 'NothingToDo':
+        return E.right({ _tag: 'NothingToDo', revision: stream.streamRevision, state })
+      case 'AlreadyCommitted':
+        return E.right(outcome.right)
+      case 'Appended':
+        return E.right({ ...outcome.right, result })
+    }
   }
 }

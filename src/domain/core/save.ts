@@ -51,7 +51,24 @@ export interface AlreadyCommitted {
   readonly commitId: string
 }
 
+/**
+ * The state the events were decided on came from a cache without a read (`allowStaleMs`) and the stream has moved
+ * on: nothing was written, and `missed` are the commits after that state, so the command can be decided again.
+ */
+export interface Behind {
+  readonly _tag: 'Behind'
+  readonly missed: readonly Commit[]
+}
+
 export type SaveOutcome<Ev> = Appended<Ev> | NothingToDo | AlreadyCommitted
+
+/** How a save meets a concurrency conflict besides the conflict detector. */
+export interface SaveHooks {
+  /** The state was served by a cache without reading: the first conflict is handed back as `Behind`. */
+  readonly unread?: boolean
+  /** Hears the commits missed at each conflict (a cache takes them in). */
+  readonly onMissed?: (missed: readonly Commit[]) => void
+}
 
 // -------------------------------------------------------------------------------------
 // saving
@@ -73,7 +90,8 @@ export const save = async <S, Ev extends { readonly type: string }>(
   ctx: Context<Ev>,
   model: Model<S, Ev>,
   request: SaveRequest<S, Ev>,
-): Promise<E.Either<RepositoryError, SaveOutcome<Ev>>> => {
+  hooks: SaveHooks = {},
+): Promise<E.Either<RepositoryError, SaveOutcome<Ev> | Behind>> => {
   if (request.events.length === 0) return E.right({ _tag: 'NothingToDo' })
   const { streamId } = request.stream
   let stream = request.stream
@@ -92,6 +110,9 @@ export const save = async <S, Ev extends { readonly type: string }>(
     if (error._tag === 'DuplicateCommit') return E.right(alreadyCommitted(request.commitId))
     if (error._tag !== 'ConcurrencyConflict') return E.left(error)
     if (error.missed.some((c) => c.commitId === request.commitId)) return E.right(alreadyCommitted(request.commitId))
+    hooks.onMissed?.(error.missed)
+    // A decision on a cached state nobody read is not a writer racing another: it is decided again on the head.
+    if (hooks.unread === true && attempt === 1) return E.right({ _tag: 'Behind', missed: error.missed })
     if (request.expectedVersion !== undefined) {
       const actual = Math.max(step.state.streamRevision, ...error.missed.map((c) => c.streamRevision))
       return E.left(wrongExpectedVersion(ctx.tenantId, streamId, request.expectedVersion, actual))
