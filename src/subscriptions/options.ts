@@ -95,8 +95,16 @@ export interface CommonOptions {
   readonly source?: Source
   /** Used only when no checkpoint is stored; `'beginning'` by default. */
   readonly start?: StartAt
-  /** At most this many commits are read, held and handed over at once (default 100, at most 10,000). */
+  /** At most this many commits are read, held and handed over at once while live (default 100, at most 10,000). */
   readonly batchSize?: number
+  /**
+   * At most this many while catching up (the last batch came back full, or the instance has just taken the
+   * lease), from `batchSize` to 10,000. A checkpoint is stored per batch, so a catch-up over a long backlog
+   * stores one per `catchUpBatchSize` commits rather than one per `batchSize`, which is what a catch-up costs on
+   * a database whose commits wait for a sync. Default: 1,000 when `batchSize` is not given, else `batchSize`
+   * (an explicit batch size is kept as it is).
+   */
+  readonly catchUpBatchSize?: number
   /** Default: 5 attempts, from 200 ms, at most 10 s. Storage errors are retried without end, with the same delays. */
   readonly retry?: Partial<RetryPolicy>
   /**
@@ -143,6 +151,7 @@ export interface Settings {
   readonly source: Source
   readonly start: StartAt
   readonly batchSize: number
+  readonly catchUpBatchSize: number
   readonly retry: RetryPolicy
   readonly onFailure: 'stop' | 'park'
   readonly parkStreamAfterFailure: boolean
@@ -158,6 +167,7 @@ export interface Settings {
 
 export const defaults = {
   batchSize: 100,
+  catchUpBatchSize: 1_000,
   maxBatchSize: 10_000,
   retry: { attempts: 5, initialDelayMs: 200, maxDelayMs: 10_000 },
   pollMs: 500,
@@ -256,6 +266,9 @@ export const settingsOf = (options: unknown): E.Either<InvalidArgument, Settings
   if (start !== undefined) return fail(start)
   const batchSize = o['batchSize'] ?? defaults.batchSize
   if (!wholeIn(batchSize, 1, defaults.maxBatchSize)) return fail(`batchSize must be a whole number from 1 to ${defaults.maxBatchSize}`)
+  const catchUpBatchSize = o['catchUpBatchSize'] ?? (o['batchSize'] === undefined ? defaults.catchUpBatchSize : batchSize)
+  if (!wholeIn(catchUpBatchSize, batchSize as number, defaults.maxBatchSize))
+    return fail(`catchUpBatchSize must be a whole number from batchSize (${String(batchSize)}) to ${defaults.maxBatchSize}`)
   const retry = retryOf(o['retry'])
   if (E.isLeft(retry)) return retry
   const onFailure = o['onFailure'] ?? 'stop'
@@ -294,6 +307,7 @@ export const settingsOf = (options: unknown): E.Either<InvalidArgument, Settings
     source: (o['source'] as Source | undefined) ?? {},
     start: (o['start'] as StartAt | undefined) ?? 'beginning',
     batchSize,
+    catchUpBatchSize,
     retry: retry.right,
     onFailure,
     parkStreamAfterFailure: parkStream,

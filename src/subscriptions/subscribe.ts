@@ -336,7 +336,9 @@ class Runner<A, E> {
         this.waker.clear()
         this.readsStarted += 1
         const readNumber = this.readsStarted
-        const batch = await (reader as BatchReader).next(t.position, this.s.batchSize)
+        // Larger batches while behind: fewer checkpoint writes over a long backlog (see `catchUpBatchSize`).
+        const size: number = this.state === 'catching-up' ? this.s.catchUpBatchSize : this.s.batchSize
+        const batch = await (reader as BatchReader).next(t.position, size)
         if (t.lost || this.stopping) return undefined
         if (E.isLeft(batch)) {
           this.lastError = batch.left
@@ -354,7 +356,7 @@ class Runner<A, E> {
           continue
         }
         idle = this.s.pollMs
-        const atHead = commits.length < this.s.batchSize
+        const atHead = commits.length < size
         this.state = atHead ? 'live' : 'catching-up'
         const outcome = await this.handleBatch(t, commits)
         if (outcome.kind === 'fail') return outcome.error

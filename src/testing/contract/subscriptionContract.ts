@@ -732,6 +732,46 @@ export const subscriptionContract = (harness: SubscriptionHarness): void => {
       })
     }, 120_000)
 
+    it('while behind, batches grow to catchUpBatchSize (one checkpoint per large batch); at the head they are batchSize again', async () => {
+      await session(async ({ store, start }) => {
+        const batchSize = 5
+        const catchUpBatchSize = 40
+        await writer(store, 200)
+        const total = (await allTokens(store)).length
+        const inst = instrument(store)
+        const sizes: number[] = []
+        let count = 0
+        const sub = start({
+          name: uid('sub'),
+          store: inst.store,
+          batchSize,
+          catchUpBatchSize,
+          handler: async (batch) => {
+            sizes.push(batch.length)
+            count += batch.length
+            return ok
+          },
+          ...fast,
+        })
+        right(await sub.caughtUp())
+        expect(count).toBe(total)
+        // every batch of the backlog but the last was full at the catch-up size, and none was larger
+        expect(Math.max(...sizes)).toBe(catchUpBatchSize)
+        expect(sizes.slice(0, -1).every((n) => n === catchUpBatchSize)).toBe(true)
+        // one checkpoint per batch (and the start's), so about total / catchUpBatchSize, not total / batchSize
+        expect(inst.saves.length).toBeLessThanOrEqual(Math.ceil(total / catchUpBatchSize) + 2)
+        // live: a burst larger than batchSize, written without yielding, is handed over batchSize at a time
+        sizes.length = 0
+        const burst = await writer(store, 12, freshIds(), { yieldEvery: Number.MAX_SAFE_INTEGER })
+        await eventually('the burst was handled', () => count === total + burst.length)
+        expect(Math.max(...sizes)).toBeLessThanOrEqual(batchSize)
+        await sub.stop()
+        // out of range: below batchSize, or above the maximum
+        for (const bad of [batchSize - 1, 10_001, 2.5])
+          expect(E.isLeft(subscribe({ name: uid('sub'), store, batchSize, catchUpBatchSize: bad, handler: async () => ok }))).toBe(true)
+      })
+    })
+
     it('a failing handler is retried with back-off, then stops the subscription with a typed error and its checkpoint at the last good batch', async () => {
       await session(async ({ store, start }) => {
         const written = await writer(store, 10)
