@@ -3,7 +3,7 @@ import * as O from 'fp-ts/lib/Option.js'
 import { fold } from '../../decider/Decider.js'
 import type { EventMessage } from '../../eventstore/Commit.js'
 import { stateVersionOf } from '../../eventstore/codec/versioning.js'
-import { unknownTopic, type StreamError } from '../../eventstore/errors.js'
+import { storageError, unknownTopic, type StreamError } from '../../eventstore/errors.js'
 import type { Snapshot } from '../../eventstore/Snapshot.js'
 import {
   openStream,
@@ -89,8 +89,9 @@ export const load = async <S, Ev extends { readonly type: string }>(
       return E.right({ from: 'snapshot', consume: f.consume })
     }
     const opened = await openStreamLatest(ctx.store, (t, id, m) => readLatest.call(ctx.store, t, id, m), ctx.tenantId, streamId, max, start)
-    // `start` ran unless the read failed before answering anything, and then `opened` is that failure.
-    return f === undefined ? (opened as E.Either<StreamError, never>) : f.done(opened)
+    if (E.isLeft(opened)) return opened
+    // `start` runs before any commit is taken in, so a load that got this far has its fold.
+    return f === undefined ? E.left(storageError('load', new Error('readLatest answered without asking how to start'))) : f.done(opened)
   }
   const snapshot = await ctx.store.getSnapshot(ctx.tenantId, streamId, max)
   if (E.isLeft(snapshot)) return snapshot
