@@ -1,9 +1,11 @@
 import fc from 'fast-check'
+import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it, type TestContext } from 'vitest'
 import type { Commit, Latest, Persistence, Reads, Snapshot } from '../../eventstore/index.js'
 import type { StoreHarness } from './harness.js'
-import { answers, collect, expectCommits, failsWith, freshIds, next, right, sharedStore, snapshot, uid, view, writeStream } from './fixtures.js'
+import { answers, collect, expectCommits, failsWith, freshIds, next, right, settles, sharedStore, snapshot, uid, view, writeStream } from './fixtures.js'
+import { hostileString } from './fuzz.js'
 
 type ReadLatest = (tenantId: string, streamId: string, maxRevision?: number) => Reads<Latest>
 
@@ -101,6 +103,43 @@ export const latestContract = (harness: StoreHarness): void => {
       expect(all.commits.map((c) => c.streamRevision)).toEqual(commits.filter((c) => c.streamRevision >= 6).map((c) => c.streamRevision))
       expect(all.commits.map(view)).toEqual(commits.filter((c) => c.streamRevision >= 6).map(view))
     }, 60_000)
+
+    it('SEMANTICS 13-15: hostile ids and any bound never throw, and readLatest answers what getSnapshot and get answer (the same InvalidArgument, or the same data)', async (ctx) => {
+      const read = readLatestOf(store(), ctx)
+      // one stream with a snapshot, which hostile ids in its tenant or as its stream id must never reach
+      const ids = freshIds()
+      await writeStream(store(), ids, 4, 2)
+      right(await store().addSnapshot(snapshot(ids, 3)))
+      const bound = fc.oneof(
+        fc.constantFrom(undefined, null, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 2 ** 53, Number.MAX_VALUE, '5', {}, [] as unknown),
+        fc.double({ noNaN: false }),
+        fc.integer({ min: -3, max: 12 }),
+      )
+      const id = fc.oneof(fc.constant(ids.tenantId), fc.constant(ids.streamId), hostileString(6), fc.constant(''), fc.constant('x'.repeat(2000)))
+      await fc.assert(
+        fc.asyncProperty(fc.boolean(), id, bound, async (ownTenant, other, max) => {
+          const target = ownTenant ? { tenantId: ids.tenantId, streamId: other } : { tenantId: other, streamId: ids.streamId }
+          const m = max as number | undefined
+          const got = await answers('readLatest', () => read(target.tenantId, target.streamId, m))
+          const snap = await settles('getSnapshot', () => store().getSnapshot(target.tenantId, target.streamId, m))
+          if (snap._tag === 'Left') {
+            expect(got.length, 'a failed read yields one Left').toBe(1)
+            expect(got[0]?._tag === 'Left' && got[0].left._tag).toBe(snap.left._tag)
+            return
+          }
+          const items = got.map((r) => right(r as E.Either<{ readonly _tag: string }, Latest>))
+          const found = O.toUndefined(snap.right)
+          const range = found === undefined ? { maxRevision: m } : { minRevision: found.streamRevision + 1, maxRevision: m }
+          const commits = await collect(store().get(target.tenantId, target.streamId, range as { minRevision?: number; maxRevision?: number }))
+          const parts = split(items)
+          expect(parts.snapshot).toEqual(found)
+          expectCommits(parts.commits, commits)
+          const reachesOwn = target.tenantId === ids.tenantId && target.streamId === ids.streamId
+          if (!reachesOwn) expect(items, 'another stream answered nothing').toEqual([])
+        }),
+        { numRuns: 60 },
+      )
+    }, 120_000)
 
     it('SEMANTICS 9: a snapshot at the head answers the snapshot alone; a stream without commits or snapshots answers nothing', async (ctx) => {
       const read = readLatestOf(store(), ctx)
