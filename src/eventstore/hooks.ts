@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Commit, CommitAttempt } from './Commit.js'
 import { hookRejected, storageError, type CommitError, type ReadError, type StorageError } from './errors.js'
-import type { CommitStore, PersistenceManagement } from './ports.js'
+import type { CommitStore, Latest, LatestReader, PersistenceManagement } from './ports.js'
 import type { Reads } from './reads.js'
 
 // -------------------------------------------------------------------------------------
@@ -32,8 +32,8 @@ export interface PipelineHook {
   /** Called after a commit was stored, before `commit` answers. A throw cannot undo it: it goes to `onHookError`. */
   readonly postCommit?: (commit: Commit) => unknown
   /**
-   * Called with every commit any read hands out (`get`, `getTo`, `getAllTo`, `getFrom`, `getFromTo`, and the
-   * `missed` commits of a `ConcurrencyConflict`): the commit to hand out instead (the same, or a transformed
+   * Called with every commit any read hands out (`get`, `getTo`, `getAllTo`, `getFrom`, `getFromTo`, the commits
+   * of `readLatest`, and the `missed` commits of a `ConcurrencyConflict`): the commit to hand out instead (the same, or a transformed
    * copy), or `undefined` to drop it. A throw ends the read with a `StorageError` carrying it.
    */
   readonly select?: (commit: Commit) => Commit | undefined | Promise<Commit | undefined>
@@ -169,6 +169,41 @@ export const withHooks = <S extends HookableStore>(store: S, hooks: PipelineHook
     },
   })
 
+  /** `selected` for the items of `readLatest`: commits through the select hooks, the snapshot as it is. */
+  const selectedLatest = (reads: Reads<Latest>): Reads<Latest> => ({
+    [Symbol.asyncIterator](): AsyncIterator<E.Either<ReadError, Latest>> {
+      const inner = reads[Symbol.asyncIterator]()
+      let done = false
+      const end = async (): Promise<void> => {
+        done = true
+        await inner.return?.()
+      }
+      return {
+        next: async () => {
+          while (!done) {
+            const r = await inner.next()
+            if (r.done === true) {
+              done = true
+              return r
+            }
+            if (E.isLeft(r.value) || r.value.right._tag === 'Snapshot') return r
+            const c = await select(r.value.right.commit)
+            if (E.isLeft(c)) {
+              await end()
+              return { done: false, value: c }
+            }
+            if (c.right !== undefined) return { done: false, value: E.right({ _tag: 'Commit' as const, commit: c.right }) }
+          }
+          return { done: true, value: undefined }
+        },
+        return: async () => {
+          await end()
+          return { done: true, value: undefined }
+        },
+      }
+    },
+  })
+
   const commit = async (attempt: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
     // An attempt that is no object at all is the store's to refuse (`InvalidAttempt`); hooks only see attempts.
     if (typeof attempt === 'object' && attempt !== null) {
@@ -207,6 +242,12 @@ export const withHooks = <S extends HookableStore>(store: S, hooks: PipelineHook
     getFromTo: (...args: Parameters<CommitStore['getFromTo']>) => selected(store.getFromTo(...args)),
   }
   if (selects.length === 0) for (const read of ['get', 'getTo', 'getAllTo', 'getFrom', 'getFromTo']) delete overrides[read]
+  // The one-statement load is a read too: its commits pass the select hooks (its snapshot is not a commit).
+  const readLatest = (store as Partial<LatestReader>).readLatest
+  if (selects.length > 0 && readLatest !== undefined) {
+    overrides['readLatest'] = (...args: Parameters<NonNullable<LatestReader['readLatest']>>): Reads<Latest> =>
+      selectedLatest(readLatest.apply(store, args))
+  }
   const purge = store.purge
   if (typeof purge === 'function') {
     overrides['purge'] = async (...args: Parameters<PersistenceManagement['purge']>) => {

@@ -40,6 +40,28 @@ export interface SnapshotStore {
   streamsToSnapshot(tenantId: string, threshold: number): Reads<StreamHead>
 }
 
+/**
+ * One item of a `readLatest` read: the snapshot a load starts from (at most one, and only as the first item), or
+ * a commit after it.
+ */
+export type Latest =
+  | { readonly _tag: 'Snapshot'; readonly snapshot: Snapshot }
+  | { readonly _tag: 'Commit'; readonly commit: Commit }
+
+/**
+ * A load in one statement (one round trip), which a store may offer: repositories use it when it is there and
+ * fall back to `getSnapshot` then `get` when it is not.
+ */
+export interface LatestReader {
+  /**
+   * The newest snapshot at or below `maxRevision` (any, when absent or non-positive), then the whole commits that
+   * overlap `(snapshot revision, maxRevision]`, oldest first: exactly what `getSnapshot(tenantId, streamId, max)`
+   * and then `get(tenantId, streamId, { minRevision: snapshot revision + 1, maxRevision: max })` answer, without a
+   * snapshot from revision 1. The first page comes back with the snapshot; a long stream pages on like `get`.
+   */
+  readonly readLatest?: (tenantId: string, streamId: string, maxRevision?: number) => Reads<Latest>
+}
+
 /** What a store holds, for tools and operators (the `aett` command line lists streams with it). */
 export interface StreamCatalog {
   /** Every stream of a tenant with its head, paged inside the store; the order is the store's own, stable between calls. */
@@ -62,10 +84,10 @@ export interface PersistenceManagement {
 }
 
 /** A complete store: what every backend of the kit implements and the contract suite checks. */
-export interface Persistence extends CommitStore, SnapshotStore, StreamCatalog, PersistenceManagement {
+export interface Persistence extends CommitStore, SnapshotStore, LatestReader, StreamCatalog, PersistenceManagement {
   /** A short name for messages and benchmarks, such as `sqlite` or `postgres`. */
   readonly name: string
 }
 
 /** The parts of a store a repository uses (the domain layer's port); every `Persistence` is one. */
-export type EventStore = CommitStore & SnapshotStore
+export type EventStore = CommitStore & SnapshotStore & LatestReader

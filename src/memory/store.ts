@@ -3,6 +3,7 @@ import { defineStore, type StoreShell } from '../eventstore/adapter/defineStore.
 import type { Persistence } from '../eventstore/ports.js'
 import type { Subscribable } from '../eventstore/subscriptionStore.js'
 import * as commits from './commitStore.js'
+import { readLatest } from './loads.js'
 import { resolveConfig, type MemoryStoreOptions } from './config.js'
 import { emptyContext, type MemoryContext } from './context.js'
 import * as management from './management.js'
@@ -28,6 +29,7 @@ export const memoryStore = (options: MemoryStoreOptions = {}): MemoryStore => {
     ops: {
       ...commits,
       ...snapshots,
+      readLatest,
       ...management,
       // `drop()` removes everything the store created, its subscriptions' leases, checkpoints and parked commits too.
       drop: (ctx) => {

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { collidesWith, refusal } from '../eventstore/adapter/attempt.js'
-import type { Window } from '../eventstore/adapter/bounds.js'
+import { UNBOUNDED, type Window } from '../eventstore/adapter/bounds.js'
 import { paged } from '../eventstore/adapter/reads.js'
 import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
 import { storageError, type CommitError, type StorageError } from '../eventstore/errors.js'
@@ -72,10 +72,17 @@ const commitPage =
 const bySequence = (c: Commit): number => c.commitSequence
 const byToken = (c: Commit): number => c.checkpointToken
 
-export const get = (ctx: MysqlContext, tenantId: string, streamId: string, { minRevision, maxRevision }: Window): Reads<Commit> => {
+/**
+ * SEMANTICS 5, paged by commit sequence after `afterSequence` (a read that goes on from a page it already has). The
+ * whole stream (the common load) needs no revision bounds, so it is one plain range of the (stream, sequence) key.
+ */
+export const get = (ctx: MysqlContext, tenantId: string, streamId: string, { minRevision, maxRevision }: Window, afterSequence = 0): Reads<Commit> => {
   const key = streamKey(tenantId, streamId)
-  const fetch = commitPage(ctx, 'get', ctx.statements.streamRange, (after, limit) => [key, minRevision, maxRevision, after, limit])
-  return paged(0, ctx.pageSize, fetch, bySequence)
+  const fetch =
+    minRevision <= 1 && maxRevision >= UNBOUNDED
+      ? commitPage(ctx, 'get', ctx.statements.streamAll, (after, limit) => [key, after, limit])
+      : commitPage(ctx, 'get', ctx.statements.streamRange, (after, limit) => [key, minRevision, maxRevision, after, limit])
+  return paged(afterSequence, ctx.pageSize, fetch, bySequence)
 }
 
 export const getTo = (ctx: MysqlContext, tenantId: string, streamId: string, maxTime: Date): Reads<Commit> => {

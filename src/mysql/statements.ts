@@ -14,6 +14,8 @@ export interface MysqlStatements {
   readonly append: string
   /** [streamKey, minRevision, maxRevision, afterSequence, limit] */
   readonly streamRange: string
+  /** The whole stream (`streamRange` without bounds): [streamKey, afterSequence, limit] */
+  readonly streamAll: string
   /** [streamKey, maxStamp, afterSequence, limit] */
   readonly streamTo: string
   /** [tenantKey, maxStamp, afterToken, limit] */
@@ -62,6 +64,8 @@ export const mysqlStatements = (n: MysqlNames): MysqlStatements => ({
   streamRange: `SELECT ${commitColumns} FROM ${n.commits}
     WHERE stream_key = ? AND stream_revision >= ? AND first_revision <= ? AND commit_sequence > ?
     ORDER BY commit_sequence LIMIT ?`,
+  streamAll: `SELECT ${commitColumns} FROM ${n.commits}
+    WHERE stream_key = ? AND commit_sequence > ? ORDER BY commit_sequence LIMIT ?`,
   streamTo: `SELECT ${commitColumns} FROM ${n.commits}
     WHERE stream_key = ? AND commit_stamp <= ? AND commit_sequence > ?
     ORDER BY commit_sequence LIMIT ?`,

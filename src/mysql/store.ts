@@ -6,6 +6,7 @@ import * as commits from './commitStore.js'
 import { validateConfig, type MysqlConfig, type MysqlStoreOptions } from './config.js'
 import { closePool, openPool } from './connection.js'
 import { createContext, type MysqlContext } from './context.js'
+import { readLatest } from './loads.js'
 import * as management from './management.js'
 import * as snapshots from './snapshotStore.js'
 import { mysqlSubscriptions } from './subscriptionStore.js'
@@ -31,7 +32,7 @@ export const mysqlStore = (options: MysqlStoreOptions): MysqlStore => {
       return E.isLeft(pool) ? pool : E.right(createContext(cfg, pool.right))
     },
     close: (ctx) => closePool(ctx.config.source, ctx.pool),
-    ops: { ...commits, ...snapshots, ...management },
+    ops: { ...commits, ...snapshots, readLatest, ...management },
   })
   return { ...shell, subscriptions: mysqlSubscriptions(shell) }
 }

@@ -1,6 +1,6 @@
 import { context, SpanKind, type Attributes, type Context, type Span } from '@opentelemetry/api'
 import type { Commit, CommitAttempt } from '../eventstore/Commit.js'
-import type { EventStore } from '../eventstore/ports.js'
+import type { EventStore, Latest } from '../eventstore/ports.js'
 import type { Reads } from '../eventstore/reads.js'
 import type { StreamHead } from '../eventstore/Snapshot.js'
 import { scopeOf, type OperationScope } from './scope.js'
@@ -126,7 +126,7 @@ export const tracedStore = <S extends EventStore>(store: S, options: TracedStore
    * A read: its span starts when it is iterated and ends with the iteration (done, a `Left`, or a `break`). With
    * nothing to record or count, the store's own iterator is handed out as it is.
    */
-  const iterate: Iterate = (op, reads, attributes, count, commits) => {
+  const iterate: Iterate = (op, reads, attributes, count, commits, seen) => {
     const parent = context.active()
     const span = start(op, parent, attributes)
     const ctx = withSpan(parent, span)
@@ -136,6 +136,7 @@ export const tracedStore = <S extends EventStore>(store: S, options: TracedStore
     }
     if (scope !== undefined) scope.ops += 1
     const iterator = runIn(ctx, parent, () => reads[Symbol.asyncIterator]())
+    if (seen !== undefined) seen.start(span, scope)
     let items = 0
     let events = 0
     let open = true
@@ -161,7 +162,7 @@ export const tracedStore = <S extends EventStore>(store: S, options: TracedStore
           (step) => {
             if (step.done === true) close(true)
             else if (step.value._tag === 'Left') close(true, step.value)
-            else {
+            else if (seen === undefined || seen.item(step.value.right, span, scope)) {
               items += 1
               events += count(step.value.right)
             }
@@ -183,8 +184,26 @@ export const tracedStore = <S extends EventStore>(store: S, options: TracedStore
     }
   }
 
-  const read = <A>(op: string, reads: Reads<A>, attributes: () => Attributes, count: (a: A) => number, commits: boolean): Reads<A> =>
-    new TracedReads(iterate, op, reads, attributes, count, commits)
+  const read = <A>(op: string, reads: Reads<A>, attributes: () => Attributes, count: (a: A) => number, commits: boolean, seen?: Seen<A>): Reads<A> =>
+    new TracedReads(iterate, op, reads, attributes, count, commits, seen)
+
+  /** `readLatest`: its snapshot is reported as `getSnapshot` reports one, and only its commits count as commits read. */
+  const latestSeen: Seen<Latest> = {
+    start: (span, scope) => {
+      if (scope !== undefined) scope.snapshotRevision = undefined
+      if (span.isRecording()) span.setAttribute(ATTR.snapshotFound, false)
+    },
+    item: (item, span, scope) => {
+      if (item._tag === 'Commit') return true
+      if (scope !== undefined) scope.snapshotRevision = item.snapshot.streamRevision
+      if (span.isRecording()) {
+        span.setAttribute(ATTR.snapshotFound, true)
+        span.setAttribute(ATTR.snapshotRevision, item.snapshot.streamRevision)
+      }
+      return false
+    },
+  }
+  const latestEvents = (item: Latest): number => (item._tag === 'Commit' ? item.commit.events.length : 0)
 
   const commitEvents = (c: Commit): number => c.events.length
   const none = (): number => 0
@@ -361,11 +380,31 @@ export const tracedStore = <S extends EventStore>(store: S, options: TracedStore
   manage('purge', ([tenantId]) => (typeof tenantId === 'string' ? { [ATTR.tenant]: tenantId } : {}))
   manage('deleteStream', ([tenantId, streamId]) => ({ [ATTR.tenant]: String(tenantId), [ATTR.stream]: String(streamId) }))
 
+  // The one-statement load, when the store has it (a store without it must not seem to have it).
+  const readLatest = store.readLatest
+  if (readLatest !== undefined) {
+    extra['readLatest'] = (tenantId: string, streamId: string, maxRevision?: number): Reads<Latest> =>
+      read(
+        'readLatest',
+        readLatest.call(store, tenantId, streamId, maxRevision),
+        () => ({ [ATTR.tenant]: tenantId, [ATTR.stream]: streamId, ...(maxRevision === undefined ? {} : { [ATTR.maxRevision]: maxRevision }) }),
+        latestEvents,
+        true,
+        latestSeen,
+      )
+  }
+
   return delegate(store, { ...overrides, ...extra } as Partial<S>)
 }
 
 type Either<A> = Reads<A> extends AsyncIterable<infer R> ? R : never
-type Iterate = <A>(op: string, reads: Reads<A>, attributes: () => Attributes, count: (a: A) => number, commits: boolean) => AsyncIterator<Either<A>>
+type Iterate = <A>(op: string, reads: Reads<A>, attributes: () => Attributes, count: (a: A) => number, commits: boolean, seen?: Seen<A>) => AsyncIterator<Either<A>>
+
+/** Looks at the items of a read as they pass (its span and the repository scope); `item` says whether one counts. */
+interface Seen<A> {
+  readonly start: (span: Span, scope: OperationScope | undefined) => void
+  readonly item: (a: A, span: Span, scope: OperationScope | undefined) => boolean
+}
 
 /** A read as handed out: a class, so that a read costs one small object until it is iterated. */
 class TracedReads<A> implements AsyncIterable<Either<A>> {
@@ -376,10 +415,11 @@ class TracedReads<A> implements AsyncIterable<Either<A>> {
     private readonly attributes: () => Attributes,
     private readonly count: (a: A) => number,
     private readonly commits: boolean,
+    private readonly seen?: Seen<A>,
   ) {}
 
   [Symbol.asyncIterator](): AsyncIterator<Either<A>> {
-    return this.iterate(this.op, this.reads, this.attributes, this.count, this.commits)
+    return this.iterate(this.op, this.reads, this.attributes, this.count, this.commits, this.seen)
   }
 }
 

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { refusal, type Known } from '../eventstore/adapter/attempt.js'
-import type { Window } from '../eventstore/adapter/bounds.js'
+import { UNBOUNDED, type Window } from '../eventstore/adapter/bounds.js'
 import { empty, paged } from '../eventstore/adapter/reads.js'
 import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
 import { storageError, type CommitError, type StorageError } from '../eventstore/errors.js'
@@ -69,10 +69,10 @@ const raced = async (ctx: Context, attempt: CommitAttempt): Promise<E.Either<Com
 // reads
 // -------------------------------------------------------------------------------------
 
-/** A stream read, paged by commit sequence. */
-const streamPages = (ctx: Context, operation: string, text: string, values: (after: number, limit: number) => unknown[]): Reads<Commit> =>
+/** A stream read, paged by commit sequence, after `start` (0: from the stream's first commit). */
+const streamPages = (ctx: Context, operation: string, text: string, values: (after: number, limit: number) => unknown[], start = 0): Reads<Commit> =>
   paged(
-    0,
+    start,
     ctx.pageSize,
     async (after: number, limit): Promise<E.Either<StorageError, readonly Commit[]>> => {
       const rows = await ctx.db.query(operation, text, values(after, limit))
@@ -81,8 +81,14 @@ const streamPages = (ctx: Context, operation: string, text: string, values: (aft
     (c) => c.commitSequence,
   )
 
-export const get = (ctx: Context, tenantId: string, streamId: string, { minRevision, maxRevision }: Window): Reads<Commit> =>
-  streamPages(ctx, 'get', ctx.sql.streamPage, (after, limit) => [tenantId, streamId, after, minRevision, maxRevision, limit])
+/**
+ * SEMANTICS 5, paged by commit sequence after `afterSequence` (a read that goes on from a page it already has). The
+ * whole stream (the common load) needs no revision bounds, so it is one plain range of the sequence index.
+ */
+export const get = (ctx: Context, tenantId: string, streamId: string, { minRevision, maxRevision }: Window, afterSequence = 0): Reads<Commit> =>
+  minRevision <= 1 && maxRevision >= UNBOUNDED
+    ? streamPages(ctx, 'get', ctx.sql.streamPageAll, (after, limit) => [tenantId, streamId, after, limit], afterSequence)
+    : streamPages(ctx, 'get', ctx.sql.streamPage, (after, limit) => [tenantId, streamId, after, minRevision, maxRevision, limit], afterSequence)
 
 export const getTo = (ctx: Context, tenantId: string, streamId: string, maxTime: Date): Reads<Commit> => {
   const ms = timeBound(maxTime)

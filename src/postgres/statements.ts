@@ -27,6 +27,8 @@ export interface Statements {
   readonly append: NamedStatement
   readonly collisions: string
   readonly streamPage: string
+  /** `streamPage` without revision bounds (the whole stream): tenant, stream, after sequence, limit. */
+  readonly streamPageAll: string
   readonly streamPageTo: string
   readonly tenantPageTo: string
   readonly globalPage: string
@@ -141,6 +143,10 @@ export const statements = (n: Names, options: StatementOptions = { notify: false
     WHERE tenant_id = $1 AND stream_id = $2 AND commit_sequence > $3::bigint
       AND stream_revision >= $4::bigint AND stream_revision - event_count + 1 <= $5::bigint
     ORDER BY commit_sequence LIMIT $6`,
+
+  streamPageAll: `SELECT ${commitColumns} FROM ${n.commits}
+    WHERE tenant_id = $1 AND stream_id = $2 AND commit_sequence > $3::bigint
+    ORDER BY commit_sequence LIMIT $4`,
 
   streamPageTo: `SELECT ${commitColumns} FROM ${n.commits}
     WHERE tenant_id = $1 AND stream_id = $2 AND commit_sequence > $3::bigint AND commit_stamp <= ${stampFromMs('$4')}

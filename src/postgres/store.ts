@@ -9,6 +9,7 @@ import { validateOptions, type PostgresStoreOptions } from './config.js'
 import { connect } from './connection.js'
 import { createContext } from './context.js'
 import { horizonHolder } from './horizonReads.js'
+import { readLatest } from './loads.js'
 import * as management from './management.js'
 import type { HorizonHolder } from './rows.js'
 import * as snapshots from './snapshotStore.js'
@@ -44,7 +45,7 @@ export const postgresStore = (options: PostgresStoreOptions): PostgresStore => {
       ctx.listener.close()
       return ctx.db.close()
     },
-    ops: { ...commits, ...snapshots, ...management },
+    ops: { ...commits, ...snapshots, readLatest, ...management },
   })
   return Object.assign(shell, {
     subscriptions: postgresSubscriptions(shell),

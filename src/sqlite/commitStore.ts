@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { refusal, type Head, type Known } from '../eventstore/adapter/attempt.js'
-import type { Window } from '../eventstore/adapter/bounds.js'
+import { UNBOUNDED, type Window } from '../eventstore/adapter/bounds.js'
 import { paged } from '../eventstore/adapter/reads.js'
 import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
 import { storageError, type CommitError, type StorageError } from '../eventstore/errors.js'
@@ -155,7 +155,10 @@ export const get = (ctx: SqliteContext, tenantId: string, streamId: string, { mi
   paged(
     minRevision,
     ctx.pageSize,
-    (cursor, limit) => commitPage(ctx, 'get', (st) => st.streamPage.all(tenantId, streamId, cursor, tenantId, streamId, max, max, max, limit)),
+    // A read to the end (the common load) needs no upper bound, so it is one plain range of the revision index.
+    max >= UNBOUNDED
+      ? (cursor, limit) => commitPage(ctx, 'get', (st) => st.streamPageAll.all(tenantId, streamId, cursor, limit))
+      : (cursor, limit) => commitPage(ctx, 'get', (st) => st.streamPage.all(tenantId, streamId, cursor, tenantId, streamId, max, max, max, limit)),
     (c) => c.streamRevision + 1,
   )
 

@@ -29,6 +29,8 @@ export interface Statements {
   readonly missed: SqliteStatement
   /** Commits overlapping [cursor, max] (SEMANTICS 5). Params: tenant, stream, cursor, tenant, stream, max, max, max, limit. */
   readonly streamPage: SqliteStatement
+  /** The full-stream case of `streamPage` (no upper bound), one index range: params tenant, stream, cursor, limit. */
+  readonly streamPageAll: SqliteStatement
   /** Params: tenant, stream, revision cursor (exclusive), max stamp, limit. */
   readonly streamToPage: SqliteStatement
   /** Params: tenant, checkpoint cursor (exclusive), max stamp, limit. */
@@ -96,6 +98,10 @@ export const prepareStatements = (db: SqliteDatabase, n: Names): Statements => {
              ORDER BY stream_revision LIMIT 1), ?)
          AND stream_revision - items + 1 <= ?
        ORDER BY stream_revision LIMIT ?`,
+    ),
+    streamPageAll: raw(
+      `SELECT ${commitColumns} FROM ${c}
+       WHERE tenant_id = ? AND stream_id = ? AND stream_revision >= ? ORDER BY stream_revision LIMIT ?`,
     ),
     streamToPage: raw(
       `SELECT ${commitColumns} FROM ${c}

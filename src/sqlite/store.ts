@@ -7,6 +7,7 @@ import { commit, get, getAllTo, getFromTo, getTo } from './commitStore.js'
 import { resolveConfig, type SqliteDatabase, type SqliteStoreOptions } from './config.js'
 import { closeConnection, openConnection, type Connection } from './connection.js'
 import { createContext, forgetStatements, type SqliteContext } from './context.js'
+import { readLatest } from './loads.js'
 import { deleteStream, drop, initialize, migrate, purge } from './management.js'
 import type { MigrationReport } from './schema.js'
 import { addSnapshot, getSnapshot, listStreams, listTenants, streamsToSnapshot } from './snapshotStore.js'
@@ -46,7 +47,7 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
     },
     ops: {
       ...{ commit, get, getTo, getAllTo, getFromTo },
-      ...{ getSnapshot, addSnapshot, streamsToSnapshot, listStreams, listTenants },
+      ...{ getSnapshot, addSnapshot, streamsToSnapshot, listStreams, listTenants, readLatest },
       ...{ initialize, drop, purge, deleteStream },
     },
   })

@@ -1,14 +1,19 @@
 import * as E from 'fp-ts/lib/Either.js'
-import type { CommitAttempt, Persistence, Reads, RevisionRange, Commit } from '../../src/eventstore/index.js'
+import type { CommitAttempt, Latest, Persistence, Reads, RevisionRange, Commit } from '../../src/eventstore/index.js'
 import { memoryStore } from '../../src/memory/index.js'
 
-/** A memory store that counts the events its stream reads hand out (a decorator: the store is not a class). */
+/**
+ * A memory store that counts the events its stream reads (`get`, and the one-statement load `readLatest`) hand
+ * out (a decorator: the store is not a class).
+ */
 export class CountingStore {
   eventsRead = 0
 
   constructor() {
     const store: Persistence = memoryStore()
     const get = store.get
+    const readLatest = store.readLatest
+    if (readLatest === undefined) throw new Error('the memory store offers readLatest')
     const self: Persistence & { eventsRead: number } = Object.assign(store, {
       eventsRead: 0,
       get: (tenantId: string, streamId: string, range?: RevisionRange): Reads<Commit> => {
@@ -16,6 +21,15 @@ export class CountingStore {
         return (async function* () {
           for await (const r of inner) {
             if (E.isRight(r)) self.eventsRead += r.right.events.length
+            yield r
+          }
+        })()
+      },
+      readLatest: (tenantId: string, streamId: string, maxRevision?: number): Reads<Latest> => {
+        const inner = readLatest(tenantId, streamId, maxRevision)
+        return (async function* () {
+          for await (const r of inner) {
+            if (E.isRight(r) && r.right._tag === 'Commit') self.eventsRead += r.right.commit.events.length
             yield r
           }
         })()

@@ -51,7 +51,18 @@ const readPaths = (store: Persistence, streamId = 's-1'): Record<string, () => R
   getFromTo: () => store.getFromTo(0, 1_000_000),
   'getFrom (tenant)': () => store.getFrom(0, tenantId),
   'getFromTo (tenant)': () => store.getFromTo(0, 1_000_000, tenantId),
+  // The one-statement load (the memory store has it): its commits, without its snapshot.
+  readLatest: () => commitsOf(store, streamId),
 })
+
+async function* commitsOf(store: Persistence, streamId: string): Reads<Commit> {
+  const read = store.readLatest
+  if (read === undefined) throw new Error('the store has no readLatest')
+  for await (const r of read.call(store, tenantId, streamId)) {
+    if (E.isLeft(r)) yield r
+    else if (r.right._tag === 'Commit') yield E.right(r.right.commit)
+  }
+}
 
 describe('withHooks', () => {
   it('a rejecting pre-commit hook stores nothing, and no later hook or post-commit hook runs', async () => {

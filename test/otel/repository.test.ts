@@ -56,7 +56,8 @@ describe('tracedRepository on a decider repository', () => {
     })
     expect(typeof span.attributes['aett.checkpoint']).toBe('number')
     const children = t.spans().filter((s) => s.parentSpanContext?.spanId === span.spanContext().spanId)
-    expect(children.map((s) => s.name).sort()).toEqual(['commit memory', 'get memory', 'getSnapshot memory'])
+    // The memory store loads in one read (`readLatest`: the snapshot and the commits after it), then appends.
+    expect(children.map((s) => s.name).sort()).toEqual(['commit memory', 'readLatest memory'])
     expect(children.every((s) => s.spanContext().traceId === span.spanContext().traceId)).toBe(true)
     const durations = await t.points('aett.command.duration')
     expect(total(durations, { 'aett.repository': 'account', 'aett.operation': 'handle', 'aett.outcome': 'Appended' })).toBe(1)
@@ -124,7 +125,7 @@ describe('tracedRepository on a decider repository', () => {
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'StorageError' })
     expect(span.attributes['error.type']).toBe('StorageError')
     expect(String(span.attributes['aett.error.message'])).toContain('closed')
-    expect(t.span('getSnapshot memory').status.code).toBe(SpanStatusCode.ERROR)
+    expect(t.span('readLatest memory').status.code).toBe(SpanStatusCode.ERROR)
   })
 
   it('a conflict with a retry (two writers racing): the conflicted append, the retry, and the counters', async () => {

@@ -274,6 +274,33 @@ describe('tracedStore', () => {
     expect(total(await t.points('aett.events.read'), { 'aett.store': 'feed' })).toBe(2)
   })
 
+  it('readLatest: one span with the snapshot found and the commits and events read after it; a store without it has none', async () => {
+    const store = tracedStore(memoryStore(), t.options)
+    const readLatest = store.readLatest
+    if (readLatest === undefined) return expect.fail('the traced memory store offers readLatest')
+    await store.commit(attempt('s1', 1, 1))
+    await store.commit(attempt('s1', 2, 2))
+    await store.commit(attempt('s1', 3, 3))
+    expect(E.isRight(await store.addSnapshot({ tenantId: 't1', streamId: 's1', streamRevision: 1, commitSequence: 1, payload: {}, headers: {} }))).toBe(true)
+    t.reset()
+    const items = await toArray(readLatest('t1', 's1', 2))
+    expect(E.isRight(items) && items.right.map((i) => i._tag)).toEqual(['Snapshot', 'Commit'])
+    expect(t.span('readLatest memory').attributes).toMatchObject({
+      'aett.stream.id': 's1',
+      'aett.read.max_revision': 2,
+      'aett.snapshot.found': true,
+      'aett.snapshot.revision': 1,
+      'aett.commits.read': 1,
+      'aett.events.read': 1,
+    })
+    t.reset()
+    await toArray(readLatest('t1', 'none'))
+    expect(t.span('readLatest memory').attributes).toMatchObject({ 'aett.snapshot.found': false, 'aett.commits.read': 0 })
+    // A store without the method stays without it when traced, so that a repository falls back to getSnapshot + get.
+    const { readLatest: _, ...without } = memoryStore()
+    expect('readLatest' in tracedStore(without, t.options)).toBe(false)
+  })
+
   it('snapshots and management: a span each', async () => {
     const store = tracedStore(memoryStore(), t.options)
     await store.initialize()

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type { Commit, CommitAttempt } from '../Commit.js'
 import { storageError, type CommitError, type ReadError, type SnapshotError, type StorageError } from '../errors.js'
-import type { Persistence, RevisionRange } from '../ports.js'
+import type { Latest, Persistence, RevisionRange } from '../ports.js'
 import type { Reads } from '../reads.js'
 import type { Snapshot, StreamHead, StreamInfo } from '../Snapshot.js'
 import { validateAttempt, validateSnapshot } from './attempt.js'
@@ -29,6 +29,13 @@ export interface StoreOps<Ctx> {
   readonly getFromTo: (ctx: Ctx, from: number, to: number, tenantId: string | undefined) => Reads<Commit>
   readonly getSnapshot: (ctx: Ctx, tenantId: string, streamId: string, maxRevision: number) => Promise<E.Either<StorageError, O.Option<Snapshot>>>
   readonly addSnapshot: (ctx: Ctx, snapshot: Snapshot) => Promise<E.Either<StorageError, void>>
+  /**
+   * Optional: a load in one statement (see `LatestReader`): the newest snapshot at or below `maxRevision` (a safe
+   * integer ≥ 1; `UNBOUNDED` means any) as the first item if there is one, then the whole commits overlapping
+   * `[snapshot revision + 1 (or 1), maxRevision]`, oldest first, paged like `get`. A store without it loads with
+   * `getSnapshot` and `get`.
+   */
+  readonly readLatest?: (ctx: Ctx, tenantId: string, streamId: string, maxRevision: number) => Reads<Latest>
   /** `threshold` is a whole number ≥ 0. */
   readonly streamsToSnapshot: (ctx: Ctx, tenantId: string, threshold: number) => Reads<StreamHead>
   /** Every stream of a (storable) tenant with its head. */
@@ -90,6 +97,7 @@ export interface StoreShell<Ctx> extends Persistence {
  * - an id that cannot be stored is refused by writes, found by no read, and deleted or purged as nothing;
  * - revision, token, time and threshold bounds are normalised, and a NaN or Invalid Date is `InvalidArgument`;
  * - `getFrom` is `getFromTo` with no upper bound;
+ * - `readLatest` is offered only when the store implements it (checked and bounded like `getSnapshot`);
  * - anything an operation throws, or a read throws while iterating, becomes a `StorageError` with its cause.
  */
 export const defineStore = <Cfg, Ctx>(definition: StoreDefinition<Cfg, Ctx>): StoreShell<Ctx> => {
@@ -266,6 +274,21 @@ export const defineStore = <Cfg, Ctx>(definition: StoreDefinition<Cfg, Ctx>): St
     if (tokens.right === undefined || (tenantId !== undefined && !isStorableId('tenantId', tenantId))) return empty()
     const w = tokens.right
     return read(operation, (ctx) => ops.getFromTo(ctx, w.from, w.to, tenantId))
+  }
+
+  // Only a store that implements it offers it, so that callers can tell (and fall back to getSnapshot + get).
+  const readLatest = ops.readLatest
+  if (readLatest !== undefined) {
+    Object.assign(store, {
+      readLatest: (tenantId: string, streamId: string, maxRevision?: number): Reads<Latest> => {
+        if (closed) return failed(closedError('readLatest'))
+        const max = toMaxRevision('readLatest', maxRevision)
+        if (E.isLeft(max)) return failed(max.left)
+        if (!isStorableId('tenantId', tenantId) || !isStorableId('streamId', streamId)) return empty()
+        const m = max.right
+        return read('readLatest', (ctx) => readLatest(ctx, tenantId, streamId, m))
+      },
+    })
   }
 
   return store

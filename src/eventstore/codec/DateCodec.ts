@@ -34,10 +34,46 @@ const existing = (m: RegExpExecArray): boolean => {
   return upTo(h, 23) && upTo(mi, 59) && upTo(s, 59) && upTo(oh, 23) && upTo(om, 59)
 }
 
+/** The value of `length` decimal digits of `s` from `at`, or -1 if one of them is not a digit. */
+const digits = (s: string, at: number, length: number): number => {
+  let n = 0
+  for (let i = at; i < at + length; i++) {
+    const d = s.charCodeAt(i) - 48
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
+  return n
+}
+
+/**
+ * The form `Date#toISOString` writes for years 100 to 9999 (`2026-03-01T12:00:00.000Z`), which is what nearly every
+ * stored stamp is: read digit by digit, without the pattern's match array, the same checks as `existing`, and the
+ * instant from `Date.UTC`. `null` when `s` is not in that form (the general path then decides); `undefined` when
+ * it is but names no existing day or time.
+ */
+const canonical = (s: string): Date | undefined | null => {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */) return null
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58 || s.charCodeAt(19) !== 46)
+    return null
+  const year = digits(s, 0, 4)
+  const month = digits(s, 5, 2)
+  const day = digits(s, 8, 2)
+  const hour = digits(s, 11, 2)
+  const minute = digits(s, 14, 2)
+  const second = digits(s, 17, 2)
+  const ms = digits(s, 20, 3)
+  // Date.UTC reads years 0-99 as 1900-1999: those go the general way.
+  if (year < 100 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || ms < 0) return null
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms))
+}
+
 /** The instant an ISO-8601 string (or a valid `Date`) names; `undefined` for anything else. */
 export const parseISODate = (u: unknown): Date | undefined => {
   if (u instanceof Date) return Number.isNaN(u.getTime()) ? undefined : u
   if (typeof u !== 'string') return undefined
+  const fast = canonical(u)
+  if (fast !== null) return fast
   const m = isoPattern.exec(u)
   if (m === null || !existing(m)) return undefined
   const d = new Date(u)

@@ -1,8 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type { Commit, EventMessage } from '../Commit.js'
-import { streamNotFound, type StreamError } from '../errors.js'
-import type { CommitStore, RevisionRange } from '../ports.js'
+import { storageError, streamNotFound, type ReadError, type StreamError } from '../errors.js'
+import type { CommitStore, Latest, RevisionRange } from '../ports.js'
 import type { Reads } from '../reads.js'
 import type { Snapshot } from '../Snapshot.js'
 import {
@@ -52,14 +52,26 @@ const BATCH = 256
  */
 export type ConsumeEvents = (events: readonly EventMessage[]) => E.Either<StreamError, void>
 
-const populate = async (
+const identity = (c: Commit): Commit => c
+
+const populate = (start: StreamState, reads: Reads<Commit>, window: Window, consume?: ConsumeEvents): Promise<E.Either<StreamError, StreamState>> =>
+  populateFrom(start, reads[Symbol.asyncIterator](), identity, window, consume)
+
+/**
+ * Takes the commits of a read into `start`, batch by batch. `commitOf` finds the commit in each item (undefined
+ * for an item that has none, which ends the load with `misplaced`), so that a read of other items (see
+ * `openStreamLatest`) needs no wrapping iterator.
+ */
+const populateFrom = async <A>(
   start: StreamState,
-  reads: Reads<Commit>,
+  iterator: AsyncIterator<E.Either<ReadError, A>>,
+  commitOf: (item: A) => Commit | undefined,
   window: Window,
   consume?: ConsumeEvents,
+  first?: Commit,
 ): Promise<E.Either<StreamError, StreamState>> => {
   let state = start
-  let batch: Commit[] = []
+  let batch: Commit[] = first === undefined ? [] : [first]
   const take = (): E.Either<StreamError, void> => {
     state = takeCommits(state, batch, window)
     batch = []
@@ -68,12 +80,20 @@ const populate = async (
     state = { ...state, committedEvents: [] }
     return consumed
   }
-  for await (const r of reads) {
-    if (E.isLeft(r)) return r
-    batch.push(r.right)
+  const stop = async (error: StreamError): Promise<E.Either<StreamError, StreamState>> => {
+    await iterator.return?.()
+    return E.left(error)
+  }
+  for (;;) {
+    const r = await iterator.next()
+    if (r.done === true) break
+    if (E.isLeft(r.value)) return r.value
+    const c = commitOf(r.value.right)
+    if (c === undefined) return stop(storageError('readLatest', new Error('the store answered a snapshot after the first item')))
+    batch.push(c)
     if (batch.length === BATCH) {
       const taken = take()
-      if (E.isLeft(taken)) return taken
+      if (E.isLeft(taken)) return stop(taken.left)
     }
   }
   if (batch.length > 0) {
@@ -125,6 +145,57 @@ export const openStreamFromSnapshot = async (
   const range = maxRevision === undefined ? { minRevision: snapshot.streamRevision + 1 } : { minRevision: snapshot.streamRevision + 1, maxRevision }
   return populate(base, store.get(snapshot.tenantId, snapshot.streamId, range), toWindow(range.minRevision, range.maxRevision), consume)
 }
+
+/** How a load that read its snapshot with `readLatest` goes on: from the snapshot, or by replaying the stream. */
+export interface LatestStart {
+  /** `snapshot`: the snapshot's state, then the commits after it; `start`: the whole stream (the snapshot is ignored). */
+  readonly from: 'snapshot' | 'start'
+  readonly consume?: ConsumeEvents
+}
+
+/**
+ * Opens a stream with one `readLatest` read (the snapshot and the first page of commits in one statement), up to
+ * `maxRevision` if given. `start` is told the snapshot found (undefined for none) and says how to go on; when it
+ * asks to replay from the start despite a snapshot (a snapshot of another shape of the state, say), the read is
+ * ended and the stream is read again from its start. Without a snapshot, `from` is taken as `start`.
+ */
+export const openStreamLatest = async (
+  store: CommitStore,
+  readLatest: (tenantId: string, streamId: string, maxRevision?: number) => Reads<Latest>,
+  tenantId: string,
+  streamId: string,
+  maxRevision: number | undefined,
+  start: (snapshot: Snapshot | undefined) => E.Either<StreamError, LatestStart>,
+): Promise<E.Either<StreamError, StreamState>> => {
+  const iterator = readLatest(tenantId, streamId, maxRevision)[Symbol.asyncIterator]()
+  const r = await iterator.next()
+  let item: Latest | undefined
+  if (r.done !== true) {
+    if (E.isLeft(r.value)) return r.value
+    item = r.value.right
+  }
+  const snapshot = item?._tag === 'Snapshot' ? item.snapshot : undefined
+  const how = start(snapshot)
+  if (E.isLeft(how)) {
+    await iterator.return?.()
+    return how
+  }
+  const { consume } = how.right
+  const range = maxRevision === undefined ? {} : { maxRevision }
+  if (snapshot !== undefined && how.right.from === 'start') {
+    await iterator.return?.()
+    return openStream(store, tenantId, streamId, range, consume)
+  }
+  const base: StreamState =
+    snapshot === undefined
+      ? emptyStream(tenantId, streamId)
+      : { ...emptyStream(tenantId, streamId), streamRevision: snapshot.streamRevision, commitSequence: snapshot.commitSequence }
+  const window = toWindow(snapshot === undefined ? undefined : snapshot.streamRevision + 1, maxRevision)
+  if (item === undefined) return E.right(base)
+  return populateFrom(base, iterator, commitOfLatest, window, consume, item._tag === 'Commit' ? item.commit : undefined)
+}
+
+const commitOfLatest = (item: Latest): Commit | undefined => (item._tag === 'Commit' ? item.commit : undefined)
 
 /** Opens a stream as it was at `maxTime`: the commits stamped at or before it. */
 export const openStreamAt = async (

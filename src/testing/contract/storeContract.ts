@@ -9,6 +9,7 @@ import { errorsContract } from './errors.js'
 import { storeFuzz } from './fuzz.js'
 import { idsContract } from './ids.js'
 import { isolationContract } from './isolation.js'
+import { latestContract } from './latest.js'
 import { managementContract } from './management.js'
 import { numbersContract } from './numbers.js'
 import { payloadsContract } from './payloads.js'
@@ -35,6 +36,8 @@ export const storeContract = (harness: StoreHarness, options: ContractOptions = 
   boundsContract(harness)
   checkpointsContract(harness)
   snapshotsContract(harness)
+  // Optional in a store (`readLatest`): its cases report themselves skipped on a store without it.
+  latestContract(harness)
   managementContract(harness)
   catalogContract(harness)
   isolationContract(harness)
