@@ -8,7 +8,7 @@ import { AggregateRepository, SagaRepository, SnapshotPolicy, deciderRepository,
 import { storageError, type CommitAttempt } from '../../src/eventstore/index.js'
 import { memoryStore } from '../../src/memory/index.js'
 import { Account, BigDepositSaga, Deposited, Opened, at, bigDeposits, topics as accountTopics, type AccountEvent } from '../domain/fixtures.js'
-import { counted, counter, storedOf, strict, topics, type CounterCommand, type CounterError, type CounterEvent, type CounterState } from './support.js'
+import { counted, counter, fullLoads, storedOf, strict, topics, type CounterCommand, type CounterError, type CounterEvent, type CounterState } from './support.js'
 
 const handled = <A>(r: E.Either<{ readonly _tag: string }, A>): A => {
   if (E.isLeft(r)) throw new Error(`expected a Right, got ${r.left._tag}`)
@@ -34,9 +34,9 @@ describe('stateCache: bounds', () => {
     // s3 and s2 are cached (a short read, no snapshot look-up); s1 was evicted (a full load looks for a snapshot).
     handled(await repo.load('s3')())
     handled(await repo.load('s2')())
-    expect(calls.getSnapshot).toBe(0)
+    expect(fullLoads(calls)).toBe(0)
     expect(handled(await repo.load('s1')()).state.count).toBe(1)
-    expect(calls.getSnapshot).toBe(1)
+    expect(fullLoads(calls)).toBe(1)
   })
 
   it('keeps at most maxBytes by the estimate, and no entry larger than maxBytes alone', async () => {
@@ -69,13 +69,13 @@ describe('stateCache: bounds', () => {
     reset()
     now += 400
     handled(await repo.load('s')())
-    expect(calls.getSnapshot).toBe(0) // still cached; the read confirmed it at 1400
+    expect(fullLoads(calls)).toBe(0) // still cached; the read confirmed it at 1400
     now += 400
     handled(await repo.load('s')())
-    expect(calls.getSnapshot).toBe(0) // 400 ms after the confirmation
+    expect(fullLoads(calls)).toBe(0) // 400 ms after the confirmation
     now += 501
     expect(handled(await repo.load('s')()).state.count).toBe(2)
-    expect(calls.getSnapshot).toBe(1) // expired: a full load
+    expect(fullLoads(calls)).toBe(1) // expired: a full load
   })
 
   it('normalises bounds: maxEntries 0 keeps nothing, NaN is 0', async () => {
@@ -139,7 +139,7 @@ describe('stateCache: what an entry holds', () => {
     expect(c.calls.addSnapshot).toBe(2)
     c.reset()
     expect(handled(await repo.load('s', 2)()).state.count).toBe(2)
-    expect(c.calls.getSnapshot).toBe(1)
+    expect(fullLoads(c.calls)).toBe(1)
     // A repository without a cache starts from the snapshot the cached one took, and agrees.
     const plain = deciderRepository({ decider: counter, topics, store: c.store })
     expect(handled(await plain.load('s')())).toEqual(handled(await repo.load('s')()))
@@ -194,7 +194,7 @@ describe('stateCache: reads per command', () => {
     handled(await repo.handle('s', add(1))())
     reset()
     for (let i = 0; i < 3; i++) handled(await repo.handle('s', add(1))())
-    expect(calls).toEqual({ get: 3, commit: 3, getSnapshot: 0, addSnapshot: 0 })
+    expect(calls).toEqual({ get: 3, commit: 3, getSnapshot: 0, addSnapshot: 0, readLatest: 0 })
   })
 
   it('fresh mode asks only for the revisions after the entry', async () => {
@@ -208,12 +208,18 @@ describe('stateCache: reads per command', () => {
               ranges.push(range)
               return target.get(tenant, stream, range as undefined)
             }
-          : Reflect.get(target, prop, receiver),
+          : prop === 'readLatest'
+            ? (tenant: string, stream: string, max?: number) => {
+                ranges.push('readLatest')
+                return (target.readLatest as NonNullable<typeof target.readLatest>)(tenant, stream, max)
+              }
+            : Reflect.get(target, prop, receiver),
     })
     const repo = deciderRepository({ decider: counter, topics, store, cache })
     handled(await repo.handle('s', add(1))())
     handled(await repo.handle('s', add(1))())
-    expect(ranges).toEqual([{}, { minRevision: 2 }])
+    // the first command loads the stream whole (one call), the second asks only for what follows the entry
+    expect(ranges).toEqual(['readLatest', { minRevision: 2 }])
   })
 
   it('stale mode: no read at all on the happy path', async () => {
@@ -222,7 +228,7 @@ describe('stateCache: reads per command', () => {
     handled(await repo.handle('s', add(1))())
     reset()
     for (let i = 0; i < 5; i++) handled(await repo.handle('s', add(1))())
-    expect(calls).toEqual({ get: 0, commit: 5, getSnapshot: 0, addSnapshot: 0 })
+    expect(calls).toEqual({ get: 0, commit: 5, getSnapshot: 0, addSnapshot: 0, readLatest: 0 })
   })
 
   it('stale mode: another process\'s commit costs one failed append, whose conflict carries the missed commits; the command is decided again on them', async () => {
@@ -233,7 +239,7 @@ describe('stateCache: reads per command', () => {
     reset()
     const out = handled(await repo.handle('s', add(2))())
     expect(out).toMatchObject({ _tag: 'Appended', revision: 3, state: { count: 9 } })
-    expect(calls).toEqual({ get: 0, commit: 2, getSnapshot: 0, addSnapshot: 0 })
+    expect(calls).toEqual({ get: 0, commit: 2, getSnapshot: 0, addSnapshot: 0, readLatest: 0 })
     const stored = await storedOf(store, 'default', 's')
     expect(stored.at(-1)?.events).toEqual([expect.objectContaining({ type: 'Added', n: 2, from: 7 })])
     // And the entry took the missed commit in: the next command reads nothing again.
@@ -282,7 +288,7 @@ describe('stateCache: class and saga faces', () => {
     await repo.save(a)
     c.reset()
     const b = await repo.get(Account, 'a')
-    expect(c.calls.get + c.calls.getSnapshot).toBe(0)
+    expect(c.calls.get + fullLoads(c.calls)).toBe(0)
     expect(b).not.toBe(a)
     expect({ balance: b.balance, version: b.version, seq: b.commitSequence }).toEqual({ balance: 5, version: 1, seq: 1 })
     b.deposit(7) // not saved: the cache must not see it
@@ -316,7 +322,7 @@ describe('stateCache: class and saga faces', () => {
     await repo.save(s)
     c.reset()
     const again = await repo.get(BigDepositSaga, 'g')
-    expect(c.calls.get + c.calls.getSnapshot).toBe(0)
+    expect(c.calls.get + fullLoads(c.calls)).toBe(0)
     expect({ owner: again.owner, seen: again.seen, version: again.version, commands: again.undispatchedCommands }).toEqual({ owner: 'ann', seen: 1, version: 2, commands: [] })
     again.transition(Deposited.create({ id: 'acc', version: 3, timestamp: at, amount: 1 }))
     await repo.save(again)

@@ -49,12 +49,15 @@ export const strict = conflictDetector<CounterEvent>()
   .register('Added', 'Reset', () => true)
   .register('Reset', 'Added', () => true)
 
-/** The calls a wrapped store received, by method. */
-export type Calls = Record<'get' | 'commit' | 'getSnapshot' | 'addSnapshot', number>
+/** The calls a wrapped store received, by method (`readLatest`: a full load in one call, on stores that have it). */
+export type Calls = Record<'get' | 'commit' | 'getSnapshot' | 'addSnapshot' | 'readLatest', number>
+
+/** Full loads: a snapshot look-up, or the one call that answers snapshot and commits together. */
+export const fullLoads = (calls: Calls): number => calls.getSnapshot + calls.readLatest
 
 /** A store that counts its calls (reads, commits, snapshot look-ups), every other method as it is. */
 export const counted = <S extends Persistence>(store: S): { readonly store: S; readonly calls: Calls; readonly reset: () => void } => {
-  const calls: Calls = { get: 0, commit: 0, getSnapshot: 0, addSnapshot: 0 }
+  const calls: Calls = { get: 0, commit: 0, getSnapshot: 0, addSnapshot: 0, readLatest: 0 }
   const wrapped = new Proxy(store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown
