@@ -1,0 +1,54 @@
+import type { Either } from 'fp-ts/lib/Either.js'
+import type { StorageError } from './errors.js'
+import type { LeaseLost } from './subscriptionStore.js'
+
+/**
+ * How a store runs a projection's handlers: `'sync'` (SQLite: better-sqlite3's transactions cannot span an `await`,
+ * and the connection is shared with appends) or `'async'` (PostgreSQL, MySQL: a client checked out for the
+ * transaction).
+ */
+export type ProjectionMode = 'sync' | 'async'
+
+/** What applying one item answers: at once on a `'sync'` store, as a promise on an `'async'` one. */
+export type ProjectionApplied<Mode extends ProjectionMode, F> = Mode extends 'sync' ? Either<F, void> : Promise<Either<F, void>>
+
+/** The lease a projection's transaction is fenced by: the same name, holder and epoch as a subscription checkpoint write. */
+export interface ProjectionFence {
+  readonly name: string
+  readonly holder: string
+  readonly epoch: number
+}
+
+/**
+ * What a store does for transactional projections (`aett/projections`): apply items and move the checkpoint in
+ * ONE database transaction, so that a projection's read-model writes and its checkpoint commit or roll back
+ * together. `Tx` is the driver's own transaction handle that the handlers receive.
+ */
+export interface ProjectionStore<Tx, Mode extends ProjectionMode> {
+  readonly mode: Mode
+  /**
+   * In one transaction: checks the fence (the stored lease of `fence.name` has this holder and epoch and was not
+   * released; otherwise `LeaseLost` and nothing is written), reads the stored checkpoint `P` (a single shard),
+   * calls `apply(tx, item)` for each item whose token is after `P`, or that is parked for the name (a replay; its
+   * parked record is removed in the same transaction), skips the others (already applied: a repeat after an
+   * ambiguous commit), and stores the checkpoint `max(P, position)`: it never moves back. A `Left` from `apply` (or
+   * a throw, which `apply` must not do) rolls everything back and is answered as it is.
+   */
+  transact<I extends { readonly checkpointToken: number }, F>(
+    fence: ProjectionFence,
+    position: number,
+    items: readonly I[],
+    apply: (tx: Tx, item: I) => ProjectionApplied<Mode, F>,
+  ): Promise<Either<StorageError | LeaseLost | F, void>>
+}
+
+/** A store that runs transactional projections: SQLite, PostgreSQL, MySQL/MariaDB. */
+export interface Projectable<Tx, Mode extends ProjectionMode> {
+  readonly projections: ProjectionStore<Tx, Mode>
+}
+
+/** The one shard of a checkpoint of the SQL stores (SEMANTICS 7), as the projection transactions read it. */
+export const singleShardPosition = (positions: Readonly<Record<string, number>> | undefined): number => {
+  const p = positions?.['0']
+  return typeof p === 'number' && Number.isSafeInteger(p) && p > 0 ? p : 0
+}

@@ -1,0 +1,93 @@
+import * as E from 'fp-ts/lib/Either.js'
+import type { StoreShell } from '../eventstore/adapter/defineStore.js'
+import { storageError, type StorageError } from '../eventstore/errors.js'
+import { singleShardPosition, type ProjectionStore } from '../eventstore/projectionStore.js'
+import { leaseLost, type LeaseLost } from '../eventstore/subscriptionStore.js'
+import { num } from '../sql/rows.js'
+import type { MysqlPoolConnection } from './config.js'
+import { execute, selectRows, withTransaction } from './connection.js'
+import type { MysqlContext } from './context.js'
+import { encodeCheckpoint, nameKey, toCheckpoint } from './rows.js'
+import { projectionFor } from '../projections/define.js'
+
+/**
+ * The transaction handle a MySQL/MariaDB projection's handlers receive: the mysql2 pool connection the store
+ * borrowed, inside `START TRANSACTION` (typed by the part of mysql2's connection the kit relies on; at run time it
+ * is mysql2's own promise connection). Handlers must neither commit, roll back nor release it.
+ */
+export type MysqlProjectionTx = MysqlPoolConnection
+
+const statementsOf = (ctx: MysqlContext) => {
+  const s = ctx.names.subscriptions
+  return {
+    // Locks the lease row: a takeover (an UPDATE of that row) waits for this transaction, or this one sees it.
+    fence: `SELECT positions FROM ${s} WHERE name_key = ? AND holder_key = ? AND epoch = ? AND released = 0 FOR UPDATE`,
+    unpark: `DELETE FROM ${ctx.names.parked} WHERE name_key = ? AND checkpoint_token = ?`,
+    save: `UPDATE ${s} SET positions = ?, writes = writes + 1 WHERE name_key = ?`,
+  }
+}
+const cache = new WeakMap<MysqlContext, ReturnType<typeof statementsOf>>()
+const statements = (ctx: MysqlContext) => {
+  let s = cache.get(ctx)
+  if (s === undefined) cache.set(ctx, (s = statementsOf(ctx)))
+  return s
+}
+
+/**
+ * The MySQL/MariaDB store's part of transactional projections (a named extra of the store's layout): each batch
+ * runs in one transaction on a connection borrowed from the pool, which first locks the subscription's row through
+ * the fence (`SELECT ... FOR UPDATE`), then hands the connection to the handlers, then stores the checkpoint, then
+ * commits. A handler's `Left` rolls it all back.
+ */
+export const mysqlProjections = (shell: StoreShell<MysqlContext>): ProjectionStore<MysqlProjectionTx, 'async'> => ({
+  mode: 'async',
+  transact: (fence, position, items, apply) =>
+    shell.run('project', async (ctx): Promise<E.Either<StorageError | LeaseLost, void>> => {
+      const sql = statements(ctx)
+      const key = nameKey(fence.name)
+      // The transaction helper rolls back on any Left; what is not a StorageError travels beside it.
+      let refused: LeaseLost | undefined
+      let rejected: { readonly left: unknown } | undefined
+      const done = await withTransaction(ctx.pool, 'project', async (connection): Promise<E.Either<StorageError, void>> => {
+        const held = await selectRows<{ readonly positions: unknown }>(connection, 'project', sql.fence, [key, nameKey(fence.holder), fence.epoch])
+        if (E.isLeft(held)) return held
+        const row = held.right[0]
+        if (row === undefined) {
+          refused = leaseLost(fence.name, fence.epoch)
+          return E.left(storageError('project', refused))
+        }
+        let stored: number
+        try {
+          stored = row.positions === null || row.positions === undefined ? 0 : singleShardPosition(toCheckpoint(row.positions).positions)
+        } catch (cause) {
+          return E.left(storageError('project', cause))
+        }
+        for (const item of items) {
+          const token = item.checkpointToken
+          if (token <= stored) {
+            // Below the checkpoint only a parked commit (a replay) is applied; anything else was applied already.
+            const unparked = await execute(connection, 'project', sql.unpark, [key, token])
+            if (E.isLeft(unparked)) return unparked
+            if (num((unparked.right as { affectedRows?: unknown } | null)?.affectedRows ?? 0) === 0) continue
+          }
+          const applied = await apply(connection, item)
+          if (E.isLeft(applied)) {
+            rejected = { left: applied.left }
+            return E.left(storageError('project', applied.left))
+          }
+        }
+        const saved = await execute(connection, 'project', sql.save, [encodeCheckpoint({ positions: { '0': Math.max(stored, position) } }), key])
+        return E.isLeft(saved) ? saved : E.right(undefined)
+      })
+      if (E.isRight(done)) return done
+      if (refused !== undefined) return E.left(refused)
+      if (rejected !== undefined) return E.left(rejected.left as never)
+      return done
+    }),
+})
+
+/**
+ * A transactional projection for the MySQL/MariaDB store: `mysqlProjection({ name, topics, handlers })`, whose
+ * handlers receive the mysql2 connection inside the batch's transaction and answer a promise.
+ */
+export const mysqlProjection = projectionFor<MysqlProjectionTx, 'async'>('async')

@@ -1,0 +1,93 @@
+import * as E from 'fp-ts/lib/Either.js'
+import type { StoreShell } from '../eventstore/adapter/defineStore.js'
+import { storageError, type StorageError } from '../eventstore/errors.js'
+import { singleShardPosition, type ProjectionStore } from '../eventstore/projectionStore.js'
+import { leaseLost, type LeaseLost } from '../eventstore/subscriptionStore.js'
+import type { PgPoolClient, PgQueryable } from './config.js'
+import { run } from './connection.js'
+import type { Context } from './context.js'
+import { checkpointJson, toCheckpoint } from './rows.js'
+import { projectionFor } from '../projections/define.js'
+
+/**
+ * The transaction handle a PostgreSQL projection's handlers receive: the pg `PoolClient` the store checked out,
+ * inside `BEGIN` (typed by the part of pg's client the kit relies on; at run time it is pg's own client, so a cast
+ * to `pg.PoolClient` is sound). Handlers must neither commit, roll back nor release it.
+ */
+export type PostgresProjectionTx = PgPoolClient
+
+/** The statements of a projection's transaction, built once per store from its names. */
+const statementsOf = (ctx: Context) => {
+  const s = ctx.names.subscriptions
+  return {
+    // Locks the lease row (so a takeover waits for this transaction, and this one sees a takeover that came first).
+    fence: `SELECT checkpoint FROM ${s} WHERE name = $1 AND holder = $2 AND epoch = $3::bigint AND NOT released FOR UPDATE`,
+    unpark: `DELETE FROM ${ctx.names.parked} WHERE name = $1 AND checkpoint_token = $2::bigint RETURNING 1 AS parked`,
+    save: `UPDATE ${s} SET checkpoint = $2::json WHERE name = $1`,
+  }
+}
+const cache = new WeakMap<Context, ReturnType<typeof statementsOf>>()
+const statements = (ctx: Context) => {
+  let s = cache.get(ctx)
+  if (s === undefined) cache.set(ctx, (s = statementsOf(ctx)))
+  return s
+}
+
+/**
+ * The PostgreSQL store's part of transactional projections (a named extra of the store's layout): each batch runs
+ * in one transaction on a client checked out of the pool, which first locks the subscription's lease row through
+ * the fence (`FOR UPDATE`), then hands the client to the handlers, then stores the checkpoint, then commits. A
+ * handler's `Left` rolls it all back; so does a lost connection (a commit whose answer was lost and that did
+ * land is found by the next try: its items are at or below the stored checkpoint, and skipped).
+ */
+export const postgresProjections = (shell: StoreShell<Context>): ProjectionStore<PostgresProjectionTx, 'async'> => ({
+  mode: 'async',
+  transact: (fence, position, items, apply) =>
+    shell.run('project', async (ctx): Promise<E.Either<StorageError | LeaseLost, void>> => {
+      const sql = statements(ctx)
+      // The transaction helper rolls back on any Left; what is not a StorageError travels beside it.
+      let refused: LeaseLost | undefined
+      let rejected: { readonly left: unknown } | undefined
+      const done = await ctx.db.transaction('project', async (client: PgQueryable): Promise<E.Either<StorageError, void>> => {
+        const held = await run(client, 'project', sql.fence, [fence.name, fence.holder, fence.epoch])
+        if (E.isLeft(held)) return held
+        const row = held.right[0]
+        if (row === undefined) {
+          refused = leaseLost(fence.name, fence.epoch)
+          return E.left(storageError('project', refused))
+        }
+        let stored: number
+        try {
+          stored = row['checkpoint'] === null || row['checkpoint'] === undefined ? 0 : singleShardPosition(toCheckpoint(row).positions)
+        } catch (cause) {
+          return E.left(storageError('project', cause))
+        }
+        for (const item of items) {
+          const token = item.checkpointToken
+          if (token <= stored) {
+            // Below the checkpoint only a parked commit (a replay) is applied; anything else was applied already.
+            const unparked = await run(client, 'project', sql.unpark, [fence.name, token])
+            if (E.isLeft(unparked)) return unparked
+            if (unparked.right.length === 0) continue
+          }
+          const applied = await apply(client as PostgresProjectionTx, item)
+          if (E.isLeft(applied)) {
+            rejected = { left: applied.left }
+            return E.left(storageError('project', applied.left))
+          }
+        }
+        const saved = await run(client, 'project', sql.save, [fence.name, checkpointJson({ positions: { '0': Math.max(stored, position) } })])
+        return E.isLeft(saved) ? saved : E.right(undefined)
+      })
+      if (E.isRight(done)) return done
+      if (refused !== undefined) return E.left(refused)
+      if (rejected !== undefined) return E.left(rejected.left as never)
+      return done
+    }),
+})
+
+/**
+ * A transactional projection for the PostgreSQL store: `postgresProjection({ name, topics, handlers })`, whose
+ * handlers receive the pg client inside the batch's transaction and answer a promise.
+ */
+export const postgresProjection = projectionFor<PostgresProjectionTx, 'async'>('async')
