@@ -1,4 +1,5 @@
 import type { Either } from 'fp-ts/lib/Either.js'
+import type { Option } from 'fp-ts/lib/Option.js'
 import type { StorageError } from './errors.js'
 import type { LeaseLost } from './subscriptionStore.js'
 
@@ -40,6 +41,49 @@ export interface ProjectionStore<Tx, Mode extends ProjectionMode> {
     items: readonly I[],
     apply: (tx: Tx, item: I) => ProjectionApplied<Mode, F>,
   ): Promise<Either<StorageError | LeaseLost | F, void>>
+  /** The documents of document projections. */
+  readonly documents: ProjectionDocuments<Tx, Mode>
+}
+
+/** What a value of a projection's transaction is: at once on a `'sync'` store, a promise on an `'async'` one. */
+export type ProjectionValue<Mode extends ProjectionMode, A> = Mode extends 'sync' ? A : Promise<A>
+
+/**
+ * Where a document of a document projection lives: the projection, the tenant of the commit that wrote it, and the
+ * id its `id` function gave. Three separate columns (never joined into one string), so that no id can reach
+ * another projection's or tenant's documents.
+ */
+export interface DocumentKey {
+  readonly projection: string
+  readonly tenantId: string
+  readonly id: string
+}
+
+/** A stored document, as JSON text. */
+export interface StoredDocument {
+  readonly tenantId: string
+  readonly id: string
+  readonly json: string
+}
+
+/** A page of a projection's documents, and where the next one starts (`undefined`: that was the last). */
+export interface DocumentPage {
+  readonly documents: readonly StoredDocument[]
+  readonly next: string | undefined
+}
+
+/**
+ * The documents of document projections, in a table of the store's database that the kit owns (schema version 3).
+ * `load`/`save` run inside a projection's transaction (on its `tx`) and throw the driver's error; the reads outside
+ * a transaction answer values.
+ */
+export interface ProjectionDocuments<Tx, Mode extends ProjectionMode> {
+  load(tx: Tx, key: DocumentKey): ProjectionValue<Mode, string | undefined>
+  /** Stores the JSON text, or deletes the document (`undefined`). */
+  save(tx: Tx, key: DocumentKey, json: string | undefined): ProjectionValue<Mode, void>
+  get(key: DocumentKey): Promise<Either<StorageError, Option<string>>>
+  /** Up to `limit` documents of `projection` (of one tenant, or all), after the opaque cursor `after`. */
+  page(projection: string, tenantId: string | undefined, after: string | undefined, limit: number): Promise<Either<StorageError, DocumentPage>>
 }
 
 /** A store that runs transactional projections: SQLite, PostgreSQL, MySQL/MariaDB. */

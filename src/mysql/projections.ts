@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import type { StoreShell } from '../eventstore/adapter/defineStore.js'
 import { storageError, type StorageError } from '../eventstore/errors.js'
-import { singleShardPosition, type ProjectionStore } from '../eventstore/projectionStore.js'
+import { singleShardPosition, type DocumentKey, type DocumentPage, type ProjectionStore } from '../eventstore/projectionStore.js'
 import { leaseLost, type LeaseLost } from '../eventstore/subscriptionStore.js'
 import { num } from '../sql/rows.js'
 import type { MysqlPoolConnection } from './config.js'
@@ -19,14 +21,35 @@ export type MysqlProjectionTx = MysqlPoolConnection
 
 const statementsOf = (ctx: MysqlContext) => {
   const s = ctx.names.subscriptions
+  const d = ctx.names.documents
   return {
     // Locks the lease row: a takeover (an UPDATE of that row) waits for this transaction, or this one sees it.
     fence: `SELECT positions FROM ${s} WHERE name_key = ? AND holder_key = ? AND epoch = ? AND released = 0 FOR UPDATE`,
     unpark: `DELETE FROM ${ctx.names.parked} WHERE name_key = ? AND checkpoint_token = ?`,
     save: `UPDATE ${s} SET positions = ?, writes = writes + 1 WHERE name_key = ?`,
+    load: `SELECT doc FROM ${d} WHERE doc_key = ?`,
+    upsert: `INSERT INTO ${d} (doc_key, projection_key, tenant_key, projection, tenant_id, id, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON DUPLICATE KEY UPDATE doc = VALUES(doc)`,
+    remove: `DELETE FROM ${d} WHERE doc_key = ?`,
+    pageAll: `SELECT doc_key, tenant_id, id, doc FROM ${d} WHERE projection_key = ? AND doc_key > ? ORDER BY doc_key LIMIT ?`,
+    pageTenant: `SELECT doc_key, tenant_id, id, doc FROM ${d} WHERE projection_key = ? AND tenant_key = ? AND doc_key > ? ORDER BY doc_key LIMIT ?`,
   }
 }
 const cache = new WeakMap<MysqlContext, ReturnType<typeof statementsOf>>()
+/** The statements of the store whose transaction a connection is in (the documents' calls get only the connection). */
+const connections = new WeakMap<object, ReturnType<typeof statementsOf>>()
+const sqlOf = (connection: object): ReturnType<typeof statementsOf> => {
+  const sql = connections.get(connection)
+  if (sql === undefined) throw new Error('a document was read or written outside a projection transaction')
+  return sql
+}
+
+/** A document's key: the SHA-256 of [projection, tenant, id] as JSON, an encoding no two keys share. */
+const docKey = (key: DocumentKey): Buffer => createHash('sha256').update(JSON.stringify([key.projection, key.tenantId, key.id]), 'utf8').digest()
+const keyParameters = (key: DocumentKey): unknown[] => [docKey(key), nameKey(key.projection), nameKey(key.tenantId), key.projection, key.tenantId, key.id]
+const wire = (v: unknown): unknown => (typeof v === 'number' ? BigInt(v) : v)
+/** Text as the driver hands it back (a string; a Buffer for a binary column). */
+const textOf = (v: unknown): string | undefined => (typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : undefined)
 const statements = (ctx: MysqlContext) => {
   let s = cache.get(ctx)
   if (s === undefined) cache.set(ctx, (s = statementsOf(ctx)))
@@ -41,6 +64,38 @@ const statements = (ctx: MysqlContext) => {
  */
 export const mysqlProjections = (shell: StoreShell<MysqlContext>): ProjectionStore<MysqlProjectionTx, 'async'> => ({
   mode: 'async',
+  documents: {
+    load: async (tx, key) => {
+      const [rows] = await tx.execute(sqlOf(tx).load, [docKey(key)])
+      return textOf((rows as { doc?: unknown }[])[0]?.doc)
+    },
+    save: async (tx, key, json) => {
+      const sql = sqlOf(tx)
+      if (json === undefined) await tx.execute(sql.remove, [docKey(key)])
+      else await tx.execute(sql.upsert, [...keyParameters(key), json].map(wire))
+    },
+    get: (key) =>
+      shell.run('documents.get', async (ctx) => {
+        const rows = await selectRows<{ readonly doc: unknown }>(ctx.pool, 'documents.get', statements(ctx).load, [docKey(key)])
+        if (E.isLeft(rows)) return rows
+        return E.right(O.fromNullable(textOf(rows.right[0]?.doc)))
+      }),
+    page: (projection, tenantId, after, limit) =>
+      shell.run('documents.page', async (ctx): Promise<E.Either<StorageError, DocumentPage>> => {
+        const sql = statements(ctx)
+        const cursor = Buffer.from(after ?? '', 'hex')
+        const rows = await selectRows<{ readonly doc_key: Uint8Array; readonly tenant_id: unknown; readonly id: unknown; readonly doc: unknown }>(
+          ctx.pool,
+          'documents.page',
+          tenantId === undefined ? sql.pageAll : sql.pageTenant,
+          tenantId === undefined ? [nameKey(projection), cursor, limit] : [nameKey(projection), nameKey(tenantId), cursor, limit],
+        )
+        if (E.isLeft(rows)) return rows
+        const documents = rows.right.map((r) => ({ tenantId: textOf(r.tenant_id) ?? '', id: textOf(r.id) ?? '', json: textOf(r.doc) ?? 'null' }))
+        const last = rows.right[rows.right.length - 1]
+        return E.right({ documents, next: documents.length < limit || last === undefined ? undefined : Buffer.from(last.doc_key).toString('hex') })
+      }),
+  },
   transact: (fence, position, items, apply) =>
     shell.run('project', async (ctx): Promise<E.Either<StorageError | LeaseLost, void>> => {
       const sql = statements(ctx)
@@ -49,6 +104,7 @@ export const mysqlProjections = (shell: StoreShell<MysqlContext>): ProjectionSto
       let refused: LeaseLost | undefined
       let rejected: { readonly left: unknown } | undefined
       const done = await withTransaction(ctx.pool, 'project', async (connection): Promise<E.Either<StorageError, void>> => {
+        connections.set(connection, sql)
         const held = await selectRows<{ readonly positions: unknown }>(connection, 'project', sql.fence, [key, nameKey(fence.holder), fence.epoch])
         if (E.isLeft(held)) return held
         const row = held.right[0]

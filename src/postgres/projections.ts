@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import type { StoreShell } from '../eventstore/adapter/defineStore.js'
 import { storageError, type StorageError } from '../eventstore/errors.js'
-import { singleShardPosition, type ProjectionStore } from '../eventstore/projectionStore.js'
+import { singleShardPosition, type DocumentPage, type ProjectionStore } from '../eventstore/projectionStore.js'
 import { leaseLost, type LeaseLost } from '../eventstore/subscriptionStore.js'
 import type { PgPoolClient, PgQueryable } from './config.js'
 import { run } from './connection.js'
@@ -19,14 +20,36 @@ export type PostgresProjectionTx = PgPoolClient
 /** The statements of a projection's transaction, built once per store from its names. */
 const statementsOf = (ctx: Context) => {
   const s = ctx.names.subscriptions
+  const d = ctx.names.documents
   return {
     // Locks the lease row (so a takeover waits for this transaction, and this one sees a takeover that came first).
     fence: `SELECT checkpoint FROM ${s} WHERE name = $1 AND holder = $2 AND epoch = $3::bigint AND NOT released FOR UPDATE`,
     unpark: `DELETE FROM ${ctx.names.parked} WHERE name = $1 AND checkpoint_token = $2::bigint RETURNING 1 AS parked`,
     save: `UPDATE ${s} SET checkpoint = $2::json WHERE name = $1`,
+    load: `SELECT doc FROM ${d} WHERE projection = $1 AND tenant_id = $2 AND id = $3`,
+    upsert: `INSERT INTO ${d} (projection, tenant_id, id, doc) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (projection, tenant_id, id) DO UPDATE SET doc = EXCLUDED.doc`,
+    remove: `DELETE FROM ${d} WHERE projection = $1 AND tenant_id = $2 AND id = $3`,
+    pageAll: `SELECT tenant_id, id, doc FROM ${d} WHERE projection = $1 AND (tenant_id, id) > ($2, $3) ORDER BY tenant_id, id LIMIT $4`,
+    pageTenant: `SELECT tenant_id, id, doc FROM ${d} WHERE projection = $1 AND tenant_id = $2 AND id > $3 ORDER BY id LIMIT $4`,
   }
 }
 const cache = new WeakMap<Context, ReturnType<typeof statementsOf>>()
+/** The statements of the store whose transaction a client is in (the documents' calls get only the client). */
+const clients = new WeakMap<object, ReturnType<typeof statementsOf>>()
+const sqlOfClient = (client: object): ReturnType<typeof statementsOf> => {
+  const sql = clients.get(client)
+  if (sql === undefined) throw new Error('a document was read or written outside a projection transaction')
+  return sql
+}
+
+/** The page cursor: the last (tenant, id) of the page before, as JSON; none starts before every key. */
+const cursorOf = (after: string | undefined): [string, string] => {
+  if (after === undefined) return ['', '']
+  const parsed: unknown = JSON.parse(after)
+  if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string') throw new TypeError('not a page cursor of this store')
+  return [parsed[0], parsed[1]]
+}
 const statements = (ctx: Context) => {
   let s = cache.get(ctx)
   if (s === undefined) cache.set(ctx, (s = statementsOf(ctx)))
@@ -42,6 +65,44 @@ const statements = (ctx: Context) => {
  */
 export const postgresProjections = (shell: StoreShell<Context>): ProjectionStore<PostgresProjectionTx, 'async'> => ({
   mode: 'async',
+  documents: {
+    // Inside a transaction: the statements of the store's own context (the client is the transaction's).
+    load: async (tx, key) => {
+      const { rows } = await tx.query({ text: sqlOfClient(tx).load, values: [key.projection, key.tenantId, key.id] })
+      const doc = rows[0]?.['doc']
+      return typeof doc === 'string' ? doc : undefined
+    },
+    save: async (tx, key, json) => {
+      const sql = sqlOfClient(tx)
+      if (json === undefined) await tx.query({ text: sql.remove, values: [key.projection, key.tenantId, key.id] })
+      else await tx.query({ text: sql.upsert, values: [key.projection, key.tenantId, key.id, json] })
+    },
+    get: (key) =>
+      shell.run('documents.get', async (ctx) => {
+        const rows = await ctx.db.query('documents.get', statements(ctx).load, [key.projection, key.tenantId, key.id])
+        if (E.isLeft(rows)) return rows
+        const doc = rows.right[0]?.['doc']
+        return E.right(typeof doc === 'string' ? O.some(doc) : O.none)
+      }),
+    page: (projection, tenantId, after, limit) =>
+      shell.run('documents.page', async (ctx): Promise<E.Either<StorageError, DocumentPage>> => {
+        const sql = statements(ctx)
+        let cursor: [string, string]
+        try {
+          cursor = cursorOf(after)
+        } catch (cause) {
+          return E.left(storageError('documents.page', cause))
+        }
+        const rows =
+          tenantId === undefined
+            ? await ctx.db.query('documents.page', sql.pageAll, [projection, cursor[0], cursor[1], limit])
+            : await ctx.db.query('documents.page', sql.pageTenant, [projection, tenantId, cursor[1], limit])
+        if (E.isLeft(rows)) return rows
+        const documents = rows.right.map((r) => ({ tenantId: String(r['tenant_id']), id: String(r['id']), json: String(r['doc']) }))
+        const last = documents[documents.length - 1]
+        return E.right({ documents, next: documents.length < limit || last === undefined ? undefined : JSON.stringify([last.tenantId, last.id]) })
+      }),
+  },
   transact: (fence, position, items, apply) =>
     shell.run('project', async (ctx): Promise<E.Either<StorageError | LeaseLost, void>> => {
       const sql = statements(ctx)
@@ -49,6 +110,7 @@ export const postgresProjections = (shell: StoreShell<Context>): ProjectionStore
       let refused: LeaseLost | undefined
       let rejected: { readonly left: unknown } | undefined
       const done = await ctx.db.transaction('project', async (client: PgQueryable): Promise<E.Either<StorageError, void>> => {
+        clients.set(client, sql)
         const held = await run(client, 'project', sql.fence, [fence.name, fence.holder, fence.epoch])
         if (E.isLeft(held)) return held
         const row = held.right[0]

@@ -6,5 +6,13 @@
  */
 export { projectionFor, type EventMeta, type HandlerAnswer, type Projection, type ProjectionDefinition, type ProjectionHandler, type ProjectionHandlers } from './define.js'
 export { startProjection, type ProjectingStore, type ProjectionOptions, type RunningProjection } from './run.js'
+export {
+  documentProjection,
+  documentsOf,
+  type Document,
+  type DocumentProjection,
+  type DocumentProjectionDefinition,
+  type DocumentReader,
+} from './documents.js'
 export type { ProjectionBatchError, ProjectionRejected } from './errors.js'
 export type { ProjectionMode, ProjectionStore, Projectable, ProjectionFence } from '../eventstore/projectionStore.js'

@@ -5,8 +5,12 @@ import {
   type Projectable,
   type ProjectionApplied,
   type ProjectionMode,
+  type ProjectionDocuments,
   type ProjectionStore,
 } from '../eventstore/projectionStore.js'
+import { idProblem } from '../eventstore/adapter/ids.js'
+import type { Json } from '../eventstore/Json.js'
+import { applyDocumentsAsync, applyDocumentsSync, type DocumentProjection } from './documents.js'
 import type { SubscriptionStore } from '../eventstore/subscriptionStore.js'
 import type { BatchContext, CommonOptions, DecodedCommit, Source, SubscribableStore } from '../subscriptions/options.js'
 import { subscribe, type Subscription } from '../subscriptions/subscribe.js'
@@ -159,23 +163,44 @@ const isProjectable = (u: unknown): u is Projectable<unknown, ProjectionMode> =>
  * transaction together with the checkpoint write, so that each commit's effect is applied exactly once, also
  * across crashes and takeovers. A bad option is an `InvalidArgument`; everything else is reported by the handle.
  */
-export const startProjection = <Tx, Mode extends ProjectionMode, Ev extends { readonly type: string }>(
+export function startProjection<Tx, Mode extends ProjectionMode, Ev extends { readonly type: string }>(
   store: ProjectingStore<Tx, Mode>,
   projection: Projection<Tx, Mode, Ev>,
+  options?: ProjectionOptions,
+): E.Either<InvalidArgument, RunningProjection>
+export function startProjection<Tx, Mode extends ProjectionMode, Ev extends { readonly type: string }, D extends Json>(
+  store: ProjectingStore<Tx, Mode>,
+  projection: DocumentProjection<Ev, D>,
+  options?: ProjectionOptions,
+): E.Either<InvalidArgument, RunningProjection>
+export function startProjection<Tx, Mode extends ProjectionMode, Ev extends { readonly type: string }>(
+  store: ProjectingStore<Tx, Mode>,
+  projection: Projection<Tx, Mode, Ev> | DocumentProjection<Ev, Json>,
   options: ProjectionOptions = {},
-): E.Either<InvalidArgument, RunningProjection> => {
+): E.Either<InvalidArgument, RunningProjection> {
   if (!isProjectable(store)) return E.left(invalidArgument('startProjection', 'store must keep projections (a `projections` property: SQLite, PostgreSQL, MySQL)'))
-  if (typeof projection !== 'object' || projection === null || projection.kind !== 'transactional')
-    return E.left(invalidArgument('startProjection', 'projection must be made by a store’s projection constructor'))
+  if (typeof projection !== 'object' || projection === null || (projection.kind !== 'transactional' && projection.kind !== 'documents'))
+    return E.left(invalidArgument('startProjection', 'projection must be made by a projection constructor'))
   const port = store.projections
-  if (port.mode !== projection.mode)
+  if (projection.kind === 'transactional' && port.mode !== projection.mode)
     return E.left(invalidArgument('startProjection', `a ${projection.mode} projection cannot run on a store whose projections are ${port.mode}`))
+  const nameProblem = idProblem('tenantId', projection.name)
+  if (nameProblem !== undefined) return E.left(invalidArgument('startProjection', nameProblem.replace('tenantId', 'name')))
   if (typeof options !== 'object' || options === null) return E.left(invalidArgument('startProjection', 'options must be an object'))
   if (options.source !== undefined && (typeof options.source !== 'object' || options.source === null || 'topics' in options.source))
     return E.left(invalidArgument('startProjection', 'source must be an object without topics (the topic map names them)'))
   const name = projection.name
-  const handlers = projection.handlers as Readonly<Record<string, unknown>>
-  const apply = (port.mode === 'sync' ? applySync(name, handlers) : applyAsync(name, handlers)) as unknown as (
+  const asDocuments = projection as unknown as DocumentProjection<{ readonly type: string }, Json>
+  const handlers = (projection.kind === 'transactional' ? projection.handlers : {}) as Readonly<Record<string, unknown>>
+  const apply = (
+    projection.kind === 'documents'
+      ? port.mode === 'sync'
+        ? applyDocumentsSync(asDocuments, port.documents as ProjectionDocuments<unknown, 'sync'>)
+        : applyDocumentsAsync(asDocuments, port.documents as ProjectionDocuments<unknown, 'async'>)
+      : port.mode === 'sync'
+        ? applySync(name, handlers)
+        : applyAsync(name, handlers)
+  ) as unknown as (
     tx: Tx,
     commit: DecodedCommit<Ev>,
   ) => ProjectionApplied<Mode, ProjectionRejected>

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import type { StoreShell } from '../eventstore/adapter/defineStore.js'
-import { singleShardPosition, type ProjectionStore } from '../eventstore/projectionStore.js'
+import { singleShardPosition, type DocumentPage, type ProjectionFence, type ProjectionStore } from '../eventstore/projectionStore.js'
 import { leaseLost, type LeaseLost } from '../eventstore/subscriptionStore.js'
 import type { SqliteDatabase, SqliteStatement } from './config.js'
 import { underLock, withRetry } from './connection.js'
@@ -9,16 +10,30 @@ import { encodeCheckpoint, toCheckpoint } from './rows.js'
 import type { SubscriptionStatements } from './statements.js'
 import { projectionFor } from '../projections/define.js'
 
-/** The two statements of a replay that the subscription store does not have, prepared once per statement set. */
+/** The statements the subscription store does not have, prepared once per statement set. */
 interface ParkedStatements {
   readonly isParked: SqliteStatement
+  readonly load: SqliteStatement
+  readonly upsert: SqliteStatement
+  readonly remove: SqliteStatement
+  readonly pageAll: SqliteStatement
+  readonly pageTenant: SqliteStatement
 }
 const prepared = new WeakMap<SubscriptionStatements, ParkedStatements>()
 
 const parkedStatements = (ctx: SqliteContext, st: SubscriptionStatements): ParkedStatements => {
   let p = prepared.get(st)
   if (p === undefined) {
-    p = { isParked: ctx.db.prepare(`SELECT 1 FROM ${ctx.names.parked} WHERE name = ? AND checkpoint_token = ?`).safeIntegers(false).raw(true) }
+    const d = ctx.names.documents
+    const raw = (sql: string) => ctx.db.prepare(sql).safeIntegers(false).raw(true)
+    p = {
+      isParked: raw(`SELECT 1 FROM ${ctx.names.parked} WHERE name = ? AND checkpoint_token = ?`),
+      load: raw(`SELECT doc FROM ${d} WHERE projection = ? AND tenant_id = ? AND id = ?`),
+      upsert: ctx.db.prepare(`INSERT INTO ${d} (projection, tenant_id, id, doc) VALUES (?, ?, ?, ?) ON CONFLICT (projection, tenant_id, id) DO UPDATE SET doc = excluded.doc`),
+      remove: ctx.db.prepare(`DELETE FROM ${d} WHERE projection = ? AND tenant_id = ? AND id = ?`),
+      pageAll: raw(`SELECT tenant_id, id, doc FROM ${d} WHERE projection = ? AND (tenant_id, id) > (?, ?) ORDER BY tenant_id, id LIMIT ?`),
+      pageTenant: raw(`SELECT tenant_id, id, doc FROM ${d} WHERE projection = ? AND tenant_id = ? AND id > ? ORDER BY id LIMIT ?`),
+    }
     prepared.set(st, p)
   }
   return p
@@ -32,12 +47,63 @@ const parkedStatements = (ctx: SqliteContext, st: SubscriptionStatements): Parke
  * the connection while one is open. A busy database retries the whole transaction, handlers included (what they
  * wrote was rolled back with it).
  */
-export const sqliteProjections = (shell: StoreShell<SqliteContext>): ProjectionStore<SqliteDatabase, 'sync'> => ({
+export const sqliteProjections = (shell: StoreShell<SqliteContext>): ProjectionStore<SqliteDatabase, 'sync'> => {
+  // The context of the transaction in progress: `load`/`save` run inside `transact`, on its connection.
+  let current: SqliteContext | undefined
+  const inTransaction = (): SqliteContext => {
+    if (current === undefined) throw new Error('a document was read or written outside a projection transaction')
+    return current
+  }
+  const documentStatements = () => {
+    const ctx = inTransaction()
+    return parkedStatements(ctx, subscriptionStatements(ctx))
+  }
+  const read = <A>(operation: string, f: (st: ParkedStatements) => A) =>
+    shell.run(operation, (ctx) => withRetry(operation, ctx.retry, () => E.right(f(parkedStatements(ctx, subscriptionStatements(ctx))))))
+  return {
   mode: 'sync',
-  transact: (fence, position, items, apply) =>
+  documents: {
+    load: (_tx, key) => {
+      const row = documentStatements().load.get(key.projection, key.tenantId, key.id) as readonly unknown[] | undefined
+      return row === undefined ? undefined : String(row[0])
+    },
+    save: (_tx, key, json) => {
+      const st = documentStatements()
+      if (json === undefined) st.remove.run(key.projection, key.tenantId, key.id)
+      else st.upsert.run(key.projection, key.tenantId, key.id, json)
+    },
+    get: (key) =>
+      read('documents.get', (st) => {
+        const row = st.load.get(key.projection, key.tenantId, key.id) as readonly unknown[] | undefined
+        return row === undefined ? O.none : O.some(String(row[0]))
+      }),
+    page: (projection, tenantId, after, limit) =>
+      read('documents.page', (st): DocumentPage => {
+        const [afterTenant, afterId] = cursorOf(after)
+        const rows = (
+          tenantId === undefined ? st.pageAll.all(projection, afterTenant, afterId, limit) : st.pageTenant.all(projection, tenantId, afterId, limit)
+        ) as (readonly unknown[])[]
+        const documents = rows.map((r) => ({ tenantId: String(r[0]), id: String(r[1]), json: String(r[2]) }))
+        const last = documents[documents.length - 1]
+        return { documents, next: documents.length < limit || last === undefined ? undefined : JSON.stringify([last.tenantId, last.id]) }
+      }),
+  },
+  transact: <I extends { readonly checkpointToken: number }, F>(
+    fence: ProjectionFence,
+    position: number,
+    items: readonly I[],
+    apply: (tx: SqliteDatabase, item: I) => E.Either<F, void>,
+  ) =>
     shell.run('project', (ctx) =>
       withRetry('project', ctx.retry, () =>
-        underLock(ctx.db, () => {
+        underLock(ctx.db, (): E.Either<LeaseLost | F, void> => {
+          current = ctx
+          try {
+            return transaction()
+          } finally {
+            current = undefined
+          }
+          function transaction(): E.Either<LeaseLost | F, void> {
           const st = subscriptionStatements(ctx)
           const params = { name: fence.name, holder: fence.holder, epoch: fence.epoch }
           if (st.holds.get(params) === undefined) return E.left<LeaseLost>(leaseLost(fence.name, fence.epoch))
@@ -55,10 +121,20 @@ export const sqliteProjections = (shell: StoreShell<SqliteContext>): ProjectionS
           }
           st.writeCheckpoint.run({ name: fence.name, positions: encodeCheckpoint({ positions: { '0': Math.max(stored, position) } }) })
           return E.right(undefined)
+          }
         }),
       ),
     ),
-})
+  }
+}
+
+/** The page cursor: the last (tenant, id) of the page before, as JSON; none starts before every key. */
+const cursorOf = (after: string | undefined): [string, string] => {
+  if (after === undefined) return ['', '']
+  const parsed: unknown = JSON.parse(after)
+  if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string') throw new TypeError('not a page cursor of this store')
+  return [parsed[0], parsed[1]]
+}
 
 /**
  * A transactional projection for the SQLite store: `sqliteProjection({ name, topics, handlers })`, whose handlers
