@@ -1,10 +1,11 @@
 import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import type { Commit } from 'aett/eventstore'
 import { postgresProjection } from 'aett/postgres'
-import { startProjection } from 'aett/projections'
+import { documentProjection, documentsOf, startProjection } from 'aett/projections'
 import { sqliteProjection, sqliteStore } from 'aett/sqlite'
 import { AccountOpened, accountTopics, Withdrawn, type AccountEvent } from './events.js'
-import { attemptAfter, deposit, timestamp } from './support.js'
+import { attemptAfter, deposit, tenantId, timestamp } from './support.js'
 
 // ----- a balances read model, kept in the store's own database, exactly once -----
 
@@ -52,6 +53,20 @@ export const pgBalances = postgresProjection({
   },
 })
 
+// ----- the same read model as JSON documents, in a table the kit owns: no SQL to write -----
+
+// One document per account id; `evolve` is pure, and `undefined` would delete the document.
+const accounts = documentProjection({
+  name: 'accounts',
+  topics: accountTopics,
+  id: (event) => event.id,
+  evolve: (doc: { owner: string; balance: number } | undefined, event) => {
+    if (event.type === 'AccountOpened') return { owner: event.owner, balance: 0 }
+    if (doc === undefined) return undefined
+    return { ...doc, balance: doc.balance + (event.type === 'Deposited' ? event.amount : -event.amount) }
+  },
+})
+
 export async function main() {
   const store = sqliteStore({ filename: ':memory:' })
   await store.initialize()
@@ -79,10 +94,21 @@ export async function main() {
   // Status: the stored checkpoint, the head, the lag (commits and ms) and the last error.
   const status = await running.right.status()
   await running.right.stop()
+
+  // A document projection runs the same way, exactly once too; its documents are read by id, all, or a field.
+  const documents = startProjection(store, accounts)
+  if (E.isLeft(documents)) return { error: documents.left.message }
+  await documents.right.caughtUp()
+  await documents.right.stop()
+  const reader = documentsOf(store, accounts)
+  const ada = await reader.get(tenantId, 'acc-1')
+  const rich = await reader.where('balance', 100)
   const rows = db.right.prepare('SELECT account, owner, balance FROM balances ORDER BY account').all()
   await store.close()
   return {
     rows,
+    ada: E.map((a: O.Option<{ owner: string; balance: number }>) => O.toUndefined(a))(ada),
+    rich: E.map((ds: readonly { id: string }[]) => ds.map((d) => d.id))(rich),
     status: E.map((s: { position: number; headToken: number; lag: { commits: number }; lastError: unknown }) => ({
       position: s.position,
       head: s.headToken,

@@ -11,6 +11,8 @@ describe('docs/projections.md example', () => {
       { account: 'acc-1', owner: 'Ada', balance: 70 },
       { account: 'acc-2', owner: 'Grace', balance: 100 },
     ])
+    expect(r.ada).toEqual(E.right({ owner: 'Ada', balance: 70 }))
+    expect(r.rich).toEqual(E.right(['acc-2']))
     expect(r.status).toEqual(E.right({ position: 3, head: 3, lag: 0, lastError: undefined }))
   })
 
