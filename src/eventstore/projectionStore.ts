@@ -1,6 +1,7 @@
 import type { Either } from 'fp-ts/lib/Either.js'
 import type { Option } from 'fp-ts/lib/Option.js'
-import type { StorageError } from './errors.js'
+import type { Commit } from './Commit.js'
+import type { HookRejected, StorageError } from './errors.js'
 import type { LeaseLost } from './subscriptionStore.js'
 
 /**
@@ -43,6 +44,12 @@ export interface ProjectionStore<Tx, Mode extends ProjectionMode> {
   ): Promise<Either<StorageError | LeaseLost | F, void>>
   /** The documents of document projections. */
   readonly documents: ProjectionDocuments<Tx, Mode>
+  /**
+   * Registers an inline projection (where the store has them: SQLite, PostgreSQL): `apply` runs inside the
+   * append's own transaction (on SQLite with group commit, in the append's own savepoint) after the commit row was
+   * written; a `Left` rolls the append back and the append answers it. Answers the call that unregisters it.
+   */
+  readonly inline?: (apply: (tx: Tx, commit: Commit) => ProjectionApplied<Mode, HookRejected>) => Promise<Either<StorageError, () => void>>
 }
 
 /** What a value of a projection's transaction is: at once on a `'sync'` store, a promise on an `'async'` one. */

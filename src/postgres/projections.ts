@@ -6,6 +6,7 @@ import { singleShardPosition, type DocumentPage, type ProjectionStore } from '..
 import { leaseLost, type LeaseLost } from '../eventstore/subscriptionStore.js'
 import type { PgPoolClient, PgQueryable } from './config.js'
 import { run } from './connection.js'
+import { addInline } from './inline.js'
 import type { Context } from './context.js'
 import { checkpointJson, toCheckpoint } from './rows.js'
 import { projectionFor } from '../projections/define.js'
@@ -65,6 +66,15 @@ const statements = (ctx: Context) => {
  */
 export const postgresProjections = (shell: StoreShell<Context>): ProjectionStore<PostgresProjectionTx, 'async'> => ({
   mode: 'async',
+  inline: (apply) =>
+    shell.run('inline', (ctx) =>
+      E.right(
+        addInline(ctx, (client, commit) => {
+          clients.set(client, statements(ctx))
+          return apply(client as PostgresProjectionTx, commit)
+        }),
+      ),
+    ),
   documents: {
     // Inside a transaction: the statements of the store's own context (the client is the transaction's).
     load: async (tx, key) => {

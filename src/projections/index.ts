@@ -16,3 +16,4 @@ export {
 } from './documents.js'
 export type { ProjectionBatchError, ProjectionRejected } from './errors.js'
 export type { ProjectionMode, ProjectionStore, Projectable, ProjectionFence } from '../eventstore/projectionStore.js'
+export { inlineProjection } from './inline.js'

@@ -79,7 +79,7 @@ const judge = (name: string, step: Step, answer: unknown): E.Either<ProjectionRe
 const noHandler = (step: Step): ProjectionRejected['error'] => ({ _tag: 'Threw', thrown: new TypeError(`the projection has no handler for ${JSON.stringify(step.event.type)}`) })
 
 /** Applies one commit's events in order on a synchronous store; the first refusal stops it. Never throws. */
-const applySync =
+export const applySync =
   (name: string, handlers: Readonly<Record<string, unknown>>) =>
   (tx: unknown, commit: DecodedCommit<{ readonly type: string }>): E.Either<ProjectionRejected, void> => {
     for (const step of stepsOf(handlers, commit)) {
@@ -101,7 +101,7 @@ const applySync =
   }
 
 /** Applies one commit's events in order on an asynchronous store; the first refusal stops it. Never rejects. */
-const applyAsync =
+export const applyAsync =
   (name: string, handlers: Readonly<Record<string, unknown>>) =>
   async (tx: unknown, commit: DecodedCommit<{ readonly type: string }>): Promise<E.Either<ProjectionRejected, void>> => {
     for (const step of stepsOf(handlers, commit)) {

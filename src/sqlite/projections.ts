@@ -8,6 +8,7 @@ import { underLock, withRetry } from './connection.js'
 import { subscriptionStatements, type SqliteContext } from './context.js'
 import { encodeCheckpoint, toCheckpoint } from './rows.js'
 import type { SubscriptionStatements } from './statements.js'
+import { addInline } from './inline.js'
 import { projectionFor } from '../projections/define.js'
 
 /** The statements the subscription store does not have, prepared once per statement set. */
@@ -20,6 +21,8 @@ interface ParkedStatements {
   readonly pageTenant: SqliteStatement
 }
 const prepared = new WeakMap<SubscriptionStatements, ParkedStatements>()
+/** The context of each connection a projection ran on. */
+const contexts = new WeakMap<SqliteDatabase, SqliteContext>()
 
 const parkedStatements = (ctx: SqliteContext, st: SubscriptionStatements): ParkedStatements => {
   let p = prepared.get(st)
@@ -48,27 +51,29 @@ const parkedStatements = (ctx: SqliteContext, st: SubscriptionStatements): Parke
  * wrote was rolled back with it).
  */
 export const sqliteProjections = (shell: StoreShell<SqliteContext>): ProjectionStore<SqliteDatabase, 'sync'> => {
-  // The context of the transaction in progress: `load`/`save` run inside `transact`, on its connection.
-  let current: SqliteContext | undefined
-  const inTransaction = (): SqliteContext => {
-    if (current === undefined) throw new Error('a document was read or written outside a projection transaction')
-    return current
-  }
-  const documentStatements = () => {
-    const ctx = inTransaction()
+  // `load`/`save` get only the connection (the `tx`): its context is known once a transaction or an inline
+  // projection ran on it.
+  const documentStatements = (db: SqliteDatabase) => {
+    const ctx = contexts.get(db)
+    if (ctx === undefined) throw new Error('a document was read or written outside a projection transaction')
     return parkedStatements(ctx, subscriptionStatements(ctx))
   }
   const read = <A>(operation: string, f: (st: ParkedStatements) => A) =>
     shell.run(operation, (ctx) => withRetry(operation, ctx.retry, () => E.right(f(parkedStatements(ctx, subscriptionStatements(ctx))))))
   return {
   mode: 'sync',
+  inline: (apply) =>
+    shell.run('inline', (ctx) => {
+      contexts.set(ctx.db, ctx)
+      return E.right(addInline(ctx, apply))
+    }),
   documents: {
-    load: (_tx, key) => {
-      const row = documentStatements().load.get(key.projection, key.tenantId, key.id) as readonly unknown[] | undefined
+    load: (tx, key) => {
+      const row = documentStatements(tx).load.get(key.projection, key.tenantId, key.id) as readonly unknown[] | undefined
       return row === undefined ? undefined : String(row[0])
     },
-    save: (_tx, key, json) => {
-      const st = documentStatements()
+    save: (tx, key, json) => {
+      const st = documentStatements(tx)
       if (json === undefined) st.remove.run(key.projection, key.tenantId, key.id)
       else st.upsert.run(key.projection, key.tenantId, key.id, json)
     },
@@ -97,12 +102,8 @@ export const sqliteProjections = (shell: StoreShell<SqliteContext>): ProjectionS
     shell.run('project', (ctx) =>
       withRetry('project', ctx.retry, () =>
         underLock(ctx.db, (): E.Either<LeaseLost | F, void> => {
-          current = ctx
-          try {
-            return transaction()
-          } finally {
-            current = undefined
-          }
+          contexts.set(ctx.db, ctx)
+          return transaction()
           function transaction(): E.Either<LeaseLost | F, void> {
           const st = subscriptionStatements(ctx)
           const params = { name: fence.name, holder: fence.holder, epoch: fence.epoch }
