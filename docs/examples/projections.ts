@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type { Commit } from 'aett/eventstore'
 import { postgresProjection } from 'aett/postgres'
-import { documentProjection, documentsOf, startProjection } from 'aett/projections'
+import { documentProjection, documentsOf, inlineProjection, startProjection } from 'aett/projections'
 import { sqliteProjection, sqliteStore } from 'aett/sqlite'
 import { AccountOpened, accountTopics, Withdrawn, type AccountEvent } from './events.js'
 import { attemptAfter, deposit, tenantId, timestamp } from './support.js'
@@ -67,6 +67,16 @@ const accounts = documentProjection({
   },
 })
 
+// ----- inline: a read model that is consistent with the stream the moment the append returns -----
+
+// Runs inside each append's own transaction; a refusal fails the append with a HookRejected, and nothing is stored.
+const movements = documentProjection({
+  name: 'movements',
+  topics: accountTopics,
+  id: (event) => event.id,
+  evolve: (doc: { count: number } | undefined) => ({ count: (doc?.count ?? 0) + 1 }),
+})
+
 export async function main() {
   const store = sqliteStore({ filename: ':memory:' })
   await store.initialize()
@@ -74,6 +84,9 @@ export async function main() {
   if (E.isLeft(db)) return { error: db.left.message }
   // The read model's table is the user's own: created (and migrated) by the application, beside the store's.
   db.right.exec('CREATE TABLE balances (account TEXT PRIMARY KEY, owner TEXT NOT NULL, balance INTEGER NOT NULL)')
+
+  const inline = await inlineProjection(store, movements)
+  if (E.isLeft(inline)) return { error: inline.left.message }
 
   const heads = new Map<string, Commit>()
   const write = async (account: string, events: readonly AccountEvent[]) => {
@@ -103,12 +116,14 @@ export async function main() {
   const reader = documentsOf(store, accounts)
   const ada = await reader.get(tenantId, 'acc-1')
   const rich = await reader.where('balance', 100)
+  const moved = await documentsOf(store, movements).get(tenantId, 'acc-1')
   const rows = db.right.prepare('SELECT account, owner, balance FROM balances ORDER BY account').all()
   await store.close()
   return {
     rows,
     ada: E.map((a: O.Option<{ owner: string; balance: number }>) => O.toUndefined(a))(ada),
     rich: E.map((ds: readonly { id: string }[]) => ds.map((d) => d.id))(rich),
+    moved: E.map((m: O.Option<{ count: number }>) => O.toUndefined(m))(moved),
     status: E.map((s: { position: number; headToken: number; lag: { commits: number }; lastError: unknown }) => ({
       position: s.position,
       head: s.headToken,
