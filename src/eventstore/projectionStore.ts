@@ -88,6 +88,10 @@ export interface ProjectionDocuments<Tx, Mode extends ProjectionMode> {
   load(tx: Tx, key: DocumentKey): ProjectionValue<Mode, string | undefined>
   /** Stores the JSON text, or deletes the document (`undefined`). */
   save(tx: Tx, key: DocumentKey, json: string | undefined): ProjectionValue<Mode, void>
+  /** Removes every document of `projection` (inside a projection's transaction). */
+  clear(tx: Tx, projection: string): ProjectionValue<Mode, void>
+  /** Gives every document of `from` to `to` (inside a projection's transaction; `to` has none left by then). */
+  rename(tx: Tx, from: string, to: string): ProjectionValue<Mode, void>
   get(key: DocumentKey): Promise<Either<StorageError, Option<string>>>
   /** Up to `limit` documents of `projection` (of one tenant, or all), after the opaque cursor `after`. */
   page(projection: string, tenantId: string | undefined, after: string | undefined, limit: number): Promise<Either<StorageError, DocumentPage>>

@@ -27,10 +27,12 @@ const statementsOf = (ctx: MysqlContext) => {
     fence: `SELECT positions FROM ${s} WHERE name_key = ? AND holder_key = ? AND epoch = ? AND released = 0 FOR UPDATE`,
     unpark: `DELETE FROM ${ctx.names.parked} WHERE name_key = ? AND checkpoint_token = ?`,
     save: `UPDATE ${s} SET positions = ?, writes = writes + 1 WHERE name_key = ?`,
-    load: `SELECT doc FROM ${d} WHERE doc_key = ?`,
-    upsert: `INSERT INTO ${d} (doc_key, projection_key, tenant_key, projection, tenant_id, id, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
+    load: `SELECT doc FROM ${d} WHERE projection_key = ? AND doc_key = ?`,
+    upsert: `INSERT INTO ${d} (projection_key, doc_key, tenant_key, projection, tenant_id, id, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON DUPLICATE KEY UPDATE doc = VALUES(doc)`,
-    remove: `DELETE FROM ${d} WHERE doc_key = ?`,
+    remove: `DELETE FROM ${d} WHERE projection_key = ? AND doc_key = ?`,
+    clear: `DELETE FROM ${d} WHERE projection_key = ?`,
+    rename: `UPDATE ${d} SET projection_key = ?, projection = ? WHERE projection_key = ?`,
     pageAll: `SELECT doc_key, tenant_id, id, doc FROM ${d} WHERE projection_key = ? AND doc_key > ? ORDER BY doc_key LIMIT ?`,
     pageTenant: `SELECT doc_key, tenant_id, id, doc FROM ${d} WHERE projection_key = ? AND tenant_key = ? AND doc_key > ? ORDER BY doc_key LIMIT ?`,
   }
@@ -44,9 +46,10 @@ const sqlOf = (connection: object): ReturnType<typeof statementsOf> => {
   return sql
 }
 
-/** A document's key: the SHA-256 of [projection, tenant, id] as JSON, an encoding no two keys share. */
-const docKey = (key: DocumentKey): Buffer => createHash('sha256').update(JSON.stringify([key.projection, key.tenantId, key.id]), 'utf8').digest()
-const keyParameters = (key: DocumentKey): unknown[] => [docKey(key), nameKey(key.projection), nameKey(key.tenantId), key.projection, key.tenantId, key.id]
+/** A document's key within its projection: the SHA-256 of [tenant, id] as JSON, an encoding no two keys share. */
+const docKey = (key: DocumentKey): Buffer => createHash('sha256').update(JSON.stringify([key.tenantId, key.id]), 'utf8').digest()
+const whereKey = (key: DocumentKey): unknown[] => [nameKey(key.projection), docKey(key)]
+const keyParameters = (key: DocumentKey): unknown[] => [nameKey(key.projection), docKey(key), nameKey(key.tenantId), key.projection, key.tenantId, key.id]
 const wire = (v: unknown): unknown => (typeof v === 'number' ? BigInt(v) : v)
 /** Text as the driver hands it back (a string; a Buffer for a binary column). */
 const textOf = (v: unknown): string | undefined => (typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : undefined)
@@ -66,17 +69,23 @@ export const mysqlProjections = (shell: StoreShell<MysqlContext>): ProjectionSto
   mode: 'async',
   documents: {
     load: async (tx, key) => {
-      const [rows] = await tx.execute(sqlOf(tx).load, [docKey(key)])
+      const [rows] = await tx.execute(sqlOf(tx).load, whereKey(key))
       return textOf((rows as { doc?: unknown }[])[0]?.doc)
     },
     save: async (tx, key, json) => {
       const sql = sqlOf(tx)
-      if (json === undefined) await tx.execute(sql.remove, [docKey(key)])
+      if (json === undefined) await tx.execute(sql.remove, whereKey(key))
       else await tx.execute(sql.upsert, [...keyParameters(key), json].map(wire))
+    },
+    clear: async (tx, projection) => {
+      await tx.execute(sqlOf(tx).clear, [nameKey(projection)])
+    },
+    rename: async (tx, from, to) => {
+      await tx.execute(sqlOf(tx).rename, [nameKey(to), to, nameKey(from)])
     },
     get: (key) =>
       shell.run('documents.get', async (ctx) => {
-        const rows = await selectRows<{ readonly doc: unknown }>(ctx.pool, 'documents.get', statements(ctx).load, [docKey(key)])
+        const rows = await selectRows<{ readonly doc: unknown }>(ctx.pool, 'documents.get', statements(ctx).load, whereKey(key))
         if (E.isLeft(rows)) return rows
         return E.right(O.fromNullable(textOf(rows.right[0]?.doc)))
       }),

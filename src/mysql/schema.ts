@@ -209,21 +209,21 @@ CREATE TABLE IF NOT EXISTS ${n.parked} (
 // -------------------------------------------------------------------------------------
 
 /*
- * One row per document of a document projection. `doc_key` is the SHA-256 of the JSON array [projection, tenant,
- * id] (an unambiguous encoding: no id can collide with another projection's or tenant's), `projection_key` and
- * `tenant_key` those of the projection and tenant, for the reads of one projection (and tenant) in key order.
- * `doc` is the JSON text as written, so that it reads back exactly.
+ * One row per document of a document projection, keyed by `projection_key` (the SHA-256 of the projection's name)
+ * and `doc_key` (the SHA-256 of the JSON array [tenant, id], an unambiguous encoding: no id can collide with another
+ * tenant's), so that a rebuild's swap moves a shadow's documents by rewriting `projection_key` alone. `tenant_key`
+ * is the tenant's, for the reads of one tenant in key order. `doc` is the JSON text as written (exact round trip).
  */
 const createDocuments = (n: MysqlNames): string => `
 CREATE TABLE IF NOT EXISTS ${n.documents} (
-  doc_key BINARY(32) NOT NULL PRIMARY KEY,
   projection_key BINARY(32) NOT NULL,
+  doc_key BINARY(32) NOT NULL,
   tenant_key BINARY(32) NOT NULL,
   projection ${idText},
   tenant_id ${idText},
   id ${idText},
   doc LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-  KEY by_projection (projection_key, doc_key),
+  PRIMARY KEY (projection_key, doc_key),
   KEY by_tenant (projection_key, tenant_key, doc_key)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
 

@@ -31,6 +31,8 @@ const statementsOf = (ctx: Context) => {
     upsert: `INSERT INTO ${d} (projection, tenant_id, id, doc) VALUES ($1, $2, $3, $4)
       ON CONFLICT (projection, tenant_id, id) DO UPDATE SET doc = EXCLUDED.doc`,
     remove: `DELETE FROM ${d} WHERE projection = $1 AND tenant_id = $2 AND id = $3`,
+    clear: `DELETE FROM ${d} WHERE projection = $1`,
+    rename: `UPDATE ${d} SET projection = $2 WHERE projection = $1`,
     pageAll: `SELECT tenant_id, id, doc FROM ${d} WHERE projection = $1 AND (tenant_id, id) > ($2, $3) ORDER BY tenant_id, id LIMIT $4`,
     pageTenant: `SELECT tenant_id, id, doc FROM ${d} WHERE projection = $1 AND tenant_id = $2 AND id > $3 ORDER BY id LIMIT $4`,
   }
@@ -86,6 +88,12 @@ export const postgresProjections = (shell: StoreShell<Context>): ProjectionStore
       const sql = sqlOfClient(tx)
       if (json === undefined) await tx.query({ text: sql.remove, values: [key.projection, key.tenantId, key.id] })
       else await tx.query({ text: sql.upsert, values: [key.projection, key.tenantId, key.id, json] })
+    },
+    clear: async (tx, projection) => {
+      await tx.query({ text: sqlOfClient(tx).clear, values: [projection] })
+    },
+    rename: async (tx, from, to) => {
+      await tx.query({ text: sqlOfClient(tx).rename, values: [from, to] })
     },
     get: (key) =>
       shell.run('documents.get', async (ctx) => {

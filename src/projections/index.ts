@@ -17,3 +17,4 @@ export {
 export type { ProjectionBatchError, ProjectionRejected } from './errors.js'
 export type { ProjectionMode, ProjectionStore, Projectable, ProjectionFence } from '../eventstore/projectionStore.js'
 export { inlineProjection } from './inline.js'
+export { rebuildDocuments, shadowOf, type RebuildError, type RebuildOptions, type RebuildProgress, type RebuildReport } from './rebuild.js'

@@ -19,6 +19,8 @@ interface ParkedStatements {
   readonly remove: SqliteStatement
   readonly pageAll: SqliteStatement
   readonly pageTenant: SqliteStatement
+  readonly clear: SqliteStatement
+  readonly rename: SqliteStatement
 }
 const prepared = new WeakMap<SubscriptionStatements, ParkedStatements>()
 /** The context of each connection a projection ran on. */
@@ -35,6 +37,8 @@ const parkedStatements = (ctx: SqliteContext, st: SubscriptionStatements): Parke
       upsert: ctx.db.prepare(`INSERT INTO ${d} (projection, tenant_id, id, doc) VALUES (?, ?, ?, ?) ON CONFLICT (projection, tenant_id, id) DO UPDATE SET doc = excluded.doc`),
       remove: ctx.db.prepare(`DELETE FROM ${d} WHERE projection = ? AND tenant_id = ? AND id = ?`),
       pageAll: raw(`SELECT tenant_id, id, doc FROM ${d} WHERE projection = ? AND (tenant_id, id) > (?, ?) ORDER BY tenant_id, id LIMIT ?`),
+      clear: ctx.db.prepare(`DELETE FROM ${d} WHERE projection = ?`),
+      rename: ctx.db.prepare(`UPDATE ${d} SET projection = ? WHERE projection = ?`),
       pageTenant: raw(`SELECT tenant_id, id, doc FROM ${d} WHERE projection = ? AND tenant_id = ? AND id > ? ORDER BY id LIMIT ?`),
     }
     prepared.set(st, p)
@@ -76,6 +80,12 @@ export const sqliteProjections = (shell: StoreShell<SqliteContext>): ProjectionS
       const st = documentStatements(tx)
       if (json === undefined) st.remove.run(key.projection, key.tenantId, key.id)
       else st.upsert.run(key.projection, key.tenantId, key.id, json)
+    },
+    clear: (tx, projection) => {
+      documentStatements(tx).clear.run(projection)
+    },
+    rename: (tx, from, to) => {
+      documentStatements(tx).rename.run(to, from)
     },
     get: (key) =>
       read('documents.get', (st) => {
