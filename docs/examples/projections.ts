@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type { Commit } from 'aett/eventstore'
 import { postgresProjection } from 'aett/postgres'
-import { documentProjection, documentsOf, inlineProjection, startProjection } from 'aett/projections'
+import { documentProjection, documentsOf, inlineProjection, rebuildDocuments, startProjection } from 'aett/projections'
 import { sqliteProjection, sqliteStore } from 'aett/sqlite'
 import { AccountOpened, accountTopics, Withdrawn, type AccountEvent } from './events.js'
 import { attemptAfter, deposit, tenantId, timestamp } from './support.js'
@@ -117,6 +117,14 @@ export async function main() {
   const ada = await reader.get(tenantId, 'acc-1')
   const rich = await reader.where('balance', 100)
   const moved = await documentsOf(store, movements).get(tenantId, 'acc-1')
+
+  // Rebuild the documents from the log into a shadow, in small batches, then swap them in at once (readers see the
+  // old documents until then). Its instances must be stopped for the swap; writers may go on.
+  const progress: string[] = []
+  const rebuilt = await rebuildDocuments(store, accounts, {
+    batchSize: 2,
+    onProgress: ({ done, total }) => progress.push(`${done}/${total}`),
+  })
   const rows = db.right.prepare('SELECT account, owner, balance FROM balances ORDER BY account').all()
   await store.close()
   return {
@@ -124,6 +132,8 @@ export async function main() {
     ada: E.map((a: O.Option<{ owner: string; balance: number }>) => O.toUndefined(a))(ada),
     rich: E.map((ds: readonly { id: string }[]) => ds.map((d) => d.id))(rich),
     moved: E.map((m: O.Option<{ count: number }>) => O.toUndefined(m))(moved),
+    rebuilt: E.map((r: { position: number }) => r.position)(rebuilt),
+    lastProgress: progress[progress.length - 1],
     status: E.map((s: { position: number; headToken: number; lag: { commits: number }; lastError: unknown }) => ({
       position: s.position,
       head: s.headToken,

@@ -15,6 +15,8 @@ describe('docs/projections.md example', () => {
     expect(r.rich).toEqual(E.right(['acc-2']))
     // acc-1 had three events appended while the inline projection was registered (evolve runs per event).
     expect(r.moved).toEqual(E.right({ count: 3 }))
+    expect(r.rebuilt).toEqual(E.right(3))
+    expect(r.lastProgress).toBe('3/3')
     expect(r.status).toEqual(E.right({ position: 3, head: 3, lag: 0, lastError: undefined }))
   })
 
