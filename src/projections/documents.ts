@@ -188,6 +188,14 @@ export interface DocumentReader<D extends Json> {
 
 const PAGE = 500
 
+const invalid = Symbol('invalid')
+/** The `tenantId` of an options argument (`undefined`: none), or `invalid` when it is not an object. */
+const tenantOption = (options: unknown): string | undefined | typeof invalid => {
+  if (options === undefined) return undefined
+  if (typeof options !== 'object' || options === null) return invalid
+  return (options as { tenantId?: string }).tenantId
+}
+
 /** The reader of a document projection's documents on a store that keeps them. */
 export const documentsOf = <Ev extends { readonly type: string }, D extends Json>(
   store: Projectable<unknown, ProjectionMode>,
@@ -237,12 +245,17 @@ export const documentsOf = <Ev extends { readonly type: string }, D extends Json
         return E.left(storageError('documents', cause))
       }
     },
-    all: (options = {}) => all(options.tenantId, () => true),
-    where: (field, value, options = {}) => {
+    all: (options) => {
+      const tenant = tenantOption(options)
+      return tenant === invalid ? bad('options must be an object') : all(tenant, () => true)
+    },
+    where: (field, value, options) => {
+      const tenant = tenantOption(options)
+      if (tenant === invalid) return bad('options must be an object')
       if (typeof field !== 'string') return bad('field must be a string')
       const problem = jsonProblem(value)
       if (problem !== undefined) return bad(problem)
-      return all(options.tenantId, (d) => typeof d === 'object' && d !== null && !Array.isArray(d) && Object.hasOwn(d, field) && jsonEqual((d as Record<string, Json>)[field], value))
+      return all(tenant, (d) => typeof d === 'object' && d !== null && !Array.isArray(d) && Object.hasOwn(d, field) && jsonEqual((d as Record<string, Json>)[field], value))
     },
   }
 }
