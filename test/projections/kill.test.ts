@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import type { Commit, Persistence } from '../../src/eventstore/index.js'
 import { postgresStore } from '../../src/postgres/index.js'
 import { sqliteStore } from '../../src/sqlite/index.js'
+import { mysqlStore } from '../../src/mysql/index.js'
+import { freshPrefix, mysqlAvailable, testPool as mysqlPool } from '../mysql/support.js'
 import { pgAvailable } from '../postgres/support.js'
 import { orThrow, tempDir, tempFile } from '../sqlite/support.js'
 import { pgUrl, uniqueName } from '../support/services.js'
@@ -17,7 +19,7 @@ import { writeCommits } from './fixtures.js'
 // table of the store's database while this process kills it with SIGKILL in the middle of a batch, again and again,
 // restarting it each time and appending more commits meanwhile. At the end every event of the log has its counter
 // at exactly 1: no event was lost (a counter of 0) or applied twice (2), whatever the kill interrupted.
-// AETT_SOAK=1 asks for 50 kills mid-batch instead of 5.
+// AETT_SOAK=1 asks for 50 kills mid-batch instead of 5. On SQLite (a file), PostgreSQL and MySQL/MariaDB.
 
 const soak = process.env['AETT_SOAK'] === '1'
 const killsWanted = soak ? 50 : 5
@@ -49,7 +51,7 @@ const handledTokens = (logFile: string): number[] =>
     .map((l) => Number(l.slice(2)))
 
 interface Target {
-  readonly kind: 'sqlite' | 'postgres'
+  readonly kind: 'sqlite' | 'postgres' | 'mysql'
   readonly target: string
   readonly store: Persistence
   /** Every counter row: token, event index, count. */
@@ -104,6 +106,7 @@ const killLoop = async (t: Target) => {
 }
 
 const pgUp = await pgAvailable()
+const myUp = await mysqlAvailable()
 
 describe('transactional projections survive SIGKILL exactly once', () => {
   it(`on SQLite (a file): ${killsWanted} kills mid-batch`, { timeout: soak ? 600_000 : 60_000 }, async () => {
@@ -133,6 +136,27 @@ describe('transactional projections survive SIGKILL exactly once', () => {
     } finally {
       await store.close()
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+      await pool.end()
+    }
+  })
+
+  it.skipIf(!myUp)(`on MySQL/MariaDB: ${killsWanted} kills mid-batch`, { timeout: soak ? 600_000 : 60_000 }, async () => {
+    const prefix = freshPrefix()
+    const pool = mysqlPool({ connectionLimit: 2 })
+    const store = mysqlStore({ pool, tablePrefix: prefix })
+    orThrow(await store.initialize())
+    await pool.query(`CREATE TABLE \`${prefix}_counters\` (token BIGINT NOT NULL, idx INT NOT NULL, n INT NOT NULL, PRIMARY KEY (token, idx))`)
+    const counters = async () =>
+      ((await pool.query(`SELECT token, idx, n FROM \`${prefix}_counters\` ORDER BY token, idx`)) as unknown as [Record<string, unknown>[]])[0].map((r) => ({
+        token: Number(r['token']),
+        idx: Number(r['idx']),
+        n: Number(r['n']),
+      }))
+    try {
+      await killLoop({ kind: 'mysql', target: prefix, store, counters })
+    } finally {
+      await store.drop()
+      await pool.query(`DROP TABLE IF EXISTS \`${prefix}_counters\``)
       await pool.end()
     }
   })

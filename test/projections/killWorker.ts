@@ -1,6 +1,6 @@
 /**
  * The projecting process of the SIGKILL tests (test/projections/kill.test.ts). Usage:
- *   node --import tsx test/projections/killWorker.ts <sqlite|postgres> <file | schema> <log file> <json settings>
+ *   node --import tsx test/projections/killWorker.ts <sqlite|postgres|mysql> <file | schema | table prefix> <log file> <json settings>
  * Runs the transactional projection `counters` (a counter per event, in the table `counters`, which the test
  * created) and appends `h <token>` to the log file for each event it handled, before the transaction commits,
  * so that the test can tell that a kill landed in the middle of a batch. Each handler call spins for `spinMs`
@@ -13,7 +13,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import { postgresProjection, postgresStore } from '../../src/postgres/index.js'
 import { startProjection, type RunningProjection } from '../../src/projections/index.js'
 import { sqliteProjection, sqliteStore } from '../../src/sqlite/index.js'
-import { pgUrl } from '../support/services.js'
+import { mysqlProjection, mysqlStore } from '../../src/mysql/index.js'
+import { mysqlUrl, pgUrl } from '../support/services.js'
 import { testTopics } from './fixtures.js'
 
 interface Settings {
@@ -54,6 +55,27 @@ const run = async (): Promise<{ running: RunningProjection; close: () => Promise
           return undefined
         },
         Noted: () => undefined,
+      },
+    })
+    const running = startProjection(store, projection, options)
+    if (E.isLeft(running)) return fail(running.left.message)
+    return { running: running.right, close: () => store.close() }
+  }
+  if (kind === 'mysql') {
+    const store = mysqlStore({ uri: mysqlUrl, tablePrefix: target, connectionLimit: 2 })
+    const init = await store.initialize()
+    if (E.isLeft(init)) return fail(init.left.message)
+    const projection = mysqlProjection({
+      name: 'counters',
+      topics: testTopics,
+      handlers: {
+        Bumped: async (tx, _event, meta) => {
+          log(`h ${meta.commit.checkpointToken}`)
+          await tx.execute(`INSERT INTO \`${target}_counters\` (token, idx, n) VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE n = n + 1`, [meta.commit.checkpointToken, meta.index])
+          await sleep(settings.spinMs)
+          return undefined
+        },
+        Noted: async () => undefined,
       },
     })
     const running = startProjection(store, projection, options)
