@@ -41,6 +41,8 @@ export interface ProjectionStore<Tx, Mode extends ProjectionMode> {
     position: number,
     items: readonly I[],
     apply: (tx: Tx, item: I) => ProjectionApplied<Mode, F>,
+    /** `reset`: store exactly `position` (a fenced reset that may move the checkpoint back), not `max(P, position)`. */
+    options?: { readonly reset?: boolean },
   ): Promise<Either<StorageError | LeaseLost | F, void>>
   /** The documents of document projections. */
   readonly documents: ProjectionDocuments<Tx, Mode>

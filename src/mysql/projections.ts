@@ -105,7 +105,7 @@ export const mysqlProjections = (shell: StoreShell<MysqlContext>): ProjectionSto
         return E.right({ documents, next: documents.length < limit || last === undefined ? undefined : Buffer.from(last.doc_key).toString('hex') })
       }),
   },
-  transact: (fence, position, items, apply) =>
+  transact: (fence, position, items, apply, options) =>
     shell.run('project', async (ctx): Promise<E.Either<StorageError | LeaseLost, void>> => {
       const sql = statements(ctx)
       const key = nameKey(fence.name)
@@ -141,7 +141,7 @@ export const mysqlProjections = (shell: StoreShell<MysqlContext>): ProjectionSto
             return E.left(storageError('project', applied.left))
           }
         }
-        const saved = await execute(connection, 'project', sql.save, [encodeCheckpoint({ positions: { '0': Math.max(stored, position) } }), key])
+        const saved = await execute(connection, 'project', sql.save, [encodeCheckpoint({ positions: { '0': options?.reset === true ? position : Math.max(stored, position) } }), key])
         return E.isLeft(saved) ? saved : E.right(undefined)
       })
       if (E.isRight(done)) return done

@@ -121,7 +121,7 @@ export const postgresProjections = (shell: StoreShell<Context>): ProjectionStore
         return E.right({ documents, next: documents.length < limit || last === undefined ? undefined : JSON.stringify([last.tenantId, last.id]) })
       }),
   },
-  transact: (fence, position, items, apply) =>
+  transact: (fence, position, items, apply, options) =>
     shell.run('project', async (ctx): Promise<E.Either<StorageError | LeaseLost, void>> => {
       const sql = statements(ctx)
       // The transaction helper rolls back on any Left; what is not a StorageError travels beside it.
@@ -156,7 +156,7 @@ export const postgresProjections = (shell: StoreShell<Context>): ProjectionStore
             return E.left(storageError('project', applied.left))
           }
         }
-        const saved = await run(client, 'project', sql.save, [fence.name, checkpointJson({ positions: { '0': Math.max(stored, position) } })])
+        const saved = await run(client, 'project', sql.save, [fence.name, checkpointJson({ positions: { '0': options?.reset === true ? position : Math.max(stored, position) } })])
         return E.isLeft(saved) ? saved : E.right(undefined)
       })
       if (E.isRight(done)) return done

@@ -108,6 +108,7 @@ export const sqliteProjections = (shell: StoreShell<SqliteContext>): ProjectionS
     position: number,
     items: readonly I[],
     apply: (tx: SqliteDatabase, item: I) => E.Either<F, void>,
+    options?: { readonly reset?: boolean },
   ) =>
     shell.run('project', (ctx) =>
       withRetry('project', ctx.retry, () =>
@@ -130,7 +131,7 @@ export const sqliteProjections = (shell: StoreShell<SqliteContext>): ProjectionS
             const applied = apply(ctx.db, item)
             if (E.isLeft(applied)) return applied
           }
-          st.writeCheckpoint.run({ name: fence.name, positions: encodeCheckpoint({ positions: { '0': Math.max(stored, position) } }) })
+          st.writeCheckpoint.run({ name: fence.name, positions: encodeCheckpoint({ positions: { '0': options?.reset === true ? position : Math.max(stored, position) } }) })
           return E.right(undefined)
           }
         }),

@@ -21,7 +21,7 @@ const expected: Record<string, readonly string[]> = {
   './mysql': ['mysqlStore', 'mysqlProjection'],
   './dynamodb': ['dynamoDbStore'],
   './subscriptions': ['subscribe', 'resetSubscription', 'replayParked', 'listParked'],
-  './projections': ['startProjection', 'projectionFor', 'documentProjection', 'documentsOf', 'inlineProjection', 'rebuildDocuments'],
+  './projections': ['startProjection', 'projectionFor', 'documentProjection', 'documentsOf', 'inlineProjection', 'rebuildDocuments', 'resetProjection'],
   './otel': ['tracedStore', 'tracedRepository', 'tracedHandler', 'linkToCommit', 'subscriptionLag'],
   './sagas': ['dispatchCommands', 'routeEvents', 'sagaFeed', 'allCaughtUp'],
   './nats': ['natsForwarder', 'natsCommandConsumer', 'subjectToken', 'messageId', 'HEADER', 'jsonBody'],

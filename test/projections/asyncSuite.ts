@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import type { Persistence, Projectable, Subscribable } from '../../src/eventstore/index.js'
-import { startProjection, type Projection } from '../../src/projections/index.js'
+import { resetProjection, startProjection, type Projection } from '../../src/projections/index.js'
 import { logTokens, must, writeCommits, type TestEvent } from './fixtures.js'
 
 export type AsyncStore<Tx> = Persistence & Subscribable & Projectable<Tx, 'async'>
@@ -14,6 +14,8 @@ export interface AsyncKit<Tx> {
   readonly counting: (store: AsyncStore<Tx>, name: string, refuse?: (by: number) => boolean) => Projection<Tx, 'async', TestEvent>
   readonly applied: (store: AsyncStore<Tx>) => Promise<{ token: number; idx: number; n: number }[]>
   readonly totals: (store: AsyncStore<Tx>) => Promise<Record<string, number>>
+  /** Empties the read-model tables on the transaction (a reset's hook). */
+  readonly clear: (store: AsyncStore<Tx>, tx: Tx) => Promise<void>
 }
 
 const fast = { pollMs: 20, leaseTtlMs: 3_000, retry: { attempts: 2, initialDelayMs: 5 } }
@@ -70,6 +72,32 @@ export const asyncProjectionSuite = <Tx>(kit: AsyncKit<Tx>) =>
       expect(must(await running.replayParked()).replayed).toEqual([])
       await running.stop()
       expect(await kit.applied(store)).toEqual(tokens.map((token) => ({ token, idx: 0, n: 1 })))
+    })
+
+    it('resets fenced, with the hook in the same transaction, and replays exactly once', async () => {
+      const store = await kit.fresh()
+      const written = await writeCommits(store, 6)
+      const projection = kit.counting(store, 'resettable')
+      const first = must(startProjection(store, projection, fast))
+      expect(E.isRight(await first.caughtUp())).toBe(true)
+      expect(E.isLeft(await resetProjection({ store, projection, hook: async () => undefined }))).toBe(true)
+      await first.stop()
+      const refused = await resetProjection({
+        store,
+        projection,
+        hook: async (tx) => {
+          await kit.clear(store, tx)
+          return E.left('not now')
+        },
+      })
+      expect(E.isLeft(refused) && refused.left._tag).toBe('ResetRefused')
+      expect((await kit.applied(store)).length).toBe(6)
+      must(await resetProjection({ store, projection, hook: (tx) => kit.clear(store, tx).then(() => undefined) }))
+      expect(await kit.applied(store)).toEqual([])
+      const again = must(startProjection(store, projection, fast))
+      expect(E.isRight(await again.caughtUp())).toBe(true)
+      await again.stop()
+      expect(await kit.applied(store)).toEqual(written.map((c) => ({ token: c.checkpointToken, idx: 0, n: 1 })))
     })
 
     it('is fenced, skips what the checkpoint covers, and never moves the checkpoint back', async () => {

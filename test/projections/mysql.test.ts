@@ -50,6 +50,10 @@ describe.skipIf(!available)('mysql', () => {
         },
       })
     },
+    clear: async (store, tx) => {
+      await tx.execute(`DELETE FROM ${prefixOf(store)}_applied`)
+      await tx.execute(`DELETE FROM ${prefixOf(store)}_totals`)
+    },
     applied: async (store) =>
       (await rows(`SELECT token, idx, n FROM ${prefixOf(store)}_applied ORDER BY token, idx`)).map((r) => ({ token: Number(r['token']), idx: Number(r['idx']), n: Number(r['n']) })),
     totals: async (store) => Object.fromEntries((await rows(`SELECT stream, total FROM ${prefixOf(store)}_totals`)).map((r) => [r['stream'], Number(r['total'])])),

@@ -44,6 +44,10 @@ describe.skipIf(!available)('postgres', () => {
         },
       })
     },
+    clear: async (store, tx) => {
+      await query(tx, `DELETE FROM "${stores.schemaOf(store)}".applied`)
+      await query(tx, `DELETE FROM "${stores.schemaOf(store)}".totals`)
+    },
     applied: async (store) =>
       (await stores.pool().query(`SELECT token::int AS token, idx, n FROM "${stores.schemaOf(store)}".applied ORDER BY token, idx`)).rows as { token: number; idx: number; n: number }[],
     totals: async (store) =>

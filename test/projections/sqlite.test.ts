@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startProjection } from '../../src/projections/index.js'
+import { resetProjection, startProjection } from '../../src/projections/index.js'
 import { sqliteProjection, sqliteStore, type SqliteStore } from '../../src/sqlite/index.js'
 import { orThrow, tempDir, tempFile } from '../sqlite/support.js'
 import { Bumped, attempt, must, logTokens, tenantId, testTopics, writeCommits } from './fixtures.js'
@@ -150,6 +150,35 @@ describe('transactional projections on SQLite', () => {
     await running.stop()
     expect(E.isLeft(caught) && caught.left._tag).toBe('DecodeFailed')
     expect((await applied(store)).map((r) => r.token)).toEqual([1, 2])
+  })
+
+  it('resets fenced, with the hook in the same transaction, and replays exactly once', async () => {
+    const store = await fresh()
+    await writeCommits(store, 8)
+    const projection = counting('resettable')
+    const first = orThrow(startProjection(store, projection, fast))
+    expect(E.isRight(await first.caughtUp())).toBe(true)
+    // While an instance runs, a reset is refused.
+    const held = await resetProjection({ store, projection, hook: () => undefined })
+    expect(E.isLeft(held) && held.left._tag).toBe('LeaseHeld')
+    await first.stop()
+    // A refusing hook changes nothing: neither the tables nor the checkpoint.
+    const refused = await resetProjection({
+      store,
+      projection,
+      hook: (db) => {
+        db.exec('DELETE FROM applied')
+        return E.left('not now')
+      },
+    })
+    expect(E.isLeft(refused) && refused.left._tag).toBe('ResetRefused')
+    expect((await applied(store)).length).toBe(8)
+    must(await resetProjection({ store, projection, hook: (db) => void db.exec('DELETE FROM applied; DELETE FROM totals') }))
+    expect(await applied(store)).toEqual([])
+    const again = orThrow(startProjection(store, projection, fast))
+    expect(E.isRight(await again.caughtUp())).toBe(true)
+    await again.stop()
+    expect(await applied(store)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((token) => ({ token, idx: 0, n: 1 })))
   })
 
   it('answers an InvalidArgument for a store without projections or a projection of another mode', () => {
