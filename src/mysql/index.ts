@@ -15,3 +15,4 @@ export type {
   MysqlUriOptions,
 } from './config.js'
 export { mysqlErrorKind, type MysqlErrorKind } from './errors.js'
+export { mysqlProjection, type MysqlProjectionTx } from './projections.js'

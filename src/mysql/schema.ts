@@ -24,6 +24,8 @@ export interface MysqlNames {
   readonly subscriptions: string
   /** Parked commits (dead letters), per subscription name and token. */
   readonly parked: string
+  /** Documents of document projections (schema version 3). */
+  readonly documents: string
 }
 
 const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``
@@ -38,6 +40,7 @@ export const mysqlNames = (prefix: string): MysqlNames => ({
   append: quote(`${prefix}_append`),
   subscriptions: quote(`${prefix}_subscriptions`),
   parked: quote(`${prefix}_subscription_parked`),
+  documents: quote(`${prefix}_projection_documents`),
 })
 
 // -------------------------------------------------------------------------------------
@@ -202,6 +205,29 @@ CREATE TABLE IF NOT EXISTS ${n.parked} (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
 
 // -------------------------------------------------------------------------------------
+// projection documents (schema version 3)
+// -------------------------------------------------------------------------------------
+
+/*
+ * One row per document of a document projection, keyed by `projection_key` (the SHA-256 of the projection's name)
+ * and `doc_key` (the SHA-256 of the JSON array [tenant, id], an unambiguous encoding: no id can collide with another
+ * tenant's), so that a rebuild's swap moves a shadow's documents by rewriting `projection_key` alone. `tenant_key`
+ * is the tenant's, for the reads of one tenant in key order. `doc` is the JSON text as written (exact round trip).
+ */
+const createDocuments = (n: MysqlNames): string => `
+CREATE TABLE IF NOT EXISTS ${n.documents} (
+  projection_key BINARY(32) NOT NULL,
+  doc_key BINARY(32) NOT NULL,
+  tenant_key BINARY(32) NOT NULL,
+  projection ${idText},
+  tenant_id ${idText},
+  id ${idText},
+  doc LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  PRIMARY KEY (projection_key, doc_key),
+  KEY by_tenant (projection_key, tenant_key, doc_key)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
+
+// -------------------------------------------------------------------------------------
 // migrations
 // -------------------------------------------------------------------------------------
 
@@ -227,6 +253,11 @@ export const migrations: readonly Migration[] = [
     description: 'subscription leases and checkpoints, parked commits',
     statements: (n) => [createSubscriptions(n), createParked(n)],
   },
+  {
+    version: 3,
+    description: 'documents of document projections',
+    statements: (n) => [createDocuments(n)],
+  },
 ]
 
 export const schemaVersionDdl = createSchemaVersion
@@ -239,5 +270,6 @@ export const dropStatements = (n: MysqlNames): readonly string[] => [
   `DROP TABLE IF EXISTS ${n.checkpoint}`,
   `DROP TABLE IF EXISTS ${n.subscriptions}`,
   `DROP TABLE IF EXISTS ${n.parked}`,
+  `DROP TABLE IF EXISTS ${n.documents}`,
   `DROP TABLE IF EXISTS ${n.schemaVersion}`,
 ]

@@ -10,12 +10,14 @@ import { readLatest } from './loads.js'
 import * as management from './management.js'
 import * as snapshots from './snapshotStore.js'
 import { mysqlSubscriptions } from './subscriptionStore.js'
+import { mysqlProjections, type MysqlProjectionTx } from './projections.js'
+import type { Projectable } from '../eventstore/projectionStore.js'
 
 /**
  * The MySQL/MariaDB store: a `Persistence` that keeps subscriptions (`subscriptions`: leases, checkpoints and
  * parked commits, in the same database).
  */
-export type MysqlStore = Persistence & Subscribable
+export type MysqlStore = Persistence & Subscribable & Projectable<MysqlProjectionTx, 'async'>
 
 /**
  * A MySQL/MariaDB store (MariaDB 10.11+, MySQL 8+); call `initialize()` once before use. Constructing it never
@@ -34,7 +36,7 @@ export const mysqlStore = (options: MysqlStoreOptions): MysqlStore => {
     close: (ctx) => closePool(ctx.config.source, ctx.pool),
     ops: { ...commits, ...snapshots, readLatest, ...management },
   })
-  return { ...shell, subscriptions: mysqlSubscriptions(shell) }
+  return { ...shell, subscriptions: mysqlSubscriptions(shell), projections: mysqlProjections(shell) }
 }
 
 /**

@@ -3,10 +3,12 @@ import { refusal, type Known } from '../eventstore/adapter/attempt.js'
 import { UNBOUNDED, type Window } from '../eventstore/adapter/bounds.js'
 import { empty, paged } from '../eventstore/adapter/reads.js'
 import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
-import { storageError, type CommitError, type StorageError } from '../eventstore/errors.js'
+import { storageError, type CommitError, type HookRejected, type StorageError } from '../eventstore/errors.js'
 import type { Reads } from '../eventstore/reads.js'
 import { mapRows, num } from '../sql/rows.js'
+import { run, type Row } from './connection.js'
 import type { Context } from './context.js'
+import { inlineOf } from './inline.js'
 import { violatedConstraint } from './errors.js'
 import { horizonReads } from './horizonReads.js'
 import { appendParams, timeBound, toCommit } from './rows.js'
@@ -20,7 +22,30 @@ import { appendParams, timeBound, toCommit } from './rows.js'
  * raced another writer, to fetch the commits the writer missed (and to tell a duplicate from a conflict).
  */
 export const commit = async (ctx: Context, attempt: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
-  const result = await ctx.db.query('commit', ctx.sql.append, appendParams(attempt))
+  const inline = inlineOf(ctx)
+  let rejected: HookRejected | undefined
+  const result =
+    inline === undefined
+      ? await ctx.db.query('commit', ctx.sql.append, appendParams(attempt))
+      : // With inline projections (issue 15): the append statement and the projections in one transaction; a
+        // refusal rolls both back. The statement's row is inspected inside, so that a refused or duplicate append
+        // runs no projection.
+        await ctx.db.transaction('commit', async (client): Promise<E.Either<StorageError, readonly Row[]>> => {
+          const rows = await run(client, 'commit', ctx.sql.append, appendParams(attempt))
+          if (E.isLeft(rows)) return rows
+          const token = rows.right[0]?.['checkpoint_token']
+          if (token === null || token === undefined) return rows
+          const stored = { ...attempt, checkpointToken: num(token) }
+          for (const apply of inline) {
+            const r = await apply(client, stored)
+            if (E.isLeft(r)) {
+              rejected = r.left
+              return E.left(storageError('commit', r.left))
+            }
+          }
+          return rows
+        })
+  if (rejected !== undefined) return E.left(rejected)
   if (E.isLeft(result)) {
     const constraint = violatedConstraint(result.left.cause)
     const { sequence, commitId } = ctx.names.constraints

@@ -70,6 +70,8 @@ export interface PostgresTables {
   readonly subscriptions: string
   /** Commits subscriptions set aside (dead letters, version 2). */
   readonly parked: string
+  /** Documents of document projections (version 3). */
+  readonly documents: string
 }
 
 interface CommonOptions {
@@ -132,6 +134,7 @@ export const defaultTables: PostgresTables = {
   migrations: 'schema_version',
   subscriptions: 'subscriptions',
   parked: 'parked_commits',
+  documents: 'projection_documents',
 }
 export const defaultSchema = 'aett'
 export const defaultPageSize = 500
@@ -168,9 +171,10 @@ export const validateOptions = (options: PostgresStoreOptions | null | undefined
     checkName('tables.snapshots', tables.snapshots, maxTableLength) ??
     checkName('tables.migrations', tables.migrations, maxTableLength) ??
     checkName('tables.subscriptions', tables.subscriptions, maxTableLength) ??
-    checkName('tables.parked', tables.parked, maxTableLength)
+    checkName('tables.parked', tables.parked, maxTableLength) ??
+    checkName('tables.documents', tables.documents, maxTableLength)
   if (problem !== undefined) return fail(problem)
-  const all = [tables.commits, tables.snapshots, tables.migrations, tables.subscriptions, tables.parked]
+  const all = [tables.commits, tables.snapshots, tables.migrations, tables.subscriptions, tables.parked, tables.documents]
   if (new Set(all).size !== all.length) return fail('table names must differ')
   const pageSize = o.pageSize ?? defaultPageSize
   if (!isPositiveInt(pageSize)) return fail(`pageSize must be a positive integer, got ${String(pageSize)}`)

@@ -13,3 +13,4 @@ export type {
   PostgresStoreOptions,
   PostgresTables,
 } from './config.js'
+export { postgresProjection, type PostgresProjectionTx } from './projections.js'

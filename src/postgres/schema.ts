@@ -14,6 +14,8 @@ export interface Names {
   readonly migrations: string
   readonly subscriptions: string
   readonly parked: string
+  /** Documents of document projections (version 3). */
+  readonly documents: string
   /** Unquoted constraint names, as PostgreSQL reports them in a unique violation. */
   readonly constraints: {
     readonly token: string
@@ -34,7 +36,7 @@ const quote = (identifier: string): string => `"${identifier}"`
 
 export const names = (config: Pick<PostgresConfig, 'schema' | 'tables'>): Names => {
   const schema = quote(config.schema)
-  const { commits, snapshots, migrations, subscriptions, parked } = config.tables
+  const { commits, snapshots, migrations, subscriptions, parked, documents } = config.tables
   return {
     schema,
     commits: `${schema}.${quote(commits)}`,
@@ -42,6 +44,7 @@ export const names = (config: Pick<PostgresConfig, 'schema' | 'tables'>): Names 
     migrations: `${schema}.${quote(migrations)}`,
     subscriptions: `${schema}.${quote(subscriptions)}`,
     parked: `${schema}.${quote(parked)}`,
+    documents: `${schema}.${quote(documents)}`,
     constraints: {
       token: `${commits}_token_pk`,
       sequence: `${commits}_sequence_uq`,
@@ -140,13 +143,33 @@ const v2: Migration = {
   ],
 }
 
+/**
+ * Version 3: the documents of document projections (issue 15). The key is three columns, never one joined
+ * string, so that no id reaches another projection's or tenant's documents. `doc` is the JSON text as written
+ * (`text`, not `jsonb`, which would reorder keys and normalise numbers): it reads back exactly. The keys sort
+ * by `"C"` (bytes), so that paging does not depend on the server's locale.
+ */
+const v3: Migration = {
+  version: 3,
+  description: 'documents of document projections',
+  statements: (n) => [
+    `CREATE TABLE ${n.documents} (
+      projection text COLLATE "C" NOT NULL,
+      tenant_id text COLLATE "C" NOT NULL,
+      id text COLLATE "C" NOT NULL,
+      doc text NOT NULL,
+      PRIMARY KEY (projection, tenant_id, id)
+    )`,
+  ],
+}
+
 const quoteConstraint = quote
 
 // The table part of a qualified name `"schema"."table"`, without quotes.
 const unqualified = (qualified: string): string => qualified.slice(qualified.lastIndexOf('.') + 2, -1)
 
 /** Every step, oldest first. Append new steps; never edit a released one. */
-export const migrations: readonly Migration[] = [v1, v2]
+export const migrations: readonly Migration[] = [v1, v2, v3]
 
 export const latestVersion = (): number => migrations[migrations.length - 1]?.version ?? 0
 

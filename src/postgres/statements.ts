@@ -238,7 +238,7 @@ export const statements = (n: Names, options: StatementOptions = { notify: false
   deleteStream: `WITH c AS (DELETE FROM ${n.commits} WHERE tenant_id = $1 AND stream_id = $2)
     DELETE FROM ${n.snapshots} WHERE tenant_id = $1 AND stream_id = $2`,
 
-  drop: `DROP TABLE IF EXISTS ${n.commits}, ${n.snapshots}, ${n.subscriptions}, ${n.parked}, ${n.migrations}`,
+  drop: `DROP TABLE IF EXISTS ${n.commits}, ${n.snapshots}, ${n.subscriptions}, ${n.parked}, ${n.documents}, ${n.migrations}`,
 
   subscriptions: subscriptionStatements(n),
 

@@ -14,10 +14,13 @@ import * as management from './management.js'
 import type { HorizonHolder } from './rows.js'
 import * as snapshots from './snapshotStore.js'
 import { postgresSubscriptions } from './subscriptionStore.js'
+import { postgresProjections, type PostgresProjectionTx } from './projections.js'
+import type { Projectable } from '../eventstore/projectionStore.js'
 
 /** The PostgreSQL store: a `Persistence` that keeps subscriptions, and says who holds global reads back. */
 export type PostgresStore = Persistence &
-  Subscribable & {
+  Subscribable &
+  Projectable<PostgresProjectionTx, 'async'> & {
     /**
      * The transaction that holds the gap-free horizon back, if one is in flight: the oldest open transaction of
      * the cluster (its session's pid, application name and transaction start, or a forgotten prepared
@@ -49,6 +52,7 @@ export const postgresStore = (options: PostgresStoreOptions): PostgresStore => {
   })
   return Object.assign(shell, {
     subscriptions: postgresSubscriptions(shell),
+    projections: postgresProjections(shell),
     horizonHolder: () => shell.run('horizonHolder', horizonHolder),
   })
 }

@@ -3,13 +3,14 @@ import { refusal, type Head, type Known } from '../eventstore/adapter/attempt.js
 import { UNBOUNDED, type Window } from '../eventstore/adapter/bounds.js'
 import { paged } from '../eventstore/adapter/reads.js'
 import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
-import { storageError, type CommitError, type StorageError } from '../eventstore/errors.js'
+import { storageError, type CommitError, type HookRejected, type StorageError } from '../eventstore/errors.js'
 import type { Reads } from '../eventstore/reads.js'
 import { mapRows } from '../sql/rows.js'
 import { retryIfBusy, underLock, withRetry } from './connection.js'
 import { statements, type SqliteContext } from './context.js'
 import { isUniqueViolation } from './errors.js'
 import { batcher, type Batcher, type GroupCommitConfig } from './groupCommit.js'
+import { inlineOf, runInline, type InlineApply } from './inline.js'
 import { appended, encodePayload, insertParams, toCommit, type CommitRow } from './rows.js'
 import type { Statements } from './statements.js'
 
@@ -33,14 +34,15 @@ interface NotAppended extends Known {
 export const commit = (ctx: SqliteContext, a: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
   const payload = encodePayload(a)
   if (ctx.groupCommit !== undefined) return inBatch(ctx, ctx.groupCommit, a, payload)
-  const r = retryIfBusy('commit', ctx.retry, () => appendOnce(ctx, a, payload))
+  const inline = inlineOf(ctx)
+  const r = retryIfBusy('commit', ctx.retry, () => (inline === undefined ? appendOnce(ctx, a, payload) : appendInline(ctx, a, payload, inline)))
   // The common case answers without a further promise: the first try appended the commit.
   return r instanceof Promise ? r.then((done) => settle(a, done)) : settle(a, r)
 }
 
 /** The answer to an attempt, given what the lock showed when it was not appended. */
-const settle = (a: CommitAttempt, r: E.Either<NotAppended | StorageError, Commit>): Promise<E.Either<CommitError, Commit>> =>
-  E.isRight(r) || r.left._tag === 'StorageError' ? Promise.resolve(r as E.Either<StorageError, Commit>) : refused(a, r.left)
+const settle = (a: CommitAttempt, r: E.Either<NotAppended | StorageError | HookRejected, Commit>): Promise<E.Either<CommitError, Commit>> =>
+  E.isRight(r) || r.left._tag !== 'NotAppended' ? Promise.resolve(r as E.Either<StorageError | HookRejected, Commit>) : refused(a, r.left)
 
 const refused = async (a: CommitAttempt, seen: NotAppended): Promise<E.Either<CommitError, Commit>> => {
   const answer = await refusal(a, seen, async () => mapRows('commit', seen.missed, toCommit))
@@ -76,11 +78,34 @@ const appendOnce = (ctx: SqliteContext, a: CommitAttempt, payload: string): E.Ei
   })
 }
 
+/**
+ * An append with inline projections (issue 15): the row and the projections' writes in one `BEGIN IMMEDIATE`
+ * transaction, so that a refusing projection rolls the append back with its own writes. Not appended: the lock's
+ * answer, as for a lone append.
+ */
+const appendInline = (ctx: SqliteContext, a: CommitAttempt, payload: string, inline: readonly InlineApply[]): E.Either<NotAppended | HookRejected, Commit> => {
+  const st = statements(ctx)
+  return underLock(ctx.db, (): E.Either<NotAppended | HookRejected, Commit> => {
+    let changes = 0
+    let rowid: number | bigint = 0
+    try {
+      const r = insertIfContinues(st, a, payload)
+      changes = r.changes
+      rowid = r.lastInsertRowid
+    } catch (cause) {
+      if (!isUniqueViolation(cause)) throw cause
+    }
+    if (changes !== 1) return E.left(notAppended(st, a))
+    const commit = appended(a, rowid)
+    return runInline(ctx.db, inline, commit) ?? E.right(commit)
+  })
+}
+
 // -------------------------------------------------------------------------------------
 // group commit
 // -------------------------------------------------------------------------------------
 
-type Outcome = E.Either<NotAppended | StorageError, Commit>
+type Outcome = E.Either<NotAppended | StorageError | HookRejected, Commit>
 
 /** An append waiting for its batch's transaction. */
 interface Pending {
@@ -108,7 +133,8 @@ const inBatch = (ctx: SqliteContext, group: GroupCommitConfig, a: CommitAttempt,
 const writeBatch = (ctx: SqliteContext, batch: readonly Pending[]): void => {
   const r = retryIfBusy('commit', ctx.retry, () => {
     const st = statements(ctx)
-    return underLock(ctx.db, () => E.right(batch.map((p) => appendInSavepoint(ctx, st, p))))
+    const inline = inlineOf(ctx)
+    return underLock(ctx.db, () => E.right(batch.map((p) => appendInSavepoint(ctx, st, p, inline))))
   })
   const deliver = (done: E.Either<StorageError, readonly Outcome[]>) =>
     batch.forEach((p, i) => p.resolve(E.isLeft(done) ? done : (done.right[i] as Outcome)))
@@ -117,13 +143,21 @@ const writeBatch = (ctx: SqliteContext, batch: readonly Pending[]): void => {
 }
 
 /** One append of a batch, under the batch's lock, in a savepoint of its own; throws the driver's error. */
-const appendInSavepoint = (ctx: SqliteContext, st: Statements, { a, payload }: Pending): Outcome => {
+const appendInSavepoint = (ctx: SqliteContext, st: Statements, { a, payload }: Pending, inline: readonly InlineApply[] | undefined): Outcome => {
   ctx.db.exec('SAVEPOINT aett_append')
   try {
     const r = insertIfContinues(st, a, payload)
     if (r.changes === 1) {
+      const commit = appended(a, r.lastInsertRowid)
+      // Inline projections run in the append's own savepoint: a refusal rolls back this append only.
+      const refusedBy = inline === undefined ? undefined : runInline(ctx.db, inline, commit)
+      if (refusedBy !== undefined) {
+        ctx.db.exec('ROLLBACK TO aett_append')
+        ctx.db.exec('RELEASE aett_append')
+        return refusedBy
+      }
       ctx.db.exec('RELEASE aett_append')
-      return E.right(appended(a, r.lastInsertRowid))
+      return E.right(commit)
     }
   } catch (cause) {
     if (!isUniqueViolation(cause)) throw cause

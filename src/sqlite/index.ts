@@ -14,3 +14,4 @@ export type {
   Synchronous,
 } from './config.js'
 export type { MigrationReport } from './schema.js'
+export { sqliteProjection } from './projections.js'

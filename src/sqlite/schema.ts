@@ -21,6 +21,8 @@ export interface Names {
   readonly checkpoints: string
   /** Parked commits (dead letters), per subscription name and token. */
   readonly parked: string
+  /** Documents of document projections (schema version 3), per projection, tenant and id. */
+  readonly documents: string
   /** Builds a further quoted name with the store's prefix (for indexes and later migrations). */
   readonly named: (suffix: string) => string
 }
@@ -36,6 +38,7 @@ export const names = (prefix: string): Names => ({
   leases: quote(`${prefix}subscription_leases`),
   checkpoints: quote(`${prefix}subscription_checkpoints`),
   parked: quote(`${prefix}subscription_parked`),
+  documents: quote(`${prefix}projection_documents`),
   named: (suffix) => quote(`${prefix}${suffix}`),
 })
 
@@ -121,6 +124,21 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID`,
     ],
   },
+  {
+    version: 3,
+    description: 'documents of document projections',
+    statements: (n) => [
+      // The key is three columns, never one joined string, so that no id reaches another projection's or tenant's
+      // documents; `doc` is the document's JSON text as it was written (exact round trip).
+      `CREATE TABLE ${n.documents} (
+        projection TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (projection, tenant_id, id)
+      ) WITHOUT ROWID`,
+    ],
+  },
 ]
 
 /** The schema version this release writes. */
@@ -168,5 +186,6 @@ export const dropStatements = (n: Names): readonly string[] => [
   `DROP TABLE IF EXISTS ${n.leases}`,
   `DROP TABLE IF EXISTS ${n.checkpoints}`,
   `DROP TABLE IF EXISTS ${n.parked}`,
+  `DROP TABLE IF EXISTS ${n.documents}`,
   `DROP TABLE IF EXISTS ${n.schemaVersion}`,
 ]

@@ -12,12 +12,14 @@ import { deleteStream, drop, initialize, migrate, purge } from './management.js'
 import type { MigrationReport } from './schema.js'
 import { addSnapshot, getSnapshot, listStreams, listTenants, streamsToSnapshot } from './snapshotStore.js'
 import { sqliteSubscriptions } from './subscriptionStore.js'
+import { sqliteProjections } from './projections.js'
+import type { Projectable } from '../eventstore/projectionStore.js'
 
 /**
  * The event store on one SQLite connection: a `Persistence` that keeps subscriptions (`subscriptions`: leases,
  * checkpoints, parked commits, in the same file), and two calls of its own.
  */
-export interface SqliteStore extends Persistence, Subscribable {
+export interface SqliteStore extends Persistence, Subscribable, Projectable<SqliteDatabase, 'sync'> {
   /**
    * The connection, for what the store does not offer (backups, inspection): opens the file and applies the
    * pragmas if that has not happened yet. A `StorageError` when the options are bad, the file cannot be
@@ -56,6 +58,7 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
     database: () => shell.run('database', (ctx) => E.right(ctx.db)),
     migrate: () => shell.run('initialize', migrate),
     subscriptions: sqliteSubscriptions(shell),
+    projections: sqliteProjections(shell),
   }
 }
 

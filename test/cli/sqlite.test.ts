@@ -229,7 +229,7 @@ describe('aett on SQLite', () => {
       // The copy of an export into a store that holds other commits in the same streams is refused, not merged.
       aett(['import', '-s', S], { input: `${JSON.stringify({ tenantId: 'default', streamId: 'acc-1', commitId: 'other', commitSequence: 1, streamRevision: 1, commitStamp: '2026-01-01T00:00:00.000Z', checkpointToken: 1, headers: {}, events: [{ body: { type: 'Opened', owner: 'x' }, headers: {} }] })}\n` }),
     ])
-    expect([init.code, init.stdout]).toEqual([0, `sqlite ${fresh}: schema version 0 -> 2 (applied 1, 2)\n`])
+    expect([init.code, init.stdout]).toEqual([0, `sqlite ${fresh}: schema version 0 -> 3 (applied 1, 2, 3)\n`])
     expect([badImport.code, oneLine(badImport.stderr)]).toEqual([1, `aett: ${bad}:1: streamId is not a string`])
     expect([conflict.code, oneLine(conflict.stderr)]).toEqual([1, expect.stringMatching(/^aett: stdin:1: stream "acc-1" of tenant "default" already holds another commit at sequence 1/)])
     const [migrate, replayed, noHandler] = await Promise.all([
@@ -237,7 +237,7 @@ describe('aett on SQLite', () => {
       aett(['subscriptions', 'replay-parked', 'audit', '-s', S, ...C]),
       aett(['subscriptions', 'replay-parked', 'audit', '-s', S], { cwd: dir }),
     ])
-    expect(migrate.stdout).toBe(`sqlite ${fresh}: schema at version 2, up to date\n`)
+    expect(migrate.stdout).toBe(`sqlite ${fresh}: schema at version 3, up to date\n`)
     expect(replayed.code).toBe(0)
     expect(replayed.stdout).toMatch(/^subscription audit: 2 replayed and unparked \(\d+, \d+\)\n$/)
     const [reset, parked] = await Promise.all([

@@ -146,12 +146,13 @@ describe.skipIf(!available)('mysql store', () => {
       // then every call succeeds, the migration ran once, and the store works
       expect([...first, ...second].every(E.isRight)).toBe(true)
       const [rows] = await pool.query(`SELECT version FROM \`${p}_schema_version\``)
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }])
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }])
       const s0 = stores[0] as Persistence
       expect(rightOf(await s0.commit(attempt())).checkpointToken).toBe(1)
       expect(await tables(p)).toEqual([
         `${p}_checkpoint`,
         `${p}_commits`,
+        `${p}_projection_documents`,
         `${p}_schema_version`,
         `${p}_snapshots`,
         `${p}_subscription_parked`,
@@ -183,7 +184,7 @@ describe.skipIf(!available)('mysql store', () => {
       // then the answer is a StorageError that says why, and nothing was applied
       expect(E.isLeft(result) && result.left._tag === 'StorageError' && result.left.message).toMatch(/version 999, newer than this release/)
       const [rows] = await pool.query(`SELECT version FROM \`${p}_schema_version\` ORDER BY version`)
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 999 }])
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 999 }])
     } finally {
       await newer.drop()
     }

@@ -102,6 +102,14 @@ describe('layering (imports flow one way)', () => {
     expect(bad).toEqual([])
   })
 
+  it('src/projections imports only src/eventstore and src/subscriptions (it runs on any store that keeps projections)', () => {
+    const bad = edges
+      .filter((i) => area(i.from) === 'projections')
+      .filter((i) => (i.relative ? !['projections', 'subscriptions', 'eventstore'].includes(area(i.to)) : !/^(fp-ts\/|io-ts$)/.test(i.to)))
+      .map(show)
+    expect(bad).toEqual([])
+  })
+
   it('no module imports a store folder except the root index, the command line and the store itself', () => {
     // src/cli is a leaf like the root index: the `aett` bin opens whichever store a URL names (lazily, one at a time).
     const bad = edges
