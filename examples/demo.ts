@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: a small bank on a SQLite file, end to end. Accounts as a decider and as a class aggregate, a
  * transfer saga whose commands travel with its commits (delivered by a dispatcher, the moves they cause fed back
- * by a router: two subscriptions on the same file), two writers colliding, a snapshot, and the global log.
+ * by a router: two subscriptions on the same file), two writers colliding, a snapshot, the global log, and a
+ * balances read model kept by a projection in the same file, then rebuilt.
  * Every step that can fail returns a value; the demo prints what went wrong and exits non-zero.
  * It imports the kit by its package name, as your code does; inside this repository the name resolves to `src/`.
  */
@@ -12,10 +13,11 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { commitIdFrom, undispatchedMessages, type EventStore, type SaveResult } from 'aett/domain'
 import { storageError, toArray } from 'aett/eventstore'
+import { documentProjection, documentsOf, rebuildDocuments, startProjection } from 'aett/projections'
 import { allCaughtUp } from 'aett/sagas'
 import { sqliteStore } from 'aett/sqlite'
 import { resetSubscription, type SubscribableStore } from 'aett/subscriptions'
-import type { AccountCommand, AccountRefusal } from './bank/account.js'
+import { accountTopics, type AccountCommand, type AccountRefusal } from './bank/account.js'
 import { BankAccount } from './bank/BankAccount.js'
 import { delivery, type Step } from './bank/delivery.js'
 import { metered, type Meter } from './bank/metered.js'
@@ -253,6 +255,54 @@ async function globalLog({ store, row, say }: Demo, from: number) {
   return E.right({ from, tokens: commits.map((c) => c.checkpointToken) })
 }
 
+// ----- 6. a balances read model: a document projection in the same file, exactly once, then rebuilt -----
+
+/** One JSON document per account, kept by the kit in the store's own file; `evolve` is pure. */
+const balances = documentProjection({
+  name: 'balances',
+  topics: accountTopics,
+  id: (_event, meta) => meta.commit.streamId,
+  evolve: (doc: { owner: string; balance: number } | undefined, event) => {
+    if (event.type === 'AccountOpened') return { owner: event.owner, balance: 0 }
+    // A move without an opening (the saga's stream holds routed copies of the moves it caused) makes no document.
+    if (doc === undefined) return undefined
+    return { ...doc, balance: doc.balance + (event.type === 'Deposited' ? event.amount : -event.amount) }
+  },
+})
+
+async function readModel({ bank: b, subscriptions, row }: Demo) {
+  const sqlite = subscriptions as ReturnType<typeof sqliteStore>
+  const read = async () => {
+    const all = await documentsOf(sqlite, balances).all({ tenantId: 'default' })
+    return E.map((docs: readonly { id: string; document: { balance: number } }[]) => Object.fromEntries(docs.map((d) => [d.id, d.document.balance])))(all)
+  }
+  const [caught, took] = await timed(async (): Promise<E.Either<Failure, unknown>> => {
+    const running = startProjection(sqlite, balances)
+    if (E.isLeft(running)) return running
+    const at = await running.right.caughtUp()
+    await running.right.stop()
+    return at
+  })
+  if (E.isLeft(caught)) return failed('project balances', caught.left)
+  const projected = await read()
+  if (E.isLeft(projected)) return failed('read balances', projected.left)
+  const shown = (m: Record<string, number>) => Object.entries(m).map(([id, balance]) => `${id} ${balance}`).join(', ')
+  row('projection "balances": caught up from the beginning', shown(projected.right), took)
+  // The read model agrees with the streams: every account loaded through its decider has the same balance.
+  const loaded: Record<string, number> = {}
+  for (const id of Object.keys(projected.right)) {
+    const l = await b.accounts.load(id)()
+    if (E.isLeft(l)) return failed(`load ${id}`, l.left)
+    loaded[id] = l.right.state.balance
+  }
+  const [rebuilt, rebuildTook] = await timed(() => rebuildDocuments(sqlite, balances, { batchSize: 10 }))
+  if (E.isLeft(rebuilt)) return failed('rebuild balances', rebuilt.left)
+  const after = await read()
+  if (E.isLeft(after)) return failed('read rebuilt balances', after.left)
+  row('rebuilt from the log into a shadow, swapped in at once', shown(after.right), rebuildTook)
+  return E.right({ projected: projected.right, loaded, rebuilt: after.right })
+}
+
 // ----- the story -----
 
 async function story(demo: Demo, file: string, started: number) {
@@ -276,15 +326,18 @@ async function story(demo: Demo, file: string, started: number) {
   say(`\n5. the global log from checkpoint ${from} (the transfer onwards)`)
   const five = await globalLog(demo, from)
   if (E.isLeft(five)) return five
+  say('\n6. a balances read model: a document projection in the same file, then rebuilt')
+  const six = await readModel(demo)
+  if (E.isLeft(six)) return six
   const all = await toArray(store.getFrom(0))
   if (E.isLeft(all)) return failed('totals', all.left)
   const commits = all.right
   const totals = { commits: commits.length, events: commits.reduce((n, c) => n + c.events.length, 0), streams: new Set(commits.map((c) => c.streamId)).size }
   say(
-    `\n6. totals: ${totals.commits} commits, ${totals.events} events, ${totals.streams} streams in the file; ` +
+    `\n7. totals: ${totals.commits} commits, ${totals.events} events, ${totals.streams} streams in the file; ` +
       `${meter.commits} commit attempts, ${meter.conflicts} conflicts; ${(performance.now() - started).toFixed(1)} ms in all`,
   )
-  return E.right({ ...one.right, transfer: two.right, ...three.right, snapshot: four.right, global: five.right, totals })
+  return E.right({ ...one.right, transfer: two.right, ...three.right, snapshot: four.right, global: five.right, readModel: six.right, totals })
 }
 
 export type DemoFacts = Extract<Awaited<ReturnType<typeof story>>, E.Right<unknown>>['right']

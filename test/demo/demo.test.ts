@@ -29,7 +29,7 @@ describe('the demo (npm run demo)', () => {
   it('runs twice on the same directory and tells the same story (it recreates its file)', () => {
     // then: no fact depends on an earlier run
     expect(second.facts).toEqual(first.facts)
-    expect(first.lines.some((l) => l.includes('6. totals:'))).toBe(true)
+    expect(first.lines.some((l) => l.includes('7. totals:'))).toBe(true)
   })
 
   it('shows the decider refusing an overdraft, a repeated command written once, and the class face reading it', () => {
@@ -73,6 +73,14 @@ describe('the demo (npm run demo)', () => {
     expect(tokens[0]).toBeGreaterThan(from)
     expect(tokens.every((t, i) => i === 0 || t > (tokens[i - 1] ?? 0))).toBe(true)
     expect(first.facts.totals.commits).toBe(from + tokens.length)
+  })
+
+  it('keeps a balances read model by a projection that agrees with every account stream, and rebuilds it to the same', () => {
+    const { projected, loaded, rebuilt } = first.facts.readModel
+    expect(Object.keys(projected).sort()).toEqual(['acc-ada', 'acc-bo', 'acc-cy'])
+    expect(projected).toEqual(loaded)
+    expect(rebuilt).toEqual(projected)
+    expect(projected['acc-bo']).toBe(first.facts.transfer.balances[1] as number - 20 + 15)
   })
 
   it('matches the transcript shown in docs/demo.md, timings aside', () => {
@@ -125,7 +133,7 @@ describe('the demo (npm run demo)', () => {
     const run = spawnSync(process.execPath, [tsx, join(root, 'examples', 'demo.ts')], { cwd, encoding: 'utf8', timeout: 60_000 })
     // then
     expect(run.status, run.stderr).toBe(0)
-    expect(run.stdout).toContain('6. totals:')
+    expect(run.stdout).toContain('7. totals:')
     expect(existsSync(join(cwd, '.aett', 'demo.db'))).toBe(true)
   })
 })
