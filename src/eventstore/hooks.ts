@@ -135,8 +135,12 @@ export const withHooks = <S extends HookableStore>(store: S, hooks: PipelineHook
     return E.right(current)
   }
 
-  const selected = (reads: Reads<Commit>): Reads<Commit> => ({
-    [Symbol.asyncIterator](): AsyncIterator<E.Either<ReadError, Commit>> {
+  /**
+   * A read whose items go through `pick`: kept (as `pick` answers them), dropped (`undefined`), or the read's end
+   * with a failure (a `Left`, after which the inner read is closed).
+   */
+  const filtered = <T>(reads: Reads<T>, pick: (item: T) => Promise<E.Either<ReadError, T | undefined>>): Reads<T> => ({
+    [Symbol.asyncIterator](): AsyncIterator<E.Either<ReadError, T>> {
       const inner = reads[Symbol.asyncIterator]()
       let done = false
       const end = async (): Promise<void> => {
@@ -152,7 +156,7 @@ export const withHooks = <S extends HookableStore>(store: S, hooks: PipelineHook
               return r
             }
             if (E.isLeft(r.value)) return r
-            const c = await select(r.value.right)
+            const c = await pick(r.value.right)
             if (E.isLeft(c)) {
               await end()
               return { done: false, value: c }
@@ -169,40 +173,15 @@ export const withHooks = <S extends HookableStore>(store: S, hooks: PipelineHook
     },
   })
 
+  const selected = (reads: Reads<Commit>): Reads<Commit> => filtered(reads, select)
+
   /** `selected` for the items of `readLatest`: commits through the select hooks, the snapshot as it is. */
-  const selectedLatest = (reads: Reads<Latest>): Reads<Latest> => ({
-    [Symbol.asyncIterator](): AsyncIterator<E.Either<ReadError, Latest>> {
-      const inner = reads[Symbol.asyncIterator]()
-      let done = false
-      const end = async (): Promise<void> => {
-        done = true
-        await inner.return?.()
-      }
-      return {
-        next: async () => {
-          while (!done) {
-            const r = await inner.next()
-            if (r.done === true) {
-              done = true
-              return r
-            }
-            if (E.isLeft(r.value) || r.value.right._tag === 'Snapshot') return r
-            const c = await select(r.value.right.commit)
-            if (E.isLeft(c)) {
-              await end()
-              return { done: false, value: c }
-            }
-            if (c.right !== undefined) return { done: false, value: E.right({ _tag: 'Commit' as const, commit: c.right }) }
-          }
-          return { done: true, value: undefined }
-        },
-        return: async () => {
-          await end()
-          return { done: true, value: undefined }
-        },
-      }
-    },
-  })
+  const selectedLatest = (reads: Reads<Latest>): Reads<Latest> =>
+    filtered(reads, async (item) => {
+      if (item._tag === 'Snapshot') return E.right(item)
+      const c = await select(item.commit)
+      return E.map((kept: Commit | undefined) => (kept === undefined ? undefined : { _tag: 'Commit' as const, commit: kept }))(c)
+    })
 
   const commit = async (attempt: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
     // An attempt that is no object at all is the store's to refuse (`InvalidAttempt`); hooks only see attempts.
