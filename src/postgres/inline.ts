@@ -1,6 +1,7 @@
 import type * as E from 'fp-ts/lib/Either.js'
 import type { Commit } from '../eventstore/Commit.js'
 import type { HookRejected } from '../eventstore/errors.js'
+import { registry } from '../eventstore/adapter/registry.js'
 import type { PgQueryable } from './config.js'
 import type { Context } from './context.js'
 
@@ -8,19 +9,7 @@ import type { Context } from './context.js'
 export type InlineApply = (client: PgQueryable, commit: Commit) => Promise<E.Either<HookRejected, void>>
 
 /** The inline projections registered on a store's context (a named extra of the store's layout: issue 15). */
-const registered = new WeakMap<Context, InlineApply[]>()
+const inline = registry<Context, InlineApply>()
 
-export const inlineOf = (ctx: Context): readonly InlineApply[] | undefined => {
-  const list = registered.get(ctx)
-  return list === undefined || list.length === 0 ? undefined : list
-}
-
-export const addInline = (ctx: Context, apply: InlineApply): (() => void) => {
-  const list = registered.get(ctx) ?? []
-  registered.set(ctx, list)
-  list.push(apply)
-  return () => {
-    const i = list.indexOf(apply)
-    if (i >= 0) list.splice(i, 1)
-  }
-}
+export const inlineOf = inline.of
+export const addInline = inline.add

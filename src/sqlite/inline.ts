@@ -1,32 +1,18 @@
 import type * as E from 'fp-ts/lib/Either.js'
 import type { Commit } from '../eventstore/Commit.js'
 import type { HookRejected } from '../eventstore/errors.js'
+import { registry } from '../eventstore/adapter/registry.js'
 import type { SqliteDatabase } from './config.js'
 import type { SqliteContext } from './context.js'
 
 /** An inline projection as the append path runs it: synchronously, inside the append's transaction or savepoint. */
 export type InlineApply = (db: SqliteDatabase, commit: Commit) => E.Either<HookRejected, void>
 
-/**
- * The inline projections registered on a store's context (a named extra of the store's layout: issue 15). Kept
- * beside the context rather than in it, so that a store without inline projections pays one map lookup per append.
- */
-const registered = new WeakMap<SqliteContext, InlineApply[]>()
+/** The inline projections registered on a store's context (a named extra of the store's layout: issue 15). */
+const inline = registry<SqliteContext, InlineApply>()
 
-export const inlineOf = (ctx: SqliteContext): readonly InlineApply[] | undefined => {
-  const list = registered.get(ctx)
-  return list === undefined || list.length === 0 ? undefined : list
-}
-
-export const addInline = (ctx: SqliteContext, apply: InlineApply): (() => void) => {
-  const list = registered.get(ctx) ?? []
-  registered.set(ctx, list)
-  list.push(apply)
-  return () => {
-    const i = list.indexOf(apply)
-    if (i >= 0) list.splice(i, 1)
-  }
-}
+export const inlineOf = inline.of
+export const addInline = inline.add
 
 /** Runs every inline projection on an appended commit; the first refusal wins. Never throws (they do not). */
 export const runInline = (db: SqliteDatabase, inline: readonly InlineApply[], commit: Commit): E.Left<HookRejected> | undefined => {
