@@ -57,7 +57,23 @@ const newestPeers = Object.fromEntries(peers.map((p) => [p, pkg.peerDependencies
 /** The package's own dependencies are pinned to the bottom of their ranges too, through `overrides`. */
 const lowestDependencies = Object.fromEntries(Object.entries(pkg.dependencies).map(([d, range]) => [d, lowest(range)]))
 
-const npmInstall = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--strict-peer-deps']
+// A stalled registry connection is dropped after 30 s and retried (npm's default waits 5 minutes per fetch, which
+// once outlasted the install's whole budget on a cold cache).
+const npmInstall = [
+  'install',
+  '--prefer-offline',
+  '--no-audit',
+  '--no-fund',
+  '--ignore-scripts',
+  '--strict-peer-deps',
+  '--fetch-timeout=30000',
+  '--fetch-retries=5',
+  '--fetch-retry-mintimeout=1000',
+]
+/** How long an install may take: a cold cache fetches every peer at the bottom and the top of its range. */
+const installMs = 540_000
+/** A test waits for its project's install, then runs its own step. */
+const testMs = installMs + 60_000
 
 interface Consumer {
   readonly name: string
@@ -89,14 +105,14 @@ const withVersions = (versions: Record<string, string>): Record<string, string> 
 const prepare = async (name: string, manager: 'npm' | 'pnpm', manifest: Record<string, unknown>): Promise<Consumer> => {
   const path = project(name, manifest)
   const t0 = Date.now()
-  if (manager === 'npm') await run('npm', npmInstall, path, 300_000)
+  if (manager === 'npm') await run('npm', npmInstall, path, installMs)
   else {
     const pnpm = join(work.path, 'pnpm', 'node_modules', '.bin', 'pnpm')
     await run(
       pnpm,
-      ['install', '--ignore-scripts', '--reporter=append-only', '--strict-peer-dependencies', '--config.auto-install-peers=false'],
+      ['install', '--ignore-scripts', '--reporter=append-only', '--strict-peer-dependencies', '--config.auto-install-peers=false', '--fetch-timeout=30000', '--fetch-retries=5'],
       path,
-      300_000,
+      installMs,
     )
   }
   console.log(`consumers: ${name} installed with ${manager} in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
@@ -161,7 +177,7 @@ if (!enabled) {
     it(`installs without a peer conflict: ${description}`, async () => {
       const c = await consumer()
       if (c.manager === 'npm') await run('npm', ['ls', '--all'], c.path) // fails on a missing or invalid peer
-    }, 320_000)
+    }, testMs)
 
     it('resolves one copy of fp-ts and io-ts, shared by the kit and the project', async () => {
       const c = await consumer()
@@ -177,12 +193,12 @@ if (!enabled) {
       )
       expect(copies['fp-ts']).toHaveLength(1)
       expect(copies['io-ts']).toHaveLength(1)
-    }, 320_000)
+    }, testMs)
 
     it('type-checks a program that uses every store and the property helpers', async () => {
       const c = await consumer()
       await run(tsc, ['-p', c.path], c.path)
-    }, 320_000)
+    }, testMs)
 
     it('runs it: the decider repository on memory, and the DynamoDB store against dynalite with the installed SDK', async () => {
       const c = await consumer()
@@ -190,14 +206,14 @@ if (!enabled) {
       expect(app.actual).toEqual(app.expected)
       const drivers = await nodeJson<{ actual: unknown; expected: unknown }>(c.path, runMain('./out/drivers.js', [endpoint]))
       expect(drivers.actual).toEqual(drivers.expected)
-    }, 320_000)
+    }, testMs)
 
     it('imports every entry point (aett/testing/contract inside vitest only, below)', async () => {
       const c = await consumer()
       const all = subpaths.filter((s) => s !== './testing/contract').map(specifier)
       const results = await nodeJson<Record<string, unknown>>(c.path, importEach(all))
       for (const s of all) expect(results[s], s).toEqual({ names: expect.any(Number) })
-    }, 320_000)
+    }, testMs)
 
     it("runs the store contract (aett/testing/contract) with the project's own vitest", async () => {
       const c = await consumer()
@@ -205,6 +221,6 @@ if (!enabled) {
       const { stdout } = await run(vitest, ['run', 'src/contract', '--reporter=dot'], c.path, 300_000)
       expect(stdout).toMatch(/Tests\s+.*\d+ passed/)
       expect(stdout).not.toMatch(/failed/)
-    }, 320_000)
+    }, testMs)
   })
 }

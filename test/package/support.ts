@@ -49,7 +49,8 @@ export const run = (command: string, args: readonly string[], cwd: string, timeo
           !/^(npm_(package|lifecycle)_|VITEST)/.test(k) && !['npm_config_local_prefix', 'INIT_CWD', 'npm_command', 'TEST'].includes(k),
       ),
     )
-    execFile(command, [...args], { cwd, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    // SIGKILL on timeout: npm, once stalled on the registry, outlived a SIGTERM and held the test run open.
+    execFile(command, [...args], { cwd, env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) {
         const code = (error as { code?: unknown }).code
         reject(
