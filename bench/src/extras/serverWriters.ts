@@ -17,7 +17,6 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import mysql from 'mysql2/promise'
-import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import type { CommitAttempt, Persistence } from '../../../src/eventstore/index.js'
@@ -26,6 +25,7 @@ import { postgresStore } from '../../../src/postgres/index.js'
 import { uniqueName } from '../suites/common.js'
 import { mysqlUrl } from '../suites/mysql.js'
 import { pgUrl } from '../suites/postgres.js'
+import { drive, fmt, printMedians, type Append, type Result } from './writerRounds.js'
 
 const { values } = parseArgs({
   options: {
@@ -42,8 +42,6 @@ const rounds = Number(values.rounds)
 const poolSize = Number(values.pool)
 const suites = values.suites.split(',')
 
-/** One append on `stream`, its `n`-th commit (1-based); resolves when acknowledged. */
-type Append = (stream: string, n: number) => Promise<void>
 interface Opened {
   readonly append: Append
   readonly close: () => Promise<void>
@@ -192,39 +190,10 @@ const myContenders: readonly Contender[] = [
 
 // the run ---------------------------------------------------------------------------------------------------------
 
-interface Result {
-  readonly perSecond: number
-  readonly p50: number
-  readonly p99: number
-}
-
-const quantile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
-
 const run = async (c: Contender, writers: number): Promise<Result> => {
   const { append, close } = await c.open()
-  const latencies: number[] = []
-  const start = performance.now()
-  const end = start + seconds * 1000
-  try {
-    await Promise.all(
-      Array.from({ length: writers }, async (_, w) => {
-        for (let n = 1; performance.now() < end; n++) {
-          const t0 = performance.now()
-          await append(`stream-${w}`, n)
-          latencies.push(performance.now() - t0)
-        }
-      }),
-    )
-  } finally {
-    await close()
-  }
-  const elapsed = (performance.now() - start) / 1000
-  const sorted = Float64Array.from(latencies).sort()
-  return { perSecond: latencies.length / elapsed, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) }
+  return drive(append, close, writers, seconds)
 }
-
-const fmt = (r: Result) => `${r.perSecond.toFixed(0).padStart(7)}/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms`
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 
 const main = async () => {
   const all: [string, readonly Contender[]][] = [
@@ -243,12 +212,7 @@ const main = async () => {
           results.set(key, [...(results.get(key) ?? []), r])
           console.log(`round ${round + 1}  ${key}  ${fmt(r)}`)
         }
-  console.log('\nmedian of rounds (commits/s; p50/p99 ms), and min..max commits/s:')
-  for (const [key, rs] of [...results].sort(([a], [b]) => a.localeCompare(b))) {
-    const ps = rs.map((r) => r.perSecond)
-    const m = { perSecond: median(ps), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)) }
-    console.log(`${key}  ${fmt(m)}   (${Math.min(...ps).toFixed(0)}..${Math.max(...ps).toFixed(0)})`)
-  }
+  printMedians(results)
 }
 
 await main()

@@ -14,8 +14,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { sqliteStore } from '../../../src/sqlite/index.js'
+import { drive, fmt, printMedians, type Append, type Result } from './writerRounds.js'
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`)
@@ -24,9 +24,6 @@ const arg = (name: string, fallback: string): string => {
 const writerCounts = arg('writers', '1,8,32').split(',').map(Number)
 const seconds = Number(arg('seconds', '10'))
 const rounds = Number(arg('rounds', '3'))
-
-/** One append on `stream`, its `n`-th commit (1-based); resolves when acknowledged. */
-type Append = (stream: string, n: number) => Promise<void>
 
 interface Contender {
   readonly name: string
@@ -90,37 +87,10 @@ const raw: Contender = {
 
 const contenders = [aett('aett-group', true), aett('aett-off', false), raw]
 
-interface Result {
-  readonly perSecond: number
-  readonly p50: number
-  readonly p99: number
-}
-
-const quantile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
-
 const run = async (c: Contender, writers: number, dir: string, round: number): Promise<Result> => {
-  const file = join(dir, `${c.name}-${writers}-${round}.db`)
-  const { append, close } = await c.open(file)
-  const latencies: number[] = []
-  const start = performance.now()
-  const end = start + seconds * 1000
-  await Promise.all(
-    Array.from({ length: writers }, async (_, w) => {
-      for (let n = 1; performance.now() < end; n++) {
-        const t0 = performance.now()
-        await append(`stream-${w}`, n)
-        latencies.push(performance.now() - t0)
-      }
-    }),
-  )
-  const elapsed = (performance.now() - start) / 1000
-  await close()
-  const sorted = Float64Array.from(latencies).sort()
-  return { perSecond: latencies.length / elapsed, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) }
+  const { append, close } = await c.open(join(dir, `${c.name}-${writers}-${round}.db`))
+  return drive(append, close, writers, seconds)
 }
-
-const fmt = (r: Result) => `${r.perSecond.toFixed(0).padStart(7)}/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms`
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 
 const main = async () => {
   const dir = mkdtempSync(join(tmpdir(), 'aett-writers-'))
@@ -140,12 +110,7 @@ const main = async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
-  console.log('\nmedian of rounds (commits/s; p50/p99 ms), and min..max commits/s:')
-  for (const [key, rs] of [...results].sort(([a], [b]) => a.localeCompare(b))) {
-    const ps = rs.map((r) => r.perSecond)
-    const m = { perSecond: median(ps), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)) }
-    console.log(`${key}  ${fmt(m)}   (${Math.min(...ps).toFixed(0)}..${Math.max(...ps).toFixed(0)})`)
-  }
+  printMedians(results)
 }
 
 await main()
