@@ -83,7 +83,7 @@ describe('bench extras, tiny run', () => {
       expect(result.telemetry.micros[v]).toHaveLength(rounds)
       expect(finite(result.telemetry.micros[v])).toBe(true)
     }
-  }, 180_000)
+  }, 420_000)
 
   it('renders one row per backend in the catch-up and latency tables, and one per variant in the telemetry table', () => {
     const md = extrasMarkdown(

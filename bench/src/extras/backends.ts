@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { mysqlStore } from '../../../src/mysql/index.js'
-import { postgresStore } from '../../../src/postgres/index.js'
+import { postgresStore, type HorizonHolder } from '../../../src/postgres/index.js'
 import { sqliteStore } from '../../../src/sqlite/index.js'
 import type { SubscribableStore } from '../../../src/subscriptions/index.js'
 import { orThrow } from '../aett/contenders.js'
@@ -23,6 +23,11 @@ export interface FreshStore {
   readonly peer: () => Promise<SubscribableStore>
   /** Drops the tables (schema, prefix, file) and closes both store objects. */
   readonly close: () => Promise<void>
+  /**
+   * Why a global read may be short right now, for a failure message: on PostgreSQL the transaction holding the
+   * gap-free horizon back (any session of the cluster), elsewhere nothing.
+   */
+  readonly stallHint: () => Promise<string>
 }
 
 export interface Backend {
@@ -38,6 +43,13 @@ export interface Backend {
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+const noHint = async (): Promise<string> => ''
+
+const describeHolder = (h: HorizonHolder): string =>
+  `; the oldest transaction in flight on the cluster, which global reads wait for: ${h.prepared === undefined ? `pid ${h.pid ?? '?'}` : `prepared transaction ${h.prepared}`}` +
+  ` in database ${h.database ?? '?'}, application ${JSON.stringify(h.applicationName ?? '')}, ${h.state ?? '?'}` +
+  `${h.xactStart === undefined ? '' : `, open for ${((Date.now() - h.xactStart.getTime()) / 1000).toFixed(0)} s`}`
 
 const closeAll = async (stores: readonly SubscribableStore[]): Promise<void> => {
   for (const s of stores) await s.close().catch(() => undefined)
@@ -68,6 +80,7 @@ const sqlite = (): Backend => {
           await closeAll([...peers, store])
           for (const suffix of ['', '-wal', '-shm']) rmSync(`${filename}${suffix}`, { force: true })
         },
+        stallHint: noHint,
       }
     },
     dispose: async () => {
@@ -119,6 +132,11 @@ const postgres = (): Backend => {
           await store.close()
           orThrow(`drop schema ${schema}`, dropped)
         },
+        stallHint: async () => {
+          const held = await store.horizonHolder()
+          if (held._tag === 'Left') return `; who holds the horizon is unknown: ${held.left.message}`
+          return held.right._tag === 'Some' ? describeHolder(held.right.value) : '; no transaction holds the horizon now'
+        },
       }
     },
     dispose: async () => undefined,
@@ -165,6 +183,7 @@ const mariadb = (): Backend => {
           await store.close()
           orThrow(`drop tables ${tablePrefix}_*`, dropped)
         },
+        stallHint: noHint,
       }
     },
     dispose: async () => undefined,

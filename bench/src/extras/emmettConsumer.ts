@@ -19,9 +19,27 @@ const withDatabase = (url: string, database: string): string => {
 export interface EmmettCatchup {
   /** Emmett version line for the notes. */
   readonly via: string
-  /** One pass: a fresh reactor from the beginning, until the consumer stops with no messages left; ms. */
-  readonly pass: (round: number) => Promise<number>
+  /**
+   * One pass: a fresh reactor from the beginning, until it has handled every message; ms. Fails once `deadlineMs`
+   * passed (Emmett's consumer waits without end for messages a transaction elsewhere holds back).
+   */
+  readonly pass: (round: number, deadlineMs: number) => Promise<number>
   readonly close: () => Promise<void>
+}
+
+/** Waits for a consumer's `start()`, or fails once `deadlineMs` passed (the caller then stops the consumer). */
+const withinDeadline = async (started: Promise<unknown>, deadlineMs: number, seen: () => number, commits: number): Promise<void> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), deadlineMs)))
+  const done = started.then(() => 'done' as const)
+  // A start that fails after the deadline must not become an unhandled rejection (the pass already failed).
+  done.catch(() => undefined)
+  try {
+    const outcome = await Promise.race([done, late])
+    if (outcome === 'late') throw new Error(`Emmett's consumer handled ${seen()} of ${commits} messages within ${deadlineMs} ms`)
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** `commits` single-event appends by 8 concurrent writers on streams of their own, like aett's seeded log. */
@@ -74,7 +92,7 @@ export const openEmmettCatchup = async (adminUrl: string, commits: number, batch
   }
   return {
     via: '`@event-driven-io/emmett-postgresql` 0.42.0 `postgreSQLEventStoreConsumer` with one `reactor` (`eachMessage`, `startFrom: \'BEGINNING\'`, stopped by `stopAfter` at the last message; it takes a processor lock and stores its checkpoint per message)',
-    pass: async (round) => {
+    pass: async (round, deadlineMs) => {
       let seen = 0
       const t0 = performance.now()
       // Not `stopWhen: { noMessagesLeft: true }`: with it, Emmett stopped a few messages short of the end of a
@@ -95,7 +113,7 @@ export const openEmmettCatchup = async (adminUrl: string, commits: number, batch
         stopAfter: () => seen >= commits,
       })
       try {
-        await consumer.start()
+        await withinDeadline(consumer.start(), deadlineMs, () => seen, commits)
         const elapsed = performance.now() - t0
         if (seen !== commits) throw new Error(`Emmett's consumer handled ${seen} messages, expected ${commits}`)
         return elapsed
@@ -126,7 +144,7 @@ export const openEmmettSqliteCatchup = async (fileName: string, commits: number,
   }
   return {
     via: '`@event-driven-io/emmett-sqlite` 0.42.4 `store.consumer()` with one `processor` (`eachMessage`, `startFrom: \'BEGINNING\'`, stopped by `stopAfter` at the last message; it stores its checkpoint per message, in one transaction per batch)',
-    pass: async (round) => {
+    pass: async (round, deadlineMs) => {
       let seen = 0
       const t0 = performance.now()
       const consumer = store.consumer({ pulling: { batchSize, pullingFrequencyInMs: 0 } })
@@ -139,7 +157,7 @@ export const openEmmettSqliteCatchup = async (fileName: string, commits: number,
         stopAfter: () => seen >= commits,
       })
       try {
-        await consumer.start()
+        await withinDeadline(consumer.start(), deadlineMs, () => seen, commits)
         const elapsed = performance.now() - t0
         if (seen !== commits) throw new Error(`Emmett's consumer handled ${seen} messages, expected ${commits}`)
         return elapsed
