@@ -511,6 +511,8 @@ class Runner<A, E> {
 
   /** The token a parked stream's commit is parked behind, when it is. */
   private blockerOf(t: Tenure, commit: Commit): number | undefined {
+    // Nothing parked (the common case): no stream key to build for every commit of a catch-up.
+    if (t.blocked.size === 0) return undefined
     const b = t.blocked.get(streamKey(commit))
     return b !== undefined && commit.checkpointToken > b ? b : undefined
   }
