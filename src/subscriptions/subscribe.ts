@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type { Commit } from '../eventstore/Commit.js'
-import { storageError, type InvalidArgument, type StorageError } from '../eventstore/errors.js'
+import { storageError, type InvalidArgument, type ReadError, type StorageError } from '../eventstore/errors.js'
 import type { Json } from '../eventstore/Json.js'
 import { leaseLost, type Checkpoint, type HorizonReporter, type HorizonSession, type Lease, type LeaseLost, type SubscriptionStore } from '../eventstore/subscriptionStore.js'
 import {
@@ -129,6 +129,14 @@ const guard = async <L, A>(operation: string, call: () => Promise<E.Either<L, A>
   } catch (cause) {
     return E.left(storageError(operation, cause))
   }
+}
+
+/** A batch read in flight: where it starts, how many it asks for, and its number (caughtUp waiters count reads). */
+interface PendingRead {
+  readonly from: number
+  readonly size: number
+  readonly readNumber: number
+  readonly batch: Promise<E.Either<ReadError, Commit[]>>
 }
 
 interface Waiter<E> {
@@ -322,10 +330,17 @@ class Runner<A, E> {
     this.stopped.signal.addEventListener('abort', onStop, { once: true })
     this.beat(t)
     let reader: BatchReader | undefined
+    let readAhead: PendingRead | undefined
     try {
       const loaded = await this.load(t)
       if (loaded.kind !== 'ok') return undefined
-      reader = new BatchReader(this.s.store, this.s.source.tenantId)
+      const batches = new BatchReader(this.s.store, this.s.source.tenantId)
+      reader = batches
+      const startRead = (from: number, size: number): PendingRead => {
+        this.waker.clear()
+        this.readsStarted += 1
+        return { from, size, readNumber: this.readsStarted, batch: batches.next(from, size) }
+      }
       let idle = this.s.pollMs
       let failures = 0
       while (!this.stopping && !t.lost) {
@@ -333,12 +348,15 @@ class Runner<A, E> {
         if (replayed.kind !== 'ok') return undefined
         const leased = await this.ensureLease(t)
         if (leased.kind !== 'ok') return undefined
-        this.waker.clear()
-        this.readsStarted += 1
-        const readNumber = this.readsStarted
         // Larger batches while behind: fewer checkpoint writes over a long backlog (see `catchUpBatchSize`).
         const size: number = this.state === 'catching-up' ? this.s.catchUpBatchSize : this.s.batchSize
-        const batch = await (reader as BatchReader).next(t.position, size)
+        // The read started while the last checkpoint was being stored, when it starts where that checkpoint is.
+        const pending = readAhead
+        readAhead = undefined
+        if (pending !== undefined && pending.from !== t.position) await pending.batch
+        const read = pending !== undefined && pending.from === t.position ? pending : startRead(t.position, size)
+        const readNumber = read.readNumber
+        const batch = await read.batch
         if (t.lost || this.stopping) return undefined
         if (E.isLeft(batch)) {
           this.lastError = batch.left
@@ -356,9 +374,12 @@ class Runner<A, E> {
           continue
         }
         idle = this.s.pollMs
-        const atHead = commits.length < size
+        const atHead = commits.length < read.size
         this.state = atHead ? 'live' : 'catching-up'
-        const outcome = await this.handleBatch(t, commits)
+        // Behind the head, the next batch is read while this one's checkpoint is stored (a round trip, and on a
+        // server a flush to disk, that the read no longer waits for). It is handed over only once that checkpoint
+        // is stored, so a crash still repeats at most the batch not acknowledged; at most two batches are held.
+        const outcome = await this.handleBatch(t, commits, atHead ? undefined : (dealt) => (readAhead = startRead(dealt, this.s.catchUpBatchSize)))
         if (outcome.kind === 'fail') return outcome.error
         if (outcome.kind === 'failed') return outcome.error
         if (outcome.kind !== 'ok') return undefined
@@ -366,6 +387,8 @@ class Runner<A, E> {
       }
       return undefined
     } finally {
+      // A read still in flight finishes before the reader closes under it.
+      if (readAhead !== undefined) await readAhead.batch
       await reader?.close()
       t.ended = true
       if (t.heartbeat !== undefined) clearTimeout(t.heartbeat)
@@ -522,7 +545,7 @@ class Runner<A, E> {
    * of a parked stream) are set aside; the rest go to the handler together. The checkpoint is saved once, after
    * everything in the batch was dealt with; on a stopping failure, at the last commit dealt with before it.
    */
-  private async handleBatch(t: Tenure, commits: readonly Commit[]): Promise<Outcome<E>> {
+  private async handleBatch(t: Tenure, commits: readonly Commit[], beforeSave?: (dealt: number) => void): Promise<Outcome<E>> {
     let segment: Item<A>[] = []
     let dealt = t.position // everything up to here is handled, moved over or parked
     let examined = t.position
@@ -574,6 +597,7 @@ class Runner<A, E> {
     }
     const flushed = await flush()
     if (flushed.kind !== 'ok') return flushed
+    beforeSave?.(dealt)
     return this.save(t, dealt)
   }
 

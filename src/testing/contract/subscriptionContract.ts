@@ -665,7 +665,7 @@ export const subscriptionContract = (harness: SubscriptionHarness): void => {
   })
 
   describe(`${harness.name}: subscriptions (batches, memory, failures, parking)`, () => {
-    it('never holds more than a batch: a backlog is read in windows, and every batch is handed over whole and in order', async () => {
+    it('never holds more than two batches (the one handed over and the next, read while its checkpoint is stored): a backlog is read in windows, and every batch is handed over whole and in order', async () => {
       await session(async ({ store, start }) => {
         const backlog = harness.scale?.backlog ?? 2_000
         const batchSize = harness.scale?.batchSize ?? 100
@@ -700,11 +700,12 @@ export const subscriptionContract = (harness: SubscriptionHarness): void => {
         expect(count).toBe(total)
         expect(ordered).toBe(true)
         expect(maxBatch).toBe(batchSize)
-        // in flight: the commits pulled from reads between two checkpoint writes
+        // in flight: the commits pulled from reads between two checkpoint writes; behind the head the next batch
+        // is read while a checkpoint is stored, so up to two batches
         let inFlight = 0
         for (let i = 1; i < inst.saves.length; i++) inFlight = Math.max(inFlight, (inst.saves[i] as Save).pulled - (inst.saves[i - 1] as Save).pulled)
         figure(`most commits in flight (batch ${batchSize})`, inFlight, 'commits')
-        expect(inFlight).toBeLessThanOrEqual(batchSize)
+        expect(inFlight).toBeLessThanOrEqual(2 * batchSize)
         expect(inst.saves.length).toBeGreaterThanOrEqual(Math.ceil(total / batchSize))
         // one tenant's share: its token windows are sparse, so batches are filled by reads that stop when full
         const scoped = instrument(store)
@@ -727,7 +728,7 @@ export const subscriptionContract = (harness: SubscriptionHarness): void => {
         let scopedInFlight = 0
         for (let i = 1; i < scoped.saves.length; i++)
           scopedInFlight = Math.max(scopedInFlight, (scoped.saves[i] as Save).pulled - (scoped.saves[i - 1] as Save).pulled)
-        expect(scopedInFlight).toBeLessThanOrEqual(batchSize)
+        expect(scopedInFlight).toBeLessThanOrEqual(2 * batchSize)
         expect(maxBatch).toBe(batchSize)
       })
     }, 120_000)
