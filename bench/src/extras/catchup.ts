@@ -19,6 +19,8 @@ export interface CatchupOptions {
   readonly commits: number
   readonly rounds: number
   readonly warmup: number
+  /** Measure Emmett's consumer where it has a store; false leaves it out (`--no-emmett`). */
+  readonly emmett: boolean
   readonly log: (line: string) => void
 }
 
@@ -191,7 +193,7 @@ export const catchup = async (backend: Backend, options: CatchupOptions): Promis
     const t0 = now()
     await seedSingles(fresh.store, options.commits)
     options.log(`  catch-up ${backend.id}: seeded ${options.commits} commits in ${(now() - t0).toFixed(0)} ms`)
-    emmett = await openEmmett(backend, options.commits, options.log)
+    emmett = options.emmett ? await openEmmett(backend, options.commits, options.log) : { missing: 'left out (--no-emmett)' }
     const contenders: { key: 'aett' | 'loop' | 'loopCheckpoint' | 'emmett'; pass: Pass }[] = [
       { key: 'aett', pass: viaSubscribe(fresh.store, options.commits, fresh.stallHint) },
       { key: 'loop', pass: viaLoop(fresh.store, options.commits, false, fresh.stallHint) },

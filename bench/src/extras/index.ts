@@ -13,6 +13,8 @@ export interface ExtrasOptions {
   /** Paired rounds of the telemetry run. */
   readonly telemetryRounds: number
   readonly suites?: readonly BackendId[]
+  /** Measure Emmett's consumer too (default true). */
+  readonly emmett?: boolean
   readonly log: (line: string) => void
 }
 
@@ -25,7 +27,7 @@ export const runExtras = async (o: ExtrasOptions): Promise<ExtrasResult> => {
     const b = backend(id)
     try {
       o.log(`# ${b.title}`)
-      catchups.push(await catchup(b, { commits: o.commits ?? o.sizes.commits, rounds: o.rounds, warmup: o.warmup, log: o.log }))
+      catchups.push(await catchup(b, { commits: o.commits ?? o.sizes.commits, rounds: o.rounds, warmup: o.warmup, emmett: o.emmett ?? true, log: o.log }))
       latencies.push(await latency(b, { commits: o.sizes.latencyCommits, pauseMs: o.sizes.pauseMs, log: o.log }))
     } finally {
       await b.dispose()

@@ -9,6 +9,7 @@
  *   --suites a,b    sqlite,postgres,mysql (default all); telemetry always runs (SQLite :memory:)
  *   --size tiny     the test suite's smoke size
  *   --no-write      print only; leave docs/benchmarks.md alone
+ *   --no-emmett     leave Emmett's consumer out (its PostgreSQL pass takes minutes on the full log)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -25,6 +26,7 @@ const parse = () =>
       warmup: { type: 'string', default: '1' },
       suites: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
+      'no-emmett': { type: 'boolean', default: false },
     },
   })
 
@@ -64,6 +66,7 @@ const results = await runExtras({
   warmup,
   telemetryRounds,
   suites,
+  emmett: !values['no-emmett'],
   log: (line) => process.stderr.write(`${line}\n`),
 })
 
