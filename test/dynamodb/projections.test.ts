@@ -12,6 +12,7 @@ import { documentChanges } from '../../src/projections/documents.js'
 import { documentProjection, documentsOf, inlineProjection, projectionFor, rebuildDocuments, resetProjection, startProjection } from '../../src/projections/index.js'
 import type { DecodedCommit } from '../../src/subscriptions/options.js'
 import { configOf, disposeStore, dynaliteForFile, freshStore } from './server.js'
+import { testTopics, writeCommits } from '../projections/fixtures.js'
 
 // Document projections on DynamoDB below the runtime: the store's `applyDocuments` driven with hand-made decoded
 // commits, so that a test can replay an old commit, race two writers on one document, or replay a parked commit
@@ -186,6 +187,42 @@ describe('dynamodb document projections: conditional writes per document', () =>
         expect(seen.sort(), `${limit} ${tenantId}`).toEqual(wanted.sort())
       }
     }
+    await disposeStore(store)
+  })
+
+  it('running: parks a refused commit, goes on, replays it exactly once into a document that later commits changed, and reports status', async () => {
+    // Given one document (the stream's) counting each commit, and an evolve that refuses the third commit for now
+    const store = await freshStore(db())
+    const written = await writeCommits(store, 6, 1)
+    const tokens = written.map((c) => c.checkpointToken)
+    let refuse = true
+    const projection = documentProjection({
+      name: 'running',
+      topics: testTopics,
+      id: (_e, meta) => meta.commit.streamId,
+      evolve: (doc: Record<string, number> | undefined, e, meta) => {
+        if (e.type === 'Bumped' && refuse && e.by === 3) throw new Error('not yet')
+        return { ...doc, [String(meta.commit.checkpointToken)]: (doc?.[String(meta.commit.checkpointToken)] ?? 0) + 1 }
+      },
+    })
+    const running = must(startProjection(store, projection, { pollMs: 20, leaseTtlMs: 3_000, retry: { attempts: 2, initialDelayMs: 5 }, onFailure: 'park', parkStreamAfterFailure: false }))
+    // When it catches up: the third is parked, the others applied, and status shows it
+    expect(E.isRight(await running.caughtUp())).toBe(true)
+    const status = must(await running.status())
+    expect(status.position).toBe(tokens[5])
+    expect(status.lag.commits).toBe(0)
+    expect(status.parked).toBe(1)
+    expect(status.lastError?._tag).toBe('HandlerFailed')
+    const doc = async () => O.toUndefined(must(await documentsOf(store, projection).get('projections', written[0]?.streamId ?? '')))
+    expect(Object.keys((await doc()) ?? {}).map(Number)).toEqual(tokens.filter((_, i) => i !== 2))
+    // When it is replayed once the refusal is gone, and again
+    refuse = false
+    expect(must(await running.replayParked()).replayed).toEqual([tokens[2]])
+    expect(must(await running.replayParked()).replayed).toEqual([])
+    await running.stop()
+    // Then every commit is counted once in the document, the replayed one too
+    expect(await doc()).toEqual(Object.fromEntries(tokens.map((t) => [String(t), 1])))
+    expect(must(await store.subscriptions.parked('running'))).toEqual([])
     await disposeStore(store)
   })
 
