@@ -70,6 +70,14 @@ const nextItem = (key: DocumentKey, stored: Stored | undefined, token: number, r
   }
 }
 
+/** The item, or a throw (a `StorageError` of the batch) when it would pass DynamoDB's item limit. */
+const sized = (item: Item, key: DocumentKey): Item => {
+  // `itemBytes` counts a number set as one number; each replayed token is one more.
+  const bytes = itemBytes(item) + Math.max(0, (item[DA.replayed]?.NS?.length ?? 0) - 1) * 21
+  if (bytes > MAX_ITEM_BYTES) throw new Error(`the document ${JSON.stringify(key.id)} would be an item of ${bytes} bytes; items are limited to ${MAX_ITEM_BYTES}`)
+  return item
+}
+
 /** A planned write: the document as read and its next text (`undefined`: delete). */
 interface Plan<F> {
   readonly change: DocumentChange<F>
@@ -102,8 +110,7 @@ export const dynamoDbProjections = (shell: StoreShell<DynamoDbContext>, subscrip
     for (let tries = 0; tries < maxRaces; tries++) {
       // Absent and staying absent: nothing to remember (a replay finds it absent again and changes nothing).
       if (plan.stored === undefined && plan.json === undefined) return E.right(undefined)
-      const item = nextItem(plan.change.key, plan.stored, token, replay, plan.json)
-      if (itemBytes(item) > MAX_ITEM_BYTES) throw new Error(`the document ${JSON.stringify(plan.change.key.id)} would be an item of ${itemBytes(item)} bytes; items are limited to ${MAX_ITEM_BYTES}`)
+      const item = sized(nextItem(plan.change.key, plan.stored, token, replay, plan.json), plan.change.key)
       try {
         await ctx.connection.send('PutItem', documentPut(ctx.config, item, plan.stored?.version))
         return E.right(undefined)
@@ -162,14 +169,15 @@ export const dynamoDbProjections = (shell: StoreShell<DynamoDbContext>, subscrip
           if (replay && !parked.has(token)) continue
           const cs = changes(item)
           if (E.isLeft(cs)) return cs
-          // Every document of the commit is read and changed before the first is written, so that a refusal
-          // leaves the commit wholly unwritten.
+          // Every document of the commit is read, changed and sized before the first is written, so that a
+          // refusal (or a document too large) leaves the commit wholly unwritten.
           const plans: Plan<F>[] = []
           for (const change of cs.right) {
             const doc = await read(ctx, change.key)
             if (holds(doc, token, replay)) continue
             const json = change.next(doc?.json)
             if (E.isLeft(json)) return json
+            sized(nextItem(change.key, doc, token, replay, json.right), change.key)
             plans.push({ change, stored: doc, json: json.right })
           }
           for (const plan of plans) {

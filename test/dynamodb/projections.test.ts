@@ -165,6 +165,20 @@ describe('dynamodb document projections: conditional writes per document', () =>
     await disposeStore(store)
   })
 
+  it('a document past the 400 KB item limit is a StorageError saying so, and nothing of its commit is written', async () => {
+    const store = await freshStore(db())
+    const p = counting('big')
+    const lease = await leaseOf(store, 'big')
+    // Given a commit of two documents, the second of which would pass DynamoDB's item limit
+    const answer = await apply(store, lease, p, [commitAt(1, 'bank', [set('small', 1), set('a', 'x'.repeat(410 * 1024))])])
+    // Then the batch answers a StorageError naming the limit, the document is absent and the checkpoint did not move
+    expect(E.isLeft(answer) && answer.left._tag === 'StorageError' && answer.left.message).toMatch(/items are limited to 409600/)
+    expect(await rawItem(store, 'big', 'bank', 'a')).toBeUndefined()
+    expect(await rawItem(store, 'big', 'bank', 'small')).toBeUndefined()
+    expect(must(await store.subscriptions.checkpoint('big'))).toEqual(O.none)
+    await disposeStore(store)
+  })
+
   it('pages through a projection of one tenant or all, past tombstones, in pages of any size', async () => {
     const store = await freshStore(db())
     const p = counting('paged')
