@@ -221,7 +221,10 @@ const startConditional = <Ev extends { readonly type: string }>(
  * Runs a transactional projection on a store: a subscription named after the projection (its lease, its fenced
  * checkpoint, its catch-up, live wake-ups, retries and parking), whose every batch is applied in ONE database
  * transaction together with the checkpoint write, so that each commit's effect is applied exactly once, also
- * across crashes and takeovers. A bad option is an `InvalidArgument`; everything else is reported by the handle.
+ * across crashes and takeovers. On a store without transactions (DynamoDB) only document projections run, each
+ * document written by one conditional write on the token it last applied: exactly once in effect per document
+ * (a transactional projection is an `InvalidArgument` there). A bad option is an `InvalidArgument`; everything
+ * else is reported by the handle.
  */
 export function startProjection<Tx, Mode extends ProjectionMode, Ev extends { readonly type: string }>(
   store: ProjectingStore<Tx, Mode>,
