@@ -158,7 +158,9 @@ export const rebuildDocuments = async <Tx, Mode extends ProjectionMode, Ev exten
         ),
       )
       if (E.isLeft(swapped)) return swapped
-      // The last report, after any in flight: the whole log up to the swap is done.
+      // The last report, after any in flight: the whole log up to the swap is done. No timer report may come
+      // after it: the shadow's checkpoint is removed next, and a report then would say 0 was done.
+      clearInterval(timer)
       await inFlight
       await report()
       await guard(() => ss.resetCheckpoint(shadow, holder, undefined))
