@@ -56,7 +56,7 @@ export const pgBalances = postgresProjection({
 // ----- the same read model as JSON documents, in a table the kit owns: no SQL to write -----
 
 // One document per account id; `evolve` is pure, and `undefined` would delete the document.
-const accounts = documentProjection({
+export const accounts = documentProjection({
   name: 'accounts',
   topics: accountTopics,
   id: (event) => event.id,

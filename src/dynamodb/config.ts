@@ -25,6 +25,8 @@ export interface DynamoDbTableNames {
   readonly snapshots?: string
   /** Subscriptions' leases, checkpoints and parked commits; `subscriptions` by default. */
   readonly subscriptions?: string
+  /** The documents of document projections (`aett/projections`); `documents` by default. */
+  readonly documents?: string
 }
 
 /** How the tables are billed when `initialize()` creates them. */
@@ -76,6 +78,7 @@ export interface DynamoDbConfig {
   readonly commitsTable: string
   readonly snapshotsTable: string
   readonly subscriptionsTable: string
+  readonly documentsTable: string
   readonly pageSize: number
   readonly billing: DynamoDbBilling
   readonly settleMs: number
@@ -102,6 +105,7 @@ export const defaults = {
   commits: 'commits',
   snapshots: 'snapshots',
   subscriptions: 'subscriptions',
+  documents: 'documents',
   pageSize: 500,
   settleMs: 10_000,
   maxRetries: 8,
@@ -131,7 +135,7 @@ export const resolveOptions = (input: DynamoDbStoreOptions | undefined): E.Eithe
   if (hasConfig && !isObject(o['clientConfig'])) return fail('clientConfig must be an object')
   const tables = (o['tables'] ?? {}) as Record<string, unknown>
   if (!isObject(tables)) return fail('tables must be an object')
-  for (const k of ['prefix', 'commits', 'snapshots', 'subscriptions'] as const) {
+  for (const k of ['prefix', 'commits', 'snapshots', 'subscriptions', 'documents'] as const) {
     if (tables[k] !== undefined && typeof tables[k] !== 'string') return fail(`tables.${k} must be a string`)
   }
   const names = tables as DynamoDbTableNames
@@ -139,11 +143,12 @@ export const resolveOptions = (input: DynamoDbStoreOptions | undefined): E.Eithe
   const commitsTable = `${prefix}${names.commits ?? defaults.commits}`
   const snapshotsTable = `${prefix}${names.snapshots ?? defaults.snapshots}`
   const subscriptionsTable = `${prefix}${names.subscriptions ?? defaults.subscriptions}`
-  const all = [commitsTable, snapshotsTable, subscriptionsTable]
+  const documentsTable = `${prefix}${names.documents ?? defaults.documents}`
+  const all = [commitsTable, snapshotsTable, subscriptionsTable, documentsTable]
   for (const t of all) {
     if (!tableName.test(t)) return fail(`invalid DynamoDB table name ${JSON.stringify(t)}: 3-255 of [a-zA-Z0-9_.-]`)
   }
-  if (new Set(all).size !== all.length) return fail('the commits, snapshots and subscriptions tables need different names')
+  if (new Set(all).size !== all.length) return fail('the commits, snapshots, subscriptions and documents tables need different names')
   const options = o as DynamoDbCommonOptions
   const pageSize = options.pageSize ?? defaults.pageSize
   if (!positiveInt(pageSize)) return fail(`pageSize must be a positive integer, got ${String(pageSize)}`)
@@ -166,7 +171,7 @@ export const resolveOptions = (input: DynamoDbStoreOptions | undefined): E.Eithe
   const name = options.name ?? defaults.name
   if (typeof name !== 'string' || name.length === 0) return fail('name must be a non-empty string')
   return E.right({
-    config: { name, commitsTable, snapshotsTable, subscriptionsTable, pageSize, billing, settleMs, maxRetries, maxCommitBytes },
+    config: { name, commitsTable, snapshotsTable, subscriptionsTable, documentsTable, pageSize, billing, settleMs, maxRetries, maxCommitBytes },
     client: hasClient ? { given: client as DynamoDbClient } : { create: o['clientConfig'] as DynamoDBClientConfig },
   })
 }

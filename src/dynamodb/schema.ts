@@ -79,6 +79,37 @@ export const SA = {
   parkedAt: 'at',
 } as const
 
+/**
+ * Attributes of the documents table's items (document projections). A live document has them all; a tombstone (a
+ * document that `evolve` deleted) keeps its key, tenant, token, version and replayed tokens but neither the
+ * document nor the projection, so that reads skip it and the projection index (sparse) does not hold it.
+ */
+export const DA = {
+  /** Partition key: the projection and the tenant, `documentPartition`. */
+  pk: 'pk',
+  /** Sort key: the document's id, as it is. */
+  sk: 'sk',
+  /** The projection's name: the hash key of the projection index (absent on a tombstone). */
+  projection: 'pr',
+  tenant: 't',
+  /** The document's JSON text (absent on a tombstone). */
+  document: 'd',
+  /** The checkpoint token of the last commit applied to the document (a replay of a parked commit aside). */
+  token: 'tok',
+  /** NS: the tokens of parked commits replayed into the document (at or below `tok`). */
+  replayed: 'rp',
+  /** Grows with every write: the compare-and-set of the next one. */
+  version: 'v',
+} as const
+
+/**
+ * The partition of a projection's documents of one tenant: the projection's length in UTF-8 bytes, a colon, the
+ * projection and the tenant id, as `streamKey` is made: the length says where the projection ends, so no tenant
+ * id reaches another projection's partition (`ab` + `c` is `2:abc`, `a` + `bc` is `1:abc`). The id is the sort key,
+ * a key part of its own. At most 3 + 1 + 256 + 256 = 516 bytes.
+ */
+export const documentPartition = (projection: string, tenantId: string): string => `${utf8Length(projection)}:${projection}${tenantId}`
+
 /** The sort key of a subscription's lease item. */
 export const LEASE_ITEM = 'L'
 /** Parked records sort by token: `P`, the token in 16 digits (any safe integer), `#`, the write id. */
@@ -90,6 +121,8 @@ export const I = {
   byCommitId: 'byCommitId',
   byToken: 'byToken',
   byTenant: 'byTenant',
+  /** The documents table: a projection's live documents, of every tenant. */
+  byProjection: 'byProjection',
 } as const
 
 /** The value of the global index's only partition. */
@@ -183,12 +216,31 @@ export const subscriptionsTableInput = (config: DynamoDbConfig): CreateTableComm
 })
 
 /**
+ * Added in 0.2 with document projections: one item per (projection, tenant, id), and a sparse global index of each
+ * projection's live documents (tombstones have no `pr`) for reads across tenants.
+ */
+export const documentsTableInput = (config: DynamoDbConfig): CreateTableCommandInput => ({
+  TableName: config.documentsTable,
+  BillingMode: config.billing.mode,
+  ...throughput(config.billing),
+  AttributeDefinitions: [
+    { AttributeName: DA.pk, AttributeType: 'S' },
+    { AttributeName: DA.sk, AttributeType: 'S' },
+    { AttributeName: DA.projection, AttributeType: 'S' },
+  ],
+  KeySchema: [key(DA.pk, 'HASH'), key(DA.sk, 'RANGE')],
+  GlobalSecondaryIndexes: [
+    { IndexName: I.byProjection, KeySchema: [key(DA.projection, 'HASH'), key(DA.pk, 'RANGE')], Projection: { ProjectionType: 'ALL' }, ...throughput(config.billing) },
+  ],
+})
+
+/**
  * The tables, in the order the store's versions added them: what `initialize()` creates when missing. DynamoDB has
  * no schema beyond keys and indexes, so a step is a table; a store of an older version gains the later tables.
  */
 export const tableSteps = (config: DynamoDbConfig): readonly { readonly since: string; readonly tables: readonly CreateTableCommandInput[] }[] => [
   { since: '0.1', tables: [commitsTableInput(config), snapshotsTableInput(config)] },
-  { since: '0.2', tables: [subscriptionsTableInput(config)] },
+  { since: '0.2', tables: [subscriptionsTableInput(config), documentsTableInput(config)] },
 ]
 
 // -------------------------------------------------------------------------------------
@@ -267,6 +319,6 @@ const remove = async (ctx: DynamoDbContext, table: string): Promise<void> => {
 
 /** Deletes every table and waits until they are gone. */
 export const deleteTables = async (ctx: DynamoDbContext): Promise<void> => {
-  const { commitsTable, snapshotsTable, subscriptionsTable } = ctx.config
-  await Promise.all([commitsTable, snapshotsTable, subscriptionsTable].map((table) => remove(ctx, table)))
+  const { commitsTable, snapshotsTable, subscriptionsTable, documentsTable } = ctx.config
+  await Promise.all([commitsTable, snapshotsTable, subscriptionsTable, documentsTable].map((table) => remove(ctx, table)))
 }

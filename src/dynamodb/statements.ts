@@ -2,14 +2,14 @@ import type { DeleteItemCommandInput, GetItemCommandInput, PutItemCommandInput, 
 import type { DynamoDbConfig } from './config.js'
 import type { Item } from './connection.js'
 import { N, S } from './rows.js'
-import { A, GLOBAL_COUNTER, GLOBAL_PARTITION, I, LEASE_ITEM, PARKED_PREFIX, SA, tenantCounter } from './schema.js'
+import { A, DA, documentPartition, GLOBAL_COUNTER, GLOBAL_PARTITION, I, LEASE_ITEM, PARKED_PREFIX, SA, tenantCounter } from './schema.js'
 
 /**
  * Every request the store sends, as data: the command inputs, built from the table names and the values. Paging
  * (`Limit`, `ExclusiveStartKey`) is added by paging.ts.
  */
 
-type Tables = Pick<DynamoDbConfig, 'commitsTable' | 'snapshotsTable' | 'subscriptionsTable'>
+type Tables = Pick<DynamoDbConfig, 'commitsTable' | 'snapshotsTable' | 'subscriptionsTable' | 'documentsTable'>
 
 // -------------------------------------------------------------------------------------
 // a stream's partition of the commits table
@@ -382,4 +382,50 @@ export const parkedQuery = (t: Tables, name: string): QueryCommandInput => ({
   ExpressionAttributeNames: { '#pk': SA.pk, '#sk': SA.sk },
   ExpressionAttributeValues: { ':pk': S(name), ':p': S(PARKED_PREFIX) },
   ConsistentRead: true,
+})
+
+// -------------------------------------------------------------------------------------
+// the documents table (document projections)
+// -------------------------------------------------------------------------------------
+
+/** The key of a document: its projection and tenant's partition, and its id. */
+export const documentKey = (projection: string, tenantId: string, id: string): Item => ({ [DA.pk]: S(documentPartition(projection, tenantId)), [DA.sk]: S(id) })
+
+/** A document's item (live, or a tombstone), strongly consistent. */
+export const documentGet = (t: Tables, projection: string, tenantId: string, id: string): GetItemCommandInput => ({
+  TableName: t.documentsTable,
+  Key: documentKey(projection, tenantId, id),
+  ConsistentRead: true,
+})
+
+/**
+ * Writes a document's item (live, or a tombstone) on condition that it is still as read: absent, or at the version
+ * read. The caller decided from that very version that the commit is not applied yet (its token was below the
+ * commit's), so the write lands only where "stored token < this commit's token, or absent" still holds.
+ */
+export const documentPut = (t: Tables, item: Item, readVersion: number | undefined): PutItemCommandInput => ({
+  TableName: t.documentsTable,
+  Item: item,
+  ...(readVersion === undefined
+    ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': DA.pk } }
+    : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': DA.version }, ExpressionAttributeValues: { ':v': N(readVersion) } }),
+})
+
+/** The live documents of one tenant's partition, by id, strongly consistent (tombstones filtered out). */
+export const documentsOfTenantQuery = (t: Tables, projection: string, tenantId: string): QueryCommandInput => ({
+  TableName: t.documentsTable,
+  KeyConditionExpression: '#pk = :pk',
+  FilterExpression: 'attribute_exists(#d)',
+  ExpressionAttributeNames: { '#pk': DA.pk, '#d': DA.document },
+  ExpressionAttributeValues: { ':pk': S(documentPartition(projection, tenantId)) },
+  ConsistentRead: true,
+})
+
+/** A projection's live documents of every tenant, from its sparse global index (eventually consistent). */
+export const documentsOfProjectionQuery = (t: Tables, projection: string): QueryCommandInput => ({
+  TableName: t.documentsTable,
+  IndexName: I.byProjection,
+  KeyConditionExpression: '#pr = :pr',
+  ExpressionAttributeNames: { '#pr': DA.projection },
+  ExpressionAttributeValues: { ':pr': S(projection) },
 })

@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { defineStore } from '../eventstore/adapter/defineStore.js'
 import type { StorageError } from '../eventstore/errors.js'
 import type { Persistence } from '../eventstore/ports.js'
+import type { ConditionallyProjectable } from '../eventstore/projectionStore.js'
 import type { Subscribable } from '../eventstore/subscriptionStore.js'
 import * as commits from './commitStore.js'
 import { defaults, resolveOptions, type DynamoDbConfig, type DynamoDbStoreOptions } from './config.js'
@@ -9,10 +10,14 @@ import { openConnection } from './connection.js'
 import type { DynamoDbContext } from './context.js'
 import * as management from './management.js'
 import * as snapshots from './snapshotStore.js'
+import { dynamoDbProjections } from './projections.js'
 import { dynamoDbSubscriptions } from './subscriptionStore.js'
 
-/** The event store on DynamoDB; it keeps its subscriptions' leases, checkpoints and parked commits too. */
-export interface DynamoDbStore extends Persistence, Subscribable {
+/**
+ * The event store on DynamoDB; it keeps its subscriptions' leases, checkpoints and parked commits too, and the
+ * documents of document projections (`aett/projections`), written one conditional write per document.
+ */
+export interface DynamoDbStore extends Persistence, Subscribable, ConditionallyProjectable {
   /** The resolved options (table names, page size, windows), or why they were refused. */
   readonly config: E.Either<StorageError, DynamoDbConfig>
 }
@@ -41,7 +46,8 @@ export const dynamoDbStoreWithClock = (options: DynamoDbStoreOptions, now: () =>
     close: (ctx) => ctx.connection.close(),
     ops: { ...commits, ...snapshots, ...management },
   })
-  return Object.assign(shell, { config, subscriptions: dynamoDbSubscriptions(shell) })
+  const subscriptions = dynamoDbSubscriptions(shell)
+  return Object.assign(shell, { config, subscriptions, projections: dynamoDbProjections(shell, subscriptions) })
 }
 
 /**

@@ -81,12 +81,19 @@ export interface DocumentPage {
   readonly next: string | undefined
 }
 
+/** The reads of document projections' documents, on every store that keeps them (outside any transaction). */
+export interface DocumentReads {
+  get(key: DocumentKey): Promise<Either<StorageError, Option<string>>>
+  /** Up to `limit` documents of `projection` (of one tenant, or all), after the opaque cursor `after`. */
+  page(projection: string, tenantId: string | undefined, after: string | undefined, limit: number): Promise<Either<StorageError, DocumentPage>>
+}
+
 /**
  * The documents of document projections, in a table of the store's database that the kit owns (schema version 3).
  * `load`/`save` run inside a projection's transaction (on its `tx`) and throw the driver's error; the reads outside
  * a transaction answer values.
  */
-export interface ProjectionDocuments<Tx, Mode extends ProjectionMode> {
+export interface ProjectionDocuments<Tx, Mode extends ProjectionMode> extends DocumentReads {
   load(tx: Tx, key: DocumentKey): ProjectionValue<Mode, string | undefined>
   /** Stores the JSON text, or deletes the document (`undefined`). */
   save(tx: Tx, key: DocumentKey, json: string | undefined): ProjectionValue<Mode, void>
@@ -94,14 +101,58 @@ export interface ProjectionDocuments<Tx, Mode extends ProjectionMode> {
   clear(tx: Tx, projection: string): ProjectionValue<Mode, void>
   /** Gives every document of `from` to `to` (inside a projection's transaction; `to` has none left by then). */
   rename(tx: Tx, from: string, to: string): ProjectionValue<Mode, void>
-  get(key: DocumentKey): Promise<Either<StorageError, Option<string>>>
-  /** Up to `limit` documents of `projection` (of one tenant, or all), after the opaque cursor `after`. */
-  page(projection: string, tenantId: string | undefined, after: string | undefined, limit: number): Promise<Either<StorageError, DocumentPage>>
 }
 
 /** A store that runs transactional projections: SQLite, PostgreSQL, MySQL/MariaDB. */
 export interface Projectable<Tx, Mode extends ProjectionMode> {
   readonly projections: ProjectionStore<Tx, Mode>
+}
+
+/**
+ * One document that a commit changes: its key, and its next JSON text from the stored one (`undefined`: absent or
+ * deleted), or why the commit is refused. Pure: a store may call it again on a retry.
+ */
+export interface DocumentChange<F> {
+  readonly key: DocumentKey
+  readonly next: (stored: string | undefined) => Either<F, string | undefined>
+}
+
+/**
+ * What a store WITHOUT transactions does for document projections (DynamoDB: its emulator dynalite has no
+ * `TransactWriteItems`, and the store uses none): no batch is one transaction. Instead every document remembers
+ * the checkpoint token of the last commit applied to it, and applying a commit to a document is ONE conditional
+ * write on that token, so that a commit applied again (after a crash, a retry, a takeover) is skipped, document by
+ * document: exactly once in effect per document. A reader may see some documents of a batch applied and others
+ * not yet. Transactional projections (handlers on a driver transaction) do not run on such a store.
+ */
+export interface ConditionalProjectionStore {
+  readonly mode: 'conditional'
+  readonly documents: DocumentReads
+  /**
+   * Reads the stored checkpoint `P` and the parked tokens of `fence.name`, then for each item whose token is after
+   * `P`, or that is parked (a replay), writes every document of `changes(item)`: each read, changed by `next` and
+   * written back on condition that it is as read, unless it already holds the item (its token is at or past the
+   * item's; a replay: the token is among its replayed ones), which skips it. Then unparks the replays and stores
+   * the checkpoint `max(P, position)`, both fenced (`LeaseLost` otherwise; the documents written stay, and are
+   * skipped when applied again). A `Left` from `changes` or `next` stops before that item's first write and is
+   * answered as it is; the checkpoint does not move.
+   */
+  applyDocuments<I extends { readonly checkpointToken: number }, F>(
+    fence: ProjectionFence,
+    position: number,
+    items: readonly I[],
+    changes: (item: I) => Either<F, readonly DocumentChange<F>[]>,
+  ): Promise<Either<StorageError | LeaseLost | F, void>>
+}
+
+/** A store whose document projections write one conditional write per document and commit: DynamoDB. */
+export interface ConditionallyProjectable {
+  readonly projections: ConditionalProjectionStore
+}
+
+/** A store whose documents can be read: every store that keeps document projections. */
+export interface DocumentKeeping {
+  readonly projections: { readonly documents: DocumentReads }
 }
 
 /** The one shard of a checkpoint of the SQL stores (SEMANTICS 7), as the projection transactions read it. */

@@ -4,7 +4,7 @@ import { idProblem } from '../eventstore/adapter/ids.js'
 import type { TopicMap } from '../eventstore/codec/TopicMap.js'
 import { invalidArgument, storageError, type InvalidArgument, type StorageError } from '../eventstore/errors.js'
 import type { Json } from '../eventstore/Json.js'
-import type { DocumentKey, Projectable, ProjectionDocuments, ProjectionMode } from '../eventstore/projectionStore.js'
+import type { DocumentChange, DocumentKey, DocumentKeeping, ProjectionDocuments } from '../eventstore/projectionStore.js'
 import type { DecodedCommit } from '../subscriptions/options.js'
 import type { EventMeta } from './define.js'
 import type { ProjectionRejected } from './errors.js'
@@ -172,6 +172,40 @@ export const applyDocumentsAsync =
     return E.right(undefined)
   }
 
+/**
+ * The documents a commit changes, for a store without transactions (DynamoDB): one change per document, in the
+ * order of their first event, each folding the commit's events of that document over its stored text; or the
+ * refusal of the first bad id. The store reads, changes and writes each document conditionally.
+ */
+export const documentChanges =
+  (p: DocumentProjection<{ readonly type: string }, Json>) =>
+  (commit: DecodedCommit<{ readonly type: string }>): E.Either<ProjectionRejected, DocumentChange<ProjectionRejected>[]> => {
+    const steps = stepsOf(p, commit)
+    if (E.isLeft(steps)) return steps
+    // Grouped by the key's parts, as JSON of the array (never a joined string that an id could forge).
+    const byKey = new Map<string, Step[]>()
+    for (const step of steps.right) {
+      const k = JSON.stringify([step.key.tenantId, step.key.id])
+      const group = byKey.get(k)
+      if (group === undefined) byKey.set(k, [step])
+      else group.push(step)
+    }
+    return E.right(
+      [...byKey.values()].map((group) => ({
+        key: (group[0] as Step).key,
+        next: (stored: string | undefined): E.Either<ProjectionRejected, string | undefined> => {
+          let text = stored
+          for (const step of group) {
+            const next = evolveText(p, step, text)
+            if (E.isLeft(next)) return refusal(p.name, commit, step.event.type, step.meta.index, next.left)
+            text = next.right
+          }
+          return E.right(text)
+        },
+      })),
+    )
+  }
+
 // -------------------------------------------------------------------------------------
 // reading
 // -------------------------------------------------------------------------------------
@@ -198,16 +232,16 @@ const tenantOption = (options: unknown): string | undefined | typeof invalid => 
 
 /** The reader of a document projection's documents on a store that keeps them. */
 export const documentsOf = <Ev extends { readonly type: string }, D extends Json>(
-  store: Projectable<unknown, ProjectionMode>,
+  store: DocumentKeeping,
   projection: DocumentProjection<Ev, D>,
 ): DocumentReader<D> => {
   const name = projection.name
-  const docs = (store as Partial<Projectable<unknown, ProjectionMode>> | null)?.projections?.documents
+  const docs = (store as Partial<DocumentKeeping> | null)?.projections?.documents
   const bad = (reason: string) => Promise.resolve(E.left(invalidArgument('documents', reason)))
   const parse = (json: string): D => JSON.parse(json) as D
   const tenantCheck = (tenantId: unknown) => (tenantId === undefined ? undefined : idProblem('tenantId', tenantId))
   const all = async (tenantId: string | undefined, keep: (d: D) => boolean): Promise<E.Either<StorageError | InvalidArgument, readonly Document<D>[]>> => {
-    if (docs === undefined) return bad('store must keep projections (SQLite, PostgreSQL, MySQL)')
+    if (docs === undefined) return bad('store must keep projections (SQLite, PostgreSQL, MySQL, DynamoDB)')
     const problem = tenantCheck(tenantId)
     if (problem !== undefined) return bad(problem)
     const out: Document<D>[] = []
@@ -235,7 +269,7 @@ export const documentsOf = <Ev extends { readonly type: string }, D extends Json
   }
   return {
     get: async (tenantId, id) => {
-      if (docs === undefined) return bad('store must keep projections (SQLite, PostgreSQL, MySQL)')
+      if (docs === undefined) return bad('store must keep projections (SQLite, PostgreSQL, MySQL, DynamoDB)')
       const problem = idProblem('tenantId', tenantId) ?? idProblem('streamId', id)?.replace('streamId', 'id')
       if (problem !== undefined) return bad(problem)
       try {

@@ -37,6 +37,8 @@ export const inlineProjection = async <Tx, Mode extends ProjectionMode, Ev exten
   projection: Projection<Tx, Mode, Ev> | DocumentProjection<Ev, D>,
 ): Promise<E.Either<InvalidArgument | StorageError, () => void>> => {
   const port = (store as Partial<Projectable<Tx, Mode>> | null)?.projections
+  if ((port as { mode?: unknown } | undefined)?.mode === 'conditional')
+    return E.left(invalidArgument('inlineProjection', 'this store runs no inline projections (SQLite and PostgreSQL do): a DynamoDB append is no transaction a projection could join'))
   if (port === undefined || typeof port.transact !== 'function') return E.left(invalidArgument('inlineProjection', 'store must keep projections'))
   if (typeof port.inline !== 'function') return E.left(invalidArgument('inlineProjection', 'this store runs no inline projections (SQLite and PostgreSQL do)'))
   if (projection.kind === 'transactional' && projection.mode !== port.mode)

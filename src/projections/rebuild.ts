@@ -67,6 +67,8 @@ export const rebuildDocuments = async <Tx, Mode extends ProjectionMode, Ev exten
   const problem = nameProblem(name) ?? nameProblem(shadow)
   if (problem !== undefined) return fail(problem)
   const port = store?.projections
+  if ((port as { mode?: unknown } | undefined)?.mode === 'conditional')
+    return fail('a rebuild swaps the shadow in with one transaction (readers see the old documents or the new), and this store (DynamoDB) writes without transactions; see docs/projections.md for rebuilding there under a new name')
   if (port === undefined || typeof port.transact !== 'function') return fail('store must keep projections')
   const progressMs = options.progressMs ?? 250
   if (!(typeof progressMs === 'number' && progressMs > 0)) return fail('progressMs must be a positive number of ms')
@@ -156,7 +158,9 @@ export const rebuildDocuments = async <Tx, Mode extends ProjectionMode, Ev exten
         ),
       )
       if (E.isLeft(swapped)) return swapped
-      // The last report, after any in flight: the whole log up to the swap is done.
+      // The last report, after any in flight: the whole log up to the swap is done. No timer report may come
+      // after it: the shadow's checkpoint is removed next, and a report then would say 0 was done.
+      clearInterval(timer)
       await inFlight
       await report()
       await guard(() => ss.resetCheckpoint(shadow, holder, undefined))

@@ -6,7 +6,7 @@ import type { LeaseLost } from '../eventstore/subscriptionStore.js'
 import { leaseHeld, type LeaseHeld } from '../subscriptions/errors.js'
 import { oneOffHolder } from '../subscriptions/options.js'
 import type { Projection, ProjectionHandler } from './define.js'
-import type { ProjectingStore } from './run.js'
+import { NO_TRANSACTIONS, type ProjectingStore } from './run.js'
 
 /** Why a reset's hook refused (its `Left`, or what it threw): nothing was changed. */
 export interface ResetRefused {
@@ -37,6 +37,7 @@ export const resetProjection = async <Tx, Mode extends ProjectionMode, Ev extend
 }): Promise<E.Either<ResetProjectionError, void>> => {
   const { store, projection, hook } = options ?? ({} as typeof options)
   const port = store?.projections
+  if ((port as { mode?: unknown } | undefined)?.mode === 'conditional') return E.left(invalidArgument('resetProjection', NO_TRANSACTIONS))
   if (port === undefined || typeof port.transact !== 'function') return E.left(invalidArgument('resetProjection', 'store must keep projections'))
   if (projection?.kind !== 'transactional' || projection.mode !== port.mode)
     return E.left(invalidArgument('resetProjection', 'projection must be a transactional projection of this store'))

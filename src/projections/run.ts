@@ -2,6 +2,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import { invalidArgument, type InvalidArgument } from '../eventstore/errors.js'
 import {
   singleShardPosition,
+  type ConditionallyProjectable,
+  type ConditionalProjectionStore,
   type Projectable,
   type ProjectionApplied,
   type ProjectionMode,
@@ -10,8 +12,8 @@ import {
 } from '../eventstore/projectionStore.js'
 import { idProblem } from '../eventstore/adapter/ids.js'
 import type { Json } from '../eventstore/Json.js'
-import { applyDocumentsAsync, applyDocumentsSync, type DocumentProjection } from './documents.js'
-import type { SubscriptionStore } from '../eventstore/subscriptionStore.js'
+import { applyDocumentsAsync, applyDocumentsSync, documentChanges, type DocumentProjection } from './documents.js'
+import type { Lease, SubscriptionStore } from '../eventstore/subscriptionStore.js'
 import type { BatchContext, CommonOptions, DecodedCommit, Source, SubscribableStore } from '../subscriptions/options.js'
 import { subscribe, type Subscription } from '../subscriptions/subscribe.js'
 import type { EventMeta, Projection } from './define.js'
@@ -23,6 +25,9 @@ import type { ProjectionBatchError, ProjectionRejected } from './errors.js'
 
 /** A store that runs transactional projections whose handlers receive `Tx`. */
 export type ProjectingStore<Tx, Mode extends ProjectionMode> = SubscribableStore & Projectable<Tx, Mode>
+
+/** A store that runs document projections without transactions, one conditional write per document: DynamoDB. */
+export type ConditionalProjectingStore = SubscribableStore & ConditionallyProjectable
 
 /**
  * How a projection runs: every option of a subscription (docs/subscriptions.md) but its name (the projection's),
@@ -121,22 +126,27 @@ export const applyAsync =
 /**
  * The subscription store a projection runs its subscription on: the store's own, except that a checkpoint write
  * of the runtime (moving over commits the projection does not select, or storing the start) goes through the
- * projection's transaction too, so that it never moves back below what a projection transaction stored.
+ * projection's own checkpoint write (`save`) too, so that it never moves back below what the projection stored.
  */
-const projectionSubscriptions = <Tx, Mode extends ProjectionMode>(ss: SubscriptionStore, port: ProjectionStore<Tx, Mode>): SubscriptionStore => ({
+const projectionSubscriptions = (ss: SubscriptionStore, save: (lease: Lease, position: number) => ReturnType<SubscriptionStore['saveCheckpoint']>): SubscriptionStore => ({
   acquire: (...a) => ss.acquire(...a),
   renew: (...a) => ss.renew(...a),
   release: (...a) => ss.release(...a),
   lease: (...a) => ss.lease(...a),
   checkpoint: (...a) => ss.checkpoint(...a),
-  saveCheckpoint: (lease, checkpoint) =>
-    port.transact(lease, singleShardPosition(checkpoint.positions), [], () => (port.mode === 'sync' ? E.right(undefined) : Promise.resolve(E.right(undefined))) as ProjectionApplied<Mode, never>),
+  saveCheckpoint: (lease, checkpoint) => save(lease, singleShardPosition(checkpoint.positions)),
   resetCheckpoint: (...a) => ss.resetCheckpoint(...a),
   park: (...a) => ss.park(...a),
   parked: (...a) => ss.parked(...a),
   unpark: (...a) => ss.unpark(...a),
   watch: (...a) => ss.watch(...a),
 })
+
+/** A transaction of the projection that applies nothing: only its checkpoint write. */
+const transactionalSave =
+  <Tx, Mode extends ProjectionMode>(port: ProjectionStore<Tx, Mode>) =>
+  (lease: Lease, position: number) =>
+    port.transact(lease, position, [], () => (port.mode === 'sync' ? E.right(undefined) : Promise.resolve(E.right(undefined))) as ProjectionApplied<Mode, never>)
 
 /** The store as the projection's subscription sees it: the same, with `subscriptions` replaced. */
 const withSubscriptions = <S extends object>(store: S, subscriptions: SubscriptionStore): S =>
@@ -157,11 +167,64 @@ const isProjectable = (u: unknown): u is Projectable<unknown, ProjectionMode> =>
   return typeof p?.transact === 'function' && (p.mode === 'sync' || p.mode === 'async')
 }
 
+const isConditional = (u: unknown): u is ConditionallyProjectable => {
+  const p = (u as { projections?: { applyDocuments?: unknown; mode?: unknown } } | null)?.projections
+  return typeof p?.applyDocuments === 'function' && p.mode === 'conditional'
+}
+
+/** Why a projection or its options cannot run, whatever the store: an `InvalidArgument`, or `undefined`. */
+const argumentProblem = (projection: unknown, options: unknown): InvalidArgument | undefined => {
+  const kind = (projection as { kind?: unknown } | null)?.kind
+  if (typeof projection !== 'object' || projection === null || (kind !== 'transactional' && kind !== 'documents'))
+    return invalidArgument('startProjection', 'projection must be made by a projection constructor')
+  const nameProblem = idProblem('tenantId', (projection as { name?: unknown }).name)
+  if (nameProblem !== undefined) return invalidArgument('startProjection', nameProblem.replace('tenantId', 'name'))
+  if (typeof options !== 'object' || options === null) return invalidArgument('startProjection', 'options must be an object')
+  const source = (options as ProjectionOptions).source
+  if (source !== undefined && (typeof source !== 'object' || source === null || 'topics' in source))
+    return invalidArgument('startProjection', 'source must be an object without topics (the topic map names them)')
+  return undefined
+}
+
+/** Why a transactional projection does not run on a store without transactions. */
+export const NO_TRANSACTIONS =
+  'transactional projections need one database transaction for their handlers and their checkpoint, and this store (DynamoDB) writes without transactions (its emulator dynalite implements no TransactWriteItems): use a document projection, whose every document write is conditional on the last commit applied to it'
+
+/**
+ * A document projection on a store without transactions (DynamoDB): every batch goes to `applyDocuments`, which
+ * writes each document a commit changes with one conditional write on the token of the last commit applied to it,
+ * then moves the checkpoint (fenced). Exactly once in effect per document; see docs/projections.md.
+ */
+const startConditional = <Ev extends { readonly type: string }>(
+  store: ConditionalProjectingStore,
+  projection: DocumentProjection<Ev, Json>,
+  options: ProjectionOptions,
+): E.Either<InvalidArgument, RunningProjection> => {
+  const port: ConditionalProjectionStore = store.projections
+  const name = projection.name
+  const changes = documentChanges(projection as unknown as DocumentProjection<{ readonly type: string }, Json>)
+  const onFailure = options.onFailure ?? 'stop'
+  return subscribe<Ev, ProjectionBatchError>({
+    ...options,
+    name,
+    store: withSubscriptions(store, projectionSubscriptions(store.subscriptions, (lease, position) => port.applyDocuments(lease, position, [], () => E.right([])))),
+    source: { ...options.source, topics: projection.topics.topics },
+    decode: { topics: projection.topics, onError: onFailure === 'park' ? 'park' : 'stop' },
+    handler: (batch: readonly DecodedCommit<Ev>[], context: BatchContext) => {
+      const last = batch[batch.length - 1]?.checkpointToken ?? 0
+      return port.applyDocuments({ name, holder: context.holder, epoch: context.epoch }, last, batch, changes)
+    },
+  })
+}
+
 /**
  * Runs a transactional projection on a store: a subscription named after the projection (its lease, its fenced
  * checkpoint, its catch-up, live wake-ups, retries and parking), whose every batch is applied in ONE database
  * transaction together with the checkpoint write, so that each commit's effect is applied exactly once, also
- * across crashes and takeovers. A bad option is an `InvalidArgument`; everything else is reported by the handle.
+ * across crashes and takeovers. On a store without transactions (DynamoDB) only document projections run, each
+ * document written by one conditional write on the token it last applied: exactly once in effect per document
+ * (a transactional projection is an `InvalidArgument` there). A bad option is an `InvalidArgument`; everything
+ * else is reported by the handle.
  */
 export function startProjection<Tx, Mode extends ProjectionMode, Ev extends { readonly type: string }>(
   store: ProjectingStore<Tx, Mode>,
@@ -173,22 +236,28 @@ export function startProjection<Tx, Mode extends ProjectionMode, Ev extends { re
   projection: DocumentProjection<Ev, D>,
   options?: ProjectionOptions,
 ): E.Either<InvalidArgument, RunningProjection>
+export function startProjection<Ev extends { readonly type: string }, D extends Json>(
+  store: ConditionalProjectingStore,
+  projection: DocumentProjection<Ev, D>,
+  options?: ProjectionOptions,
+): E.Either<InvalidArgument, RunningProjection>
 export function startProjection<Tx, Mode extends ProjectionMode, Ev extends { readonly type: string }>(
-  store: ProjectingStore<Tx, Mode>,
+  store: ProjectingStore<Tx, Mode> | ConditionalProjectingStore,
   projection: Projection<Tx, Mode, Ev> | DocumentProjection<Ev, Json>,
   options: ProjectionOptions = {},
 ): E.Either<InvalidArgument, RunningProjection> {
-  if (!isProjectable(store)) return E.left(invalidArgument('startProjection', 'store must keep projections (a `projections` property: SQLite, PostgreSQL, MySQL)'))
-  if (typeof projection !== 'object' || projection === null || (projection.kind !== 'transactional' && projection.kind !== 'documents'))
-    return E.left(invalidArgument('startProjection', 'projection must be made by a projection constructor'))
+  if (isConditional(store)) {
+    const problem = argumentProblem(projection, options)
+    if (problem !== undefined) return E.left(problem)
+    if (projection.kind !== 'documents') return E.left(invalidArgument('startProjection', NO_TRANSACTIONS))
+    return startConditional(store, projection, options)
+  }
+  if (!isProjectable(store)) return E.left(invalidArgument('startProjection', 'store must keep projections (a `projections` property: SQLite, PostgreSQL, MySQL, DynamoDB)'))
+  const problem = argumentProblem(projection, options)
+  if (problem !== undefined) return E.left(problem)
   const port = store.projections
   if (projection.kind === 'transactional' && port.mode !== projection.mode)
     return E.left(invalidArgument('startProjection', `a ${projection.mode} projection cannot run on a store whose projections are ${port.mode}`))
-  const nameProblem = idProblem('tenantId', projection.name)
-  if (nameProblem !== undefined) return E.left(invalidArgument('startProjection', nameProblem.replace('tenantId', 'name')))
-  if (typeof options !== 'object' || options === null) return E.left(invalidArgument('startProjection', 'options must be an object'))
-  if (options.source !== undefined && (typeof options.source !== 'object' || options.source === null || 'topics' in options.source))
-    return E.left(invalidArgument('startProjection', 'source must be an object without topics (the topic map names them)'))
   const name = projection.name
   const asDocuments = projection as unknown as DocumentProjection<{ readonly type: string }, Json>
   const handlers = (projection.kind === 'transactional' ? projection.handlers : {}) as Readonly<Record<string, unknown>>
@@ -208,7 +277,7 @@ export function startProjection<Tx, Mode extends ProjectionMode, Ev extends { re
   return subscribe<Ev, ProjectionBatchError>({
     ...options,
     name,
-    store: withSubscriptions(store, projectionSubscriptions(store.subscriptions, port)),
+    store: withSubscriptions(store, projectionSubscriptions(store.subscriptions, transactionalSave(port))),
     source: { ...options.source, topics: projection.topics.topics },
     decode: { topics: projection.topics, onError: onFailure === 'park' ? 'park' : 'stop' },
     handler: (batch: readonly DecodedCommit<Ev>[], context: BatchContext) => {

@@ -75,8 +75,8 @@ export const disposeStore = async (store: Persistence): Promise<void> => {
 
 /** The same tables under the names of the store they were created by (no prefix). */
 export const sameTables = (store: DynamoDbStore) => {
-  const { commitsTable, snapshotsTable, subscriptionsTable } = configOf(store)
-  return { prefix: '', commits: commitsTable, snapshots: snapshotsTable, subscriptions: subscriptionsTable }
+  const { commitsTable, snapshotsTable, subscriptionsTable, documentsTable } = configOf(store)
+  return { prefix: '', commits: commitsTable, snapshots: snapshotsTable, subscriptions: subscriptionsTable, documents: documentsTable }
 }
 
 /** Another store object on the tables of `store`, as another process would open them. */

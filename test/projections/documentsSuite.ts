@@ -50,8 +50,14 @@ const tally = (name: string) =>
     evolve: (doc: { puts: number; last: Json } | undefined, event) => (event.type === 'Dropped' ? undefined : { puts: (doc?.puts ?? 0) + 1, last: event.value as Json }),
   })
 
+/**
+ * How a store applies a batch: in one transaction (`'transactional'`: SQLite, PostgreSQL, MySQL), or one
+ * conditional write per document and commit (`'conditional'`: DynamoDB, which has no rebuild either).
+ */
+export type DocumentWrites = 'transactional' | 'conditional'
+
 /** What every store that keeps projections does with document projections. */
-export const documentSuite = (name: string, fresh: () => Promise<DocStore>, runs: number) =>
+export const documentSuite = (name: string, fresh: () => Promise<DocStore>, runs: number, writes: DocumentWrites = 'transactional') =>
   describe(`document projections on ${name}`, () => {
     const fast = { pollMs: 20, leaseTtlMs: 3_000, retry: { attempts: 2, initialDelayMs: 5 } }
 
@@ -89,7 +95,12 @@ export const documentSuite = (name: string, fresh: () => Promise<DocStore>, runs
       const caught = await running.caughtUp()
       await running.stop()
       expect(E.isLeft(caught) && caught.left._tag).toBe('HandlerFailed')
-      expect(must(await documentsOf(store, tally('refusing')).all())).toEqual([])
+      // In one transaction the whole batch rolls back; written per document, the commit before the refused one
+      // stays applied (its document holds its token, so a retry skips it), and the refused one wrote nothing.
+      expect(must(await documentsOf(store, tally('refusing')).all())).toEqual(writes === 'transactional' ? [] : [{ tenantId: 'bank', id: 'ok', document: { puts: 1, last: 1 } }])
+      const checkpoint = must(await store.subscriptions.checkpoint('refusing'))
+      const position = O.isSome(checkpoint) ? (checkpoint.value.positions['0'] ?? 0) : 0
+      expect(position).toBeLessThan(heads.get(JSON.stringify(['bank', 's']))?.checkpointToken ?? 0)
       const nan = documentProjection({ name: 'nan', topics: docTopics, id: () => 'x', evolve: () => ({ n: Number.NaN }) })
       const second = must(startProjection(store, nan, fast))
       const failed = await second.caughtUp()
@@ -98,7 +109,17 @@ export const documentSuite = (name: string, fresh: () => Promise<DocStore>, runs
       expect(error?._tag === 'Left' && error.left._tag === 'ProjectionRejected' && error.left.error._tag === 'Threw' && String(error.left.error.thrown)).toMatch(/not exact JSON/)
     })
 
-    it('rebuilds into a shadow while writers append and readers read, swaps at once, and ends equal to a fold of the log', async () => {
+    const refuseRebuild = async () => {
+      // Given a store that writes without transactions, when a rebuild is asked for
+      const store = await fresh()
+      const refused = await rebuildDocuments(store, tally('balances'))
+      // then it is refused up front, saying why (its swap needs one transaction), and nothing ran
+      expect(E.isLeft(refused) && refused.left._tag).toBe('InvalidArgument')
+      expect(E.isLeft(refused) && refused.left._tag === 'InvalidArgument' && refused.left.message).toMatch(/without transactions/)
+      expect(must(await store.subscriptions.checkpoint('balances~rebuild'))).toEqual(O.none)
+    }
+
+    const rebuild = async () => {
       const store = await fresh()
       const heads = new Map<string, Commit>()
       const ids = ['a', 'b', 'c', 'd']
@@ -181,7 +202,10 @@ export const documentSuite = (name: string, fresh: () => Promise<DocStore>, runs
       expect(sorted(must(await documentsOf(store, v2).all()))).toEqual(await fold(tokens))
       // No shadow documents are left behind.
       expect(must(await documentsOf(store, { ...v2, name: rebuilt.shadow }).all())).toEqual([])
-    }, 60_000)
+    }
+
+    if (writes === 'transactional') it('rebuilds into a shadow while writers append and readers read, swaps at once, and ends equal to a fold of the log', rebuild, 60_000)
+    else it('refuses a rebuild, whose swap needs one transaction, with an InvalidArgument saying why', refuseRebuild)
 
     it('fuzz: arbitrary JSON documents round-trip exactly; ids never reach another projection or tenant', async () => {
       const tricky = fc.oneof(

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import * as t from 'io-ts'
 import type { Commit, CommitAttempt, Persistence } from '../../src/eventstore/index.js'
 import { defineEvent, topicMap, type EventOf } from '../../src/eventstore/index.js'
+import { documentProjection } from '../../src/projections/index.js'
 
 /** The events the projection tests project: a counter's bumps, and an event no handler may refuse. */
 export const Bumped = defineEvent('Bumped', { by: t.number })
@@ -56,3 +57,20 @@ export const must = <A>(r: { readonly _tag: 'Left'; readonly left: unknown } | {
   if (r._tag === 'Left') throw new Error(`expected a Right: ${JSON.stringify(r.left, (_k, v: unknown) => (v instanceof Error ? v.message : v))}`)
   return r.right
 }
+
+/**
+ * The document projection of the DynamoDB SIGKILL test: one document per stream, `{ "<token>:<index>": count }`,
+ * each Bumped event counted at its commit's token and place. `applied` runs in `evolve` (the worker logs there).
+ */
+export const dynamoCounters = (applied: (token: number) => void = () => undefined) =>
+  documentProjection({
+    name: 'counters',
+    topics: testTopics,
+    id: (_event, meta) => meta.commit.streamId,
+    evolve: (doc: Record<string, number> | undefined, event, meta) => {
+      if (event.type !== 'Bumped') return doc
+      applied(meta.commit.checkpointToken)
+      const k = `${meta.commit.checkpointToken}:${meta.index}`
+      return { ...doc, [k]: (doc?.[k] ?? 0) + 1 }
+    },
+  })

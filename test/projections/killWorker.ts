@@ -1,11 +1,15 @@
 /**
  * The projecting process of the SIGKILL tests (test/projections/kill.test.ts). Usage:
- *   node --import tsx test/projections/killWorker.ts <sqlite|postgres|mysql> <file | schema | table prefix> <log file> <json settings>
+ *   node --import tsx test/projections/killWorker.ts <sqlite|postgres|mysql|dynamodb> <file | schema | table prefix | json of endpoint and prefix> <log file> <json settings>
  * Runs the transactional projection `counters` (a counter per event, in the table `counters`, which the test
  * created) and appends `h <token>` to the log file for each event it handled, before the transaction commits,
  * so that the test can tell that a kill landed in the middle of a batch. Each handler call spins for `spinMs`
  * (SQLite: the handler is synchronous) or sleeps (PostgreSQL) so that a batch takes a while. With
  * `exitWhenCaughtUp` it stops cleanly once caught up and exits 0.
+ *
+ * On DynamoDB (no transactions) the projection is the document projection `counters` (`dynamoCounters`): one
+ * document per stream holding a counter per event, written one conditional write per document and commit; `evolve`
+ * logs `h <token>` and spins before the write.
  */
 import { openSync, writeSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -14,6 +18,8 @@ import { postgresProjection, postgresStore } from '../../src/postgres/index.js'
 import { startProjection, type RunningProjection } from '../../src/projections/index.js'
 import { sqliteProjection, sqliteStore } from '../../src/sqlite/index.js'
 import { mysqlProjection, mysqlStore } from '../../src/mysql/index.js'
+import { dynamoDbStore } from '../../src/dynamodb/index.js'
+import { dynamoCounters } from './fixtures.js'
 import { mysqlUrl, pgUrl } from '../support/services.js'
 import { testTopics } from './fixtures.js'
 
@@ -56,6 +62,17 @@ const run = async (): Promise<{ running: RunningProjection; close: () => Promise
         },
         Noted: () => undefined,
       },
+    })
+    const running = startProjection(store, projection, options)
+    if (E.isLeft(running)) return fail(running.left.message)
+    return { running: running.right, close: () => store.close() }
+  }
+  if (kind === 'dynamodb') {
+    const { endpoint, prefix } = JSON.parse(target) as { endpoint: string; prefix: string }
+    const store = dynamoDbStore({ clientConfig: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }, tables: { prefix } })
+    const projection = dynamoCounters((token) => {
+      log(`h ${token}`)
+      spin(settings.spinMs)
     })
     const running = startProjection(store, projection, options)
     if (E.isLeft(running)) return fail(running.left.message)
