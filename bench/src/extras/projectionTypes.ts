@@ -13,7 +13,7 @@ export interface ProjectionSizes {
 }
 
 export const projectionSizes: Readonly<Record<ProjectionSizes['name'], ProjectionSizes>> = {
-  full: { name: 'full', commits: 100_000, appends: 1000, appendStreams: 50 },
+  full: { name: 'full', commits: 100_000, appends: 2000, appendStreams: 50 },
   tiny: { name: 'tiny', commits: 200, appends: 20, appendStreams: 5 },
 }
 

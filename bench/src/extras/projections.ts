@@ -495,7 +495,7 @@ export const projectionCatchup = async (b: Backend, options: { readonly commits:
 // inline cost
 // -------------------------------------------------------------------------------------
 
-interface InlineSetup {
+export interface InlineSetup {
   readonly store: Persistence
   /** Registers the inline upsert on the store object: the call that unregisters it, or why the store has none. */
   readonly register: () => Promise<E.Either<string, () => void>>
@@ -629,6 +629,9 @@ const mysqlInline = async (): Promise<InlineSetup> => {
   }
 }
 
+/** A store with the inline upsert ready to register (exported for `profileProjection.ts`). */
+export const inlineSetup = (id: BackendId): Promise<InlineSetup> => (id === 'sqlite' ? sqliteInline() : id === 'postgres' ? postgresInline() : mysqlInline())
+
 /**
  * One store object, timed in interleaved, rotated rounds: `appends` single-event appends one after the other,
  * with the inline upsert registered (inline) or not (plain); µs per append. Registering and unregistering are
@@ -647,7 +650,7 @@ export const inlineCost = async (
   }
   let setup: InlineSetup | undefined
   try {
-    setup = b.id === 'sqlite' ? await sqliteInline() : b.id === 'postgres' ? await postgresInline() : await mysqlInline()
+    setup = await inlineSetup(b.id)
     const s = setup
     const probe = await s.register()
     if (E.isLeft(probe)) {

@@ -63,7 +63,11 @@ const inlineRounds = rounds * 3
 const started = Date.now()
 const results = await runProjections({ sizes, commits, rounds, inlineRounds, warmup, suites, log: (line) => process.stderr.write(`${line}\n`) })
 
-const args = process.argv.slice(2).join(' ')
+// The note is printed as its own paragraph; the command shows that one was given.
+const argv = process.argv.slice(2)
+const args = argv
+  .map((a, i) => (argv[i - 1] === '--note' ? '…' : a.startsWith('--note=') ? '--note …' : a))
+  .join(' ')
 const report = projectionsMarkdown(
   {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -95,13 +99,11 @@ if (!values['no-write']) {
       'Written by `cd bench && npm run bench:projections` (`bench/src/extras/projections.ts`): the catch-up of a transactional projection ' +
       'and the cost of an inline one (issue 15), each against its baseline in the same run.\n\n' +
       `${start}\n${report}\n${end}\n`
-    // After the extras' section (its end marker), else at the end.
-    const extrasEnd = '<!-- extras:end -->'
-    const at = current.indexOf(extrasEnd)
-    next =
-      at < 0
-        ? `${current.trimEnd()}\n\n${section}`
-        : `${current.slice(0, at + extrasEnd.length)}\n\n${section}${current.slice(at + extrasEnd.length).replace(/^\n*/, '\n')}`
+    // After the extras' section: at the next "## " heading after its end marker (so that its own subsections
+    // stay with it), else at the end of the file.
+    const extrasEnd = current.indexOf('<!-- extras:end -->')
+    const heading = extrasEnd < 0 ? -1 : current.indexOf('\n## ', extrasEnd)
+    next = heading < 0 ? `${current.trimEnd()}\n\n${section}` : `${current.slice(0, heading).trimEnd()}\n\n${section}\n${current.slice(heading + 1)}`
   }
   writeFileSync(target, next)
   process.stderr.write(`wrote ${target}\n`)
