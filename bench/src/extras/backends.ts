@@ -46,7 +46,7 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 
 const noHint = async (): Promise<string> => ''
 
-const describeHolder = (h: HorizonHolder): string =>
+export const describeHolder = (h: HorizonHolder): string =>
   `; the oldest transaction in flight on the cluster, which global reads wait for: ${h.prepared === undefined ? `pid ${h.pid ?? '?'}` : `prepared transaction ${h.prepared}`}` +
   ` in database ${h.database ?? '?'}, application ${JSON.stringify(h.applicationName ?? '')}, ${h.state ?? '?'}` +
   `${h.xactStart === undefined ? '' : `, open for ${((Date.now() - h.xactStart.getTime()) / 1000).toFixed(0)} s`}`

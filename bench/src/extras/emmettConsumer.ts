@@ -10,7 +10,7 @@ import pg from 'pg'
 import { depositData } from '../domain.js'
 import { uniqueName } from '../suites/common.js'
 
-const withDatabase = (url: string, database: string): string => {
+export const withDatabase = (url: string, database: string): string => {
   const u = new URL(url)
   u.pathname = `/${database}`
   return u.toString()
@@ -28,7 +28,7 @@ export interface EmmettCatchup {
 }
 
 /** Waits for a consumer's `start()`, or fails once `deadlineMs` passed (the caller then stops the consumer). */
-const withinDeadline = async (started: Promise<unknown>, deadlineMs: number, seen: () => number, commits: number): Promise<void> => {
+export const withinDeadline = async (started: Promise<unknown>, deadlineMs: number, seen: () => number, commits: number): Promise<void> => {
   let timer: ReturnType<typeof setTimeout> | undefined
   const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), deadlineMs)))
   const done = started.then(() => 'done' as const)
@@ -43,7 +43,7 @@ const withinDeadline = async (started: Promise<unknown>, deadlineMs: number, see
 }
 
 /** `commits` single-event appends by 8 concurrent writers on streams of their own, like aett's seeded log. */
-const seed = async (store: EventStore, commits: number): Promise<void> => {
+export const seed = async (store: EventStore, commits: number): Promise<void> => {
   const writers = 8
   const per = Math.ceil(commits / writers)
   await Promise.all(
