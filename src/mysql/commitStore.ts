@@ -7,7 +7,7 @@ import { storageError, type CommitError, type HookRejected, type StorageError } 
 import { toArray, type Reads } from '../eventstore/reads.js'
 import { mapRows } from '../sql/rows.js'
 import type { MysqlPoolConnection } from './config.js'
-import { execute, runText, selectRows, withConnection } from './connection.js'
+import { execute, runText, selectRows, watched, withConnection } from './connection.js'
 import type { MysqlContext } from './context.js'
 import { isRetryable } from './errors.js'
 import { inlineOf, type InlineApply } from './inline.js'
@@ -52,6 +52,8 @@ const callAppend = async (ctx: MysqlContext, values: readonly unknown[]): Promis
  * appends of other writers wait for the projections (they are part of the append). An attempt the routine did not
  * store (duplicate, conflict, gap) runs no projection; it and a refusal roll everything back, the counter included.
  * A failed ROLLBACK is reported instead, so that the connection is destroyed rather than reused mid-transaction.
+ * Handlers get the connection `watched`, so that a deadlock in their statements cannot be mistaken for a live
+ * transaction by the COMMIT.
  */
 const callAppendInline = (ctx: MysqlContext, attempt: CommitAttempt, values: readonly unknown[], inline: readonly InlineApply[]) =>
   withConnection(ctx.pool, 'append', async (connection): Promise<E.Either<StorageError, Called>> => {
@@ -63,8 +65,13 @@ const callAppendInline = (ctx: MysqlContext, attempt: CommitAttempt, values: rea
     const { checkpointToken } = outcome.right
     if (checkpointToken === null) return rollBack(connection, E.right({ outcome: outcome.right }))
     const stored: Commit = { ...attempt, checkpointToken }
+    // A handler's statement that ended the transaction (a deadlock victim) fails the append as that driver error,
+    // whatever the handler made of it: the commit row is gone, and a deadlock is run again like the routine's own.
+    let lost: unknown
+    const handed = watched(connection, (cause) => (lost ??= cause))
     for (const apply of inline) {
-      const r = await apply(connection, stored)
+      const r = await apply(handed, stored)
+      if (lost !== undefined) return rollBack(connection, E.left(storageError('append', lost)))
       if (E.isLeft(r)) return rollBack(connection, E.right({ rejected: r.left }))
     }
     const committed = await runText(connection, 'append', 'COMMIT')

@@ -216,6 +216,51 @@ describe.skipIf(!myUp)('inline projections on MySQL/MariaDB', () => {
     read: async (store) => Object.fromEntries((await myRows(`SELECT stream, total FROM ${prefixOf(store)}_totals`)).map((r) => [r['stream'], Number(r['total'])])),
   })
 
+  it('treat a deadlock in a handler as the end of the transaction, even when the handler swallows it: run again, or a StorageError', async () => {
+    // Given a store whose inline projection counts each event, but first raises a deadlock (errno 1213, as InnoDB
+    // reports a victim) that it catches and ignores, on its first `fakes` calls
+    const prefix = freshPrefix()
+    const retries: number[] = []
+    const store = mysqlStore({ uri: mysqlUrl, tablePrefix: prefix, connectionLimit: 2, appendRetries: 2, onRetry: (_cause, n) => void retries.push(n) })
+    must(await store.initialize())
+    myOpened.push({ store, prefix })
+    await myPool?.query(`CREATE TABLE ${prefix}_counted (commit_id VARCHAR(64) NOT NULL, idx INT NOT NULL, token BIGINT NOT NULL, n INT NOT NULL, PRIMARY KEY (commit_id, idx))`)
+    let fakes = 0
+    must(
+      await inlineProjection(
+        store,
+        mysqlProjection({
+          name: 'swallowing',
+          topics: testTopics,
+          handlers: {
+            Bumped: async (tx, _event, meta) => {
+              if (fakes > 0) {
+                fakes--
+                await tx.execute("SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'a deadlock'").catch(() => undefined)
+              }
+              await tx.execute(`INSERT INTO ${prefix}_counted (commit_id, idx, token, n) VALUES (?, ?, ?, 1) ON DUPLICATE KEY UPDATE n = n + 1`, [meta.commit.commitId, meta.index, meta.commit.checkpointToken])
+              return undefined
+            },
+            Noted: async () => undefined,
+          },
+        }),
+      ),
+    )
+    const counted = async () => (await myRows(`SELECT commit_id, n FROM ${prefix}_counted`)).map((r) => [r['commit_id'], Number(r['n'])])
+    // When the first try meets it, then the append is run again (onRetry 1) and stored and counted once
+    fakes = 1
+    const first = must(await store.commit(attempt(undefined, 'd', [bump('d', 1, 1)])))
+    expect(retries).toEqual([1])
+    expect(await counted()).toEqual([[first.commitId, 1]])
+    // When every try meets it, then after the retries the append is a StorageError naming the deadlock, nothing stored
+    fakes = 10
+    const failed = await store.commit(attempt(first, 'd', [bump('d', 2, 1)]))
+    expect(E.isLeft(failed) && failed.left._tag === 'StorageError' && (failed.left.cause as { errno?: number }).errno).toBe(1213)
+    expect(retries).toEqual([1, 1, 2])
+    expect(await logTokens(store)).toEqual([first.checkpointToken])
+    expect(await counted()).toEqual([[first.commitId, 1]])
+  })
+
   it('count every stored event exactly once under concurrent writers, none of a refused or conflicting append, with tokens in commit order', async () => {
     // Given a store (pool of 4) with an inline projection counting each event by (commit id, index); it refuses a
     // bump of 13 after counting it, throws on 17, and records whether any token above its own was committed first
