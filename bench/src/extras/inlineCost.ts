@@ -76,13 +76,16 @@ const sqliteSetup = async (dir: string): Promise<Setup> => {
     const store = sqliteStore({ filename, synchronous: 'NORMAL' })
     orThrow('initialize sqlite', await store.initialize())
     if (inline) {
-      orThrow('database', await store.database()).exec('CREATE TABLE counts (stream TEXT PRIMARY KEY, n INTEGER NOT NULL)')
+      const db = orThrow('database', await store.database())
+      db.exec('CREATE TABLE counts (stream TEXT PRIMARY KEY, n INTEGER NOT NULL)')
+      // Prepared once, as an application would (better-sqlite3 compiles a statement on every prepare()).
+      const upsert = db.prepare('INSERT INTO counts (stream, n) VALUES (?, 1) ON CONFLICT (stream) DO UPDATE SET n = n + 1')
       const counts = sqliteProjection({
         name: 'counts',
         topics,
         handlers: {
-          Deposited: (db, _event, meta) => {
-            db.prepare('INSERT INTO counts (stream, n) VALUES (?, 1) ON CONFLICT (stream) DO UPDATE SET n = n + 1').run(meta.commit.streamId)
+          Deposited: (_db, _event, meta) => {
+            upsert.run(meta.commit.streamId)
             return undefined
           },
         },
