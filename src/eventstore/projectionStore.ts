@@ -47,7 +47,7 @@ export interface ProjectionStore<Tx, Mode extends ProjectionMode> {
   /** The documents of document projections. */
   readonly documents: ProjectionDocuments<Tx, Mode>
   /**
-   * Registers an inline projection (where the store has them: SQLite, PostgreSQL): `apply` runs inside the
+   * Registers an inline projection (where the store has them: SQLite, PostgreSQL, MySQL/MariaDB): `apply` runs inside the
    * append's own transaction (on SQLite with group commit, in the append's own savepoint) after the commit row was
    * written; a `Left` rolls the append back and the append answers it. Answers the call that unregisters it.
    */

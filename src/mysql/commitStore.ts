@@ -3,12 +3,14 @@ import { collidesWith, refusal } from '../eventstore/adapter/attempt.js'
 import { UNBOUNDED, type Window } from '../eventstore/adapter/bounds.js'
 import { paged } from '../eventstore/adapter/reads.js'
 import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
-import { storageError, type CommitError, type StorageError } from '../eventstore/errors.js'
+import { storageError, type CommitError, type HookRejected, type StorageError } from '../eventstore/errors.js'
 import { toArray, type Reads } from '../eventstore/reads.js'
 import { mapRows } from '../sql/rows.js'
-import { execute, selectRows } from './connection.js'
+import type { MysqlPoolConnection } from './config.js'
+import { execute, runText, selectRows, watched, withConnection } from './connection.js'
 import type { MysqlContext } from './context.js'
 import { isRetryable } from './errors.js'
+import { inlineOf, type InlineApply } from './inline.js'
 import { appendParameters, streamKey, tenantKey, toCommit, toOutcome, type AppendOutcome, type CommitRow } from './rows.js'
 
 // -------------------------------------------------------------------------------------
@@ -17,31 +19,84 @@ import { appendParameters, streamKey, tenantKey, toCommit, toOutcome, type Appen
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Calls the append routine, running it again (bounded, with jittered back-off) after it lost a race. */
-const callAppend = async (ctx: MysqlContext, attempt: CommitAttempt): Promise<E.Either<StorageError, AppendOutcome>> => {
-  const values = appendParameters(attempt)
+/** What an append answers before it is classified: the routine's outcome, or an inline projection's refusal. */
+type Called = { readonly outcome: AppendOutcome } | { readonly rejected: HookRejected }
+
+/** Runs `once` again (bounded, with jittered back-off) after it lost a race: a deadlock, or a duplicate key. */
+const withRetries = async (ctx: MysqlContext, once: () => Promise<E.Either<StorageError, Called>>): Promise<E.Either<StorageError, Called>> => {
   for (let retry = 0; ; retry++) {
-    const result = await execute(ctx.pool, 'append', ctx.statements.append, values)
-    if (E.isLeft(result)) {
-      if (retry >= ctx.config.appendRetries || !isRetryable(result.left.cause)) return result
-      ctx.config.onRetry(result.left.cause, retry + 1)
-      await pause(Math.random() * 5 * 2 ** retry)
-      continue
-    }
-    const outcome = toOutcome(result.right)
-    return outcome === undefined ? E.left(storageError('append', new Error('the append routine returned no outcome'))) : E.right(outcome)
+    const result = await once()
+    if (E.isRight(result) || retry >= ctx.config.appendRetries || !isRetryable(result.left.cause)) return result
+    ctx.config.onRetry(result.left.cause, retry + 1)
+    await pause(Math.random() * 5 * 2 ** retry)
   }
+}
+
+const outcomeOf = (result: unknown): E.Either<StorageError, AppendOutcome> => {
+  const outcome = toOutcome(result)
+  return outcome === undefined ? E.left(storageError('append', new Error('the append routine returned no outcome'))) : E.right(outcome)
+}
+
+/** The append routine, in one round trip: it runs its own transaction. */
+const callAppend = async (ctx: MysqlContext, values: readonly unknown[]): Promise<E.Either<StorageError, Called>> => {
+  const result = await execute(ctx.pool, 'append', ctx.statements.append, values)
+  if (E.isLeft(result)) return result
+  const outcome = outcomeOf(result.right)
+  return E.isLeft(outcome) ? outcome : E.right({ outcome: outcome.right })
+}
+
+/**
+ * An append with inline projections (issue 15): on one pooled connection, `START TRANSACTION`, the routine without
+ * its own transaction control (schema version 4), the projections on that connection, then `COMMIT`. The counter
+ * row the routine bumps first stays locked until that COMMIT, so tokens are still handed out in commit order, and
+ * appends of other writers wait for the projections (they are part of the append). An attempt the routine did not
+ * store (duplicate, conflict, gap) runs no projection; it and a refusal roll everything back, the counter included.
+ * A failed ROLLBACK is reported instead, so that the connection is destroyed rather than reused mid-transaction.
+ * Handlers get the connection `watched`, so that a deadlock in their statements cannot be mistaken for a live
+ * transaction by the COMMIT.
+ */
+const callAppendInline = (ctx: MysqlContext, attempt: CommitAttempt, values: readonly unknown[], inline: readonly InlineApply[]) =>
+  withConnection(ctx.pool, 'append', async (connection): Promise<E.Either<StorageError, Called>> => {
+    const begun = await runText(connection, 'append', 'START TRANSACTION')
+    if (E.isLeft(begun)) return begun
+    const called = await execute(connection, 'append', ctx.statements.appendInTransaction, values)
+    const outcome = E.isLeft(called) ? called : outcomeOf(called.right)
+    if (E.isLeft(outcome)) return rollBack(connection, outcome)
+    const { checkpointToken } = outcome.right
+    if (checkpointToken === null) return rollBack(connection, E.right({ outcome: outcome.right }))
+    const stored: Commit = { ...attempt, checkpointToken }
+    // A handler's statement that ended the transaction (a deadlock victim) fails the append as that driver error,
+    // whatever the handler made of it: the commit row is gone, and a deadlock is run again like the routine's own.
+    let lost: unknown
+    const handed = watched(connection, (cause) => (lost ??= cause))
+    for (const apply of inline) {
+      const r = await apply(handed, stored)
+      if (lost !== undefined) return rollBack(connection, E.left(storageError('append', lost)))
+      if (E.isLeft(r)) return rollBack(connection, E.right({ rejected: r.left }))
+    }
+    const committed = await runText(connection, 'append', 'COMMIT')
+    return E.isLeft(committed) ? committed : E.right({ outcome: outcome.right })
+  })
+
+const rollBack = async <A>(connection: MysqlPoolConnection, answer: E.Either<StorageError, A>): Promise<E.Either<StorageError, A>> => {
+  const rolledBack = await runText(connection, 'append', 'ROLLBACK')
+  return E.isLeft(rolledBack) ? rolledBack : answer
 }
 
 /**
  * Appends in one round trip (SEMANTICS 1-4, 7-8). The routine inserts only when the attempt continues the head
  * exactly; otherwise it returns the head, and the shared `refusal` says whether that is a duplicate, a conflict
- * or a gap. A conflict costs one more read, for the commits the writer missed.
+ * or a gap. A conflict costs one more read, for the commits the writer missed. With inline projections registered
+ * on this store object, the append and the projections run in one explicit transaction instead (`callAppendInline`),
+ * and a refusal is the append's `HookRejected`.
  */
 export const commit = async (ctx: MysqlContext, attempt: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
-  const called = await callAppend(ctx, attempt)
+  const values = appendParameters(attempt)
+  const inline = inlineOf(ctx)
+  const called = await withRetries(ctx, inline === undefined ? () => callAppend(ctx, values) : () => callAppendInline(ctx, attempt, values, inline))
   if (E.isLeft(called)) return called
-  const { checkpointToken, duplicate, head } = called.right
+  if ('rejected' in called.right) return E.left(called.right.rejected)
+  const { checkpointToken, duplicate, head } = called.right.outcome
   if (checkpointToken !== null) return E.right({ ...attempt, checkpointToken })
   const refused = await refusal(attempt, { duplicate, head }, () => missedBy(ctx, attempt))
   return E.left(refused ?? storageError('append', new Error('the append routine refused an attempt that continues the head')))

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { storageError, type StorageError } from '../eventstore/errors.js'
 import type { MysqlPool, MysqlPoolConnection, MysqlQueryable, MysqlSource } from './config.js'
-import { connectionSurvives } from './errors.js'
+import { connectionSurvives, mayEndTransaction } from './errors.js'
 
 /**
  * The store's only door to mysql2. Two rules hold here for every statement:
@@ -120,6 +120,29 @@ export const inTransaction = (
       if (E.isLeft(done)) return done
     }
     return E.right(undefined)
+  })
+
+/**
+ * `connection` as code of the caller's gets it inside the store's transaction (inline projections' handlers): the
+ * same connection, except that a statement that fails in a way that may have ended the transaction (a deadlock) is
+ * reported to `onLost` before the error reaches the caller, who may catch it and go on, in autocommit by then.
+ */
+export const watched = (connection: MysqlPoolConnection, onLost: (cause: unknown) => void): MysqlPoolConnection =>
+  new Proxy(connection, {
+    get: (target, property) => {
+      const value: unknown = Reflect.get(target, property, target)
+      if (typeof value !== 'function') return value
+      const method = value as (...args: unknown[]) => unknown
+      if (property !== 'execute' && property !== 'query') return method.bind(target)
+      return async (...args: unknown[]) => {
+        try {
+          return await method.apply(target, args)
+        } catch (cause) {
+          if (mayEndTransaction(cause)) onLost(cause)
+          throw cause
+        }
+      }
+    },
   })
 
 /**

@@ -51,3 +51,13 @@ export const connectionSurvives = (cause: unknown): boolean => {
   const c = cause as { errno?: unknown; fatal?: unknown } | null
   return typeof c?.errno === 'number' && c.fatal !== true
 }
+
+/**
+ * Whether a statement that failed this way may have ended its transaction: a deadlock victim is rolled back whole,
+ * and a lock-wait timeout is too under `innodb_rollback_on_timeout`. Statements after it would run outside any
+ * transaction (autocommit), so a caller that handed the connection on must not COMMIT as if it still held one.
+ */
+export const mayEndTransaction = (cause: unknown): boolean => {
+  const kind = mysqlErrorKind(cause)
+  return kind === 'deadlock' || kind === 'lockWaitTimeout'
+}

@@ -9,6 +9,7 @@ import { num } from '../sql/rows.js'
 import type { MysqlPoolConnection } from './config.js'
 import { execute, selectRows, withTransaction } from './connection.js'
 import type { MysqlContext } from './context.js'
+import { addInline } from './inline.js'
 import { encodeCheckpoint, nameKey, toCheckpoint } from './rows.js'
 import { projectionFor } from '../projections/define.js'
 
@@ -67,6 +68,16 @@ const statements = (ctx: MysqlContext) => {
  */
 export const mysqlProjections = (shell: StoreShell<MysqlContext>): ProjectionStore<MysqlProjectionTx, 'async'> => ({
   mode: 'async',
+  // Run by the append (commitStore.ts) on its transaction's connection, after the routine stored the row.
+  inline: (apply) =>
+    shell.run('inline', (ctx) =>
+      E.right(
+        addInline(ctx, (connection, commit) => {
+          connections.set(connection, statements(ctx))
+          return apply(connection, commit)
+        }),
+      ),
+    ),
   documents: {
     load: async (tx, key) => {
       const [rows] = await tx.execute(sqlOf(tx).load, whereKey(key))

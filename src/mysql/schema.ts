@@ -20,6 +20,8 @@ export interface MysqlNames {
   readonly snapshots: string
   /** The stored procedure that appends a commit in one round trip. */
   readonly append: string
+  /** The same append inside the caller's transaction (schema version 4), for appends with inline projections. */
+  readonly appendInTransaction: string
   /** Subscriptions (schema version 2): one row per name, holding its lease and its checkpoint. */
   readonly subscriptions: string
   /** Parked commits (dead letters), per subscription name and token. */
@@ -38,6 +40,7 @@ export const mysqlNames = (prefix: string): MysqlNames => ({
   commits: quote(`${prefix}_commits`),
   snapshots: quote(`${prefix}_snapshots`),
   append: quote(`${prefix}_append`),
+  appendInTransaction: quote(`${prefix}_append_in_tx`),
   subscriptions: quote(`${prefix}_subscriptions`),
   parked: quote(`${prefix}_subscription_parked`),
   documents: quote(`${prefix}_projection_documents`),
@@ -168,6 +171,53 @@ BEGIN
 END`
 
 // -------------------------------------------------------------------------------------
+// the append inside the caller's transaction (schema version 4)
+// -------------------------------------------------------------------------------------
+
+/*
+ * The append routine's body without its transaction control, for an append with inline projections (issue 15):
+ * the caller runs `START TRANSACTION`, calls this, runs the projections on the same connection and commits (or
+ * rolls back everything, the counter bump included, when the routine did not insert or a projection refused). The
+ * rules are the append routine's, statement for statement: the counter row is bumped first, so its lock is held
+ * until the caller's COMMIT and tokens are still handed out in commit order; the head is read by a plain consistent
+ * read, which is the transaction's first (the caller runs nothing before the CALL), so its snapshot is taken after
+ * the counter lock was granted and sees every earlier append. An error leaves the transaction to the caller, who
+ * rolls it back. The outcome row is the append routine's.
+ */
+const dropAppendInTransaction = (n: MysqlNames): string => `DROP PROCEDURE IF EXISTS ${n.appendInTransaction}`
+
+const createAppendInTransaction = (n: MysqlNames): string => `
+CREATE PROCEDURE ${n.appendInTransaction}(
+  IN p_tenant_key BINARY(32), IN p_stream_key BINARY(32), IN p_commit_key BINARY(32),
+  IN p_tenant_id ${text}, IN p_stream_id ${text}, IN p_commit_id ${text},
+  IN p_sequence BIGINT, IN p_revision BIGINT, IN p_first BIGINT, IN p_stamp BIGINT,
+  IN p_headers ${text}, IN p_events ${text})
+MODIFIES SQL DATA
+BEGIN
+  DECLARE v_token BIGINT DEFAULT NULL;
+  DECLARE v_next BIGINT;
+  DECLARE v_duplicate INT DEFAULT 0;
+  DECLARE v_sequence BIGINT DEFAULT 0;
+  DECLARE v_revision BIGINT DEFAULT 0;
+  DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
+  UPDATE ${n.checkpoint} SET value = LAST_INSERT_ID(value + 1) WHERE id = 1;
+  SET v_next = LAST_INSERT_ID();
+  SELECT commit_sequence, stream_revision,
+      EXISTS(SELECT 1 FROM ${n.commits} d WHERE d.stream_key = p_stream_key AND d.commit_key = p_commit_key)
+    INTO v_sequence, v_revision, v_duplicate
+    FROM ${n.commits} WHERE stream_key = p_stream_key ORDER BY commit_sequence DESC LIMIT 1;
+  IF v_duplicate = 0 AND p_sequence = v_sequence + 1 AND p_first = v_revision + 1 THEN
+    SET v_token = v_next;
+    INSERT INTO ${n.commits} (checkpoint_token, tenant_key, stream_key, commit_key, tenant_id, stream_id, commit_id,
+      commit_sequence, stream_revision, first_revision, commit_stamp, headers, events)
+    VALUES (v_token, p_tenant_key, p_stream_key, p_commit_key, p_tenant_id, p_stream_id, p_commit_id,
+      p_sequence, p_revision, p_first, p_stamp, p_headers, p_events);
+  END IF;
+  SELECT v_token AS checkpoint_token, v_duplicate AS duplicate, v_sequence AS head_sequence,
+    v_revision AS head_revision;
+END`
+
+// -------------------------------------------------------------------------------------
 // subscriptions (schema version 2)
 // -------------------------------------------------------------------------------------
 
@@ -258,6 +308,11 @@ export const migrations: readonly Migration[] = [
     description: 'documents of document projections',
     statements: (n) => [createDocuments(n)],
   },
+  {
+    version: 4,
+    description: 'the append routine inside the caller\'s transaction, for inline projections',
+    statements: (n) => [dropAppendInTransaction(n), createAppendInTransaction(n)],
+  },
 ]
 
 export const schemaVersionDdl = createSchemaVersion
@@ -265,6 +320,7 @@ export const schemaVersionDdl = createSchemaVersion
 /** Everything `drop()` removes. */
 export const dropStatements = (n: MysqlNames): readonly string[] => [
   dropAppend(n),
+  dropAppendInTransaction(n),
   `DROP TABLE IF EXISTS ${n.commits}`,
   `DROP TABLE IF EXISTS ${n.snapshots}`,
   `DROP TABLE IF EXISTS ${n.checkpoint}`,

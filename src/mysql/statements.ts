@@ -12,6 +12,8 @@ const commitColumns =
  */
 export interface MysqlStatements {
   readonly append: string
+  /** The append routine without its own transaction (schema version 4): the same parameters and outcome. */
+  readonly appendInTransaction: string
   /** [streamKey, minRevision, maxRevision, afterSequence, limit] */
   readonly streamRange: string
   /** The whole stream (`streamRange` without bounds): [streamKey, afterSequence, limit] */
@@ -60,6 +62,7 @@ export interface MysqlStatements {
 
 export const mysqlStatements = (n: MysqlNames): MysqlStatements => ({
   append: `CALL ${n.append}(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  appendInTransaction: `CALL ${n.appendInTransaction}(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   // A commit overlaps [min, max] when its last revision reaches min and its first does not pass max.
   streamRange: `SELECT ${commitColumns} FROM ${n.commits}
     WHERE stream_key = ? AND stream_revision >= ? AND first_revision <= ? AND commit_sequence > ?

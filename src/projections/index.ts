@@ -26,5 +26,5 @@ export type {
   ProjectionFence,
 } from '../eventstore/projectionStore.js'
 export { inlineProjection } from './inline.js'
-export { rebuildDocuments, shadowOf, type RebuildError, type RebuildOptions, type RebuildProgress, type RebuildReport } from './rebuild.js'
+export { rebuildDocuments, shadowOf, type RebuildError, type RebuildFrom, type RebuildOptions, type RebuildProgress, type RebuildReport } from './rebuild.js'
 export { resetProjection, type ResetHook, type ResetProjectionError, type ResetRefused } from './reset.js'

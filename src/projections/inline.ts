@@ -21,7 +21,8 @@ const reasonOf = (r: ProjectionRejected): string => {
 
 /**
  * Runs a projection **inline**: inside every later append's own transaction on this store object (SQLite, in the
- * append's savepoint under group commit; PostgreSQL), so that the read model is consistent with the stream the
+ * append's savepoint under group commit; PostgreSQL; MySQL/MariaDB, in an explicit transaction on one pooled
+ * connection instead of the one-round-trip routine), so that the read model is consistent with the stream the
  * moment the append returns. When the projection refuses (a handler's `Left` or throw, an event of its topics
  * that does not decode, a document that is not exact JSON), the append fails with a `HookRejected` (`hook`:
  * `projection:<name>`, `details`: the `ProjectionRejected` or the decode error) and nothing of it is stored.
@@ -29,8 +30,7 @@ const reasonOf = (r: ProjectionRejected): string => {
  * Inline projections keep no checkpoint: they see exactly the commits appended through this store object while
  * they are registered. Commits appended before, or by another process or store object without it, are not
  * applied; run the same projection with `startProjection` (under another name) to catch those up, or register it
- * in every writer. Answers the call that unregisters it. MySQL/MariaDB has no inline projections (its append is one
- * stored procedure with its own transaction): an `InvalidArgument` there.
+ * in every writer. Answers the call that unregisters it.
  */
 export const inlineProjection = async <Tx, Mode extends ProjectionMode, Ev extends { readonly type: string }, D extends Json>(
   store: Projectable<Tx, Mode>,
@@ -40,7 +40,7 @@ export const inlineProjection = async <Tx, Mode extends ProjectionMode, Ev exten
   if ((port as { mode?: unknown } | undefined)?.mode === 'conditional')
     return E.left(invalidArgument('inlineProjection', 'this store runs no inline projections (SQLite and PostgreSQL do): a DynamoDB append is no transaction a projection could join'))
   if (port === undefined || typeof port.transact !== 'function') return E.left(invalidArgument('inlineProjection', 'store must keep projections'))
-  if (typeof port.inline !== 'function') return E.left(invalidArgument('inlineProjection', 'this store runs no inline projections (SQLite and PostgreSQL do)'))
+  if (typeof port.inline !== 'function') return E.left(invalidArgument('inlineProjection', 'this store runs no inline projections (SQLite, PostgreSQL and MySQL/MariaDB do)'))
   if (projection.kind === 'transactional' && projection.mode !== port.mode)
     return E.left(invalidArgument('inlineProjection', `a ${projection.mode} projection cannot run on a store whose projections are ${port.mode}`))
   const name = projection.name

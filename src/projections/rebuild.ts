@@ -5,7 +5,8 @@ import type { Json } from '../eventstore/Json.js'
 import { singleShardPosition, type ProjectionApplied, type ProjectionMode } from '../eventstore/projectionStore.js'
 import type { LeaseLost } from '../eventstore/subscriptionStore.js'
 import { leaseHeld, type CaughtUpError, type LeaseHeld } from '../subscriptions/errors.js'
-import { nameProblem, oneOffHolder } from '../subscriptions/options.js'
+import { nameProblem, oneOffHolder, startProblem, type StartAt } from '../subscriptions/options.js'
+import { headToken, positionOfStart } from '../subscriptions/positions.js'
 import type { DocumentProjection } from './documents.js'
 import type { ProjectionBatchError } from './errors.js'
 import { startProjection, type ProjectingStore } from './run.js'
@@ -19,7 +20,19 @@ export interface RebuildProgress {
   readonly etaMs: number | undefined
 }
 
+/**
+ * Where a rebuild starts, in the subscriptions' vocabulary (`StartAt` without `'end'`): `'beginning'` (the default),
+ * `{ token }` (the commits after that checkpoint token, which must not be past the head) or `{ time }` (from the
+ * first commit, in token order, stamped at or after `time`, resolved once when the rebuild starts). The shadow always
+ * starts **empty**: the rebuilt documents are the fold of exactly the commits after that point, never the live
+ * documents plus a replay (those are at the live checkpoint, not at the start, so a replay would apply commits twice
+ * or miss some).
+ */
+export type RebuildFrom = Exclude<StartAt, 'end'>
+
 export interface RebuildOptions {
+  /** Where the shadow starts (default `'beginning'`); see `RebuildFrom`. */
+  readonly from?: RebuildFrom
   /** Commits per transaction (default 100): small, so that no long transaction holds other readers back. */
   readonly batchSize?: number
   /** Called every `progressMs` (default 250) while the shadow catches up, and once at the end. */
@@ -44,10 +57,11 @@ export const shadowOf = (name: string): string => `${name}~rebuild`
 const always = [{ checkpointToken: Number.MAX_SAFE_INTEGER }] as const
 
 /**
- * Rebuilds a document projection from the beginning of the log **into a shadow** (its documents under the name
- * `shadowOf(name)`), in batches of `batchSize` commits, each one transaction, while readers of the projection keep
- * reading its current documents; then **swaps** in one transaction: the projection's documents are replaced by the
- * shadow's and its checkpoint moves to the shadow's. Readers see the old documents or the new, never a mix.
+ * Rebuilds a document projection from the beginning of the log (or `from` a token or a time) **into a shadow**
+ * (its documents under the name `shadowOf(name)`), in batches of `batchSize` commits, each one transaction, while
+ * readers of the projection keep reading its current documents; then **swaps** in one transaction: the projection's
+ * documents are replaced by the shadow's and its checkpoint moves to the shadow's. Readers see the old documents or
+ * the new, never a mix.
  *
  * The projection's own instances may keep running while the shadow catches up; the swap needs the projection's
  * lease (so that no instance applies a commit to the old documents meanwhile): stop them before, or the rebuild
@@ -61,6 +75,7 @@ export const rebuildDocuments = async <Tx, Mode extends ProjectionMode, Ev exten
   options: RebuildOptions = {},
 ): Promise<E.Either<RebuildError, RebuildReport>> => {
   const fail = (reason: string) => E.left(invalidArgument('rebuildDocuments', reason))
+  if (typeof options !== 'object' || options === null) return fail('options must be an object')
   if (projection?.kind !== 'documents') return fail('projection must be a document projection')
   const name = projection.name
   const shadow = shadowOf(name)
@@ -72,6 +87,9 @@ export const rebuildDocuments = async <Tx, Mode extends ProjectionMode, Ev exten
   if (port === undefined || typeof port.transact !== 'function') return fail('store must keep projections')
   const progressMs = options.progressMs ?? 250
   if (!(typeof progressMs === 'number' && progressMs > 0)) return fail('progressMs must be a positive number of ms')
+  const from: unknown = options.from === undefined ? 'beginning' : options.from
+  const fromProblem = from === 'end' ? 'end' : startProblem(from)
+  if (fromProblem !== undefined) return fail("from must be 'beginning', { token: a whole number ≥ 0 } or { time: a valid Date }")
   const ss = store.subscriptions
   const holder = oneOffHolder('rebuild')
   const ttl = options.leaseTtlMs ?? 15_000
@@ -88,20 +106,36 @@ export const rebuildDocuments = async <Tx, Mode extends ProjectionMode, Ev exten
     }
   }
 
-  // 1. A fresh shadow: its checkpoint removed (through its fence) and its documents of an earlier try cleared.
+  // 0. Where the shadow starts, as a token: a time is resolved once, now; a token past the head would move the
+  // projection's checkpoint over commits not yet appended, and is refused.
+  const start = from as RebuildFrom
+  const after = await guard(() => positionOfStart(store, start, undefined))
+  if (E.isLeft(after)) return after
+  if (start !== 'beginning' && 'token' in start) {
+    const head = await guard(() => headToken(store, undefined))
+    if (E.isLeft(head)) return head
+    if (start.token > head.right) return fail(`from.token ${start.token} is past the head of the log (${head.right})`)
+  }
+
+  // 1. A fresh shadow: its checkpoint removed (through its fence), its documents of an earlier try cleared.
   const reset = await guard(() => ss.resetCheckpoint(shadow, holder, undefined))
   if (E.isLeft(reset)) return reset
   const taken = await guard(() => ss.acquire(shadow, holder, ttl))
   if (E.isLeft(taken)) return taken
   if (O.isNone(reset.right) || O.isNone(taken.right)) return E.left(leaseHeld(shadow, undefined, undefined))
   const shadowLease = taken.right.value
-  const cleared = await guard(() => port.transact(shadowLease, 0, always, apply((tx) => docs.clear(tx, shadow))))
+  // The same transaction stores the shadow's checkpoint at the start, so that it runs the commits after it only.
+  const cleared = await guard(() => port.transact(shadowLease, after.right, always, apply((tx) => docs.clear(tx, shadow)), { reset: true }))
   await guard(() => ss.release(shadowLease))
   if (E.isLeft(cleared)) return cleared
 
   // 2. The shadow catches up in small batches, with progress.
   const started = Date.now()
-  const running = startProjection(store, { ...projection, name: shadow }, { batchSize: options.batchSize ?? 100, holder, leaseTtlMs: ttl, pollMs: options.pollMs ?? 50 })
+  const running = startProjection(
+    store,
+    { ...projection, name: shadow },
+    { batchSize: options.batchSize ?? 100, holder, leaseTtlMs: ttl, pollMs: options.pollMs ?? 50 },
+  )
   if (E.isLeft(running)) return running
   const shadowRun = running.right
   // One report at a time: `status()` reads the lag from the log, and reports piling up would crowd out the rebuild.
@@ -115,7 +149,8 @@ export const rebuildDocuments = async <Tx, Mode extends ProjectionMode, Ev exten
     const s = await shadowRun.status()
     if (E.isLeft(s) || options.onProgress === undefined) return
     const seconds = (Date.now() - started) / 1000
-    const rate = seconds > 0 ? s.right.position / seconds : 0
+    // Counted from the start, so that a rebuild from a token does not report the commits before it as done fast.
+    const rate = seconds > 0 ? Math.max(0, s.right.position - after.right) / seconds : 0
     const left = Math.max(0, s.right.headToken - s.right.position)
     try {
       options.onProgress({ done: s.right.position, total: s.right.headToken, eventsPerSecond: rate, etaMs: rate > 0 ? (left / rate) * 1000 : undefined })

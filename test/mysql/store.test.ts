@@ -1,12 +1,14 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { toArray, type CommitAttempt, type Persistence } from '../../src/eventstore/index.js'
+import { defineEvent, toArray, topicMap, type CommitAttempt, type Persistence } from '../../src/eventstore/index.js'
 import type mysql from 'mysql2/promise'
 import { mysqlErrorKind, mysqlStore, type MysqlPool } from '../../src/mysql/index.js'
 import { ID_LIMITS } from '../../src/eventstore/limits.js'
 import { mysqlErrno } from '../../src/mysql/errors.js'
-import { mysqlNames } from '../../src/mysql/schema.js'
+import { migrations, mysqlNames } from '../../src/mysql/schema.js'
+import { mysqlProjection } from '../../src/mysql/projections.js'
+import { inlineProjection } from '../../src/projections/index.js'
 import { mysqlStatements } from '../../src/mysql/statements.js'
 import { freshPrefix, initializedStore, mysqlAvailable, rightOf, testPool } from './support.js'
 
@@ -23,6 +25,12 @@ const attempt = (over: Partial<CommitAttempt> = {}): CommitAttempt => ({
   events: [{ body: { type: 'Happened' }, headers: {} }],
   ...over,
 })
+
+const Happened = defineEvent('Happened', {})
+const anyTopics = topicMap(Happened)
+/** An attempt on stream `kept` at `n` whose event decodes (a projection's topics see it). */
+const decodable = (n: number): CommitAttempt =>
+  attempt({ streamId: 'kept', commitSequence: n, streamRevision: n, events: [{ body: anyTopics.encode(Happened.create({ id: 'kept', version: n, timestamp: new Date() })), headers: {} }] })
 
 describe.skipIf(!available)('mysql store', () => {
   const prefix = freshPrefix()
@@ -146,7 +154,7 @@ describe.skipIf(!available)('mysql store', () => {
       // then every call succeeds, the migration ran once, and the store works
       expect([...first, ...second].every(E.isRight)).toBe(true)
       const [rows] = await pool.query(`SELECT version FROM \`${p}_schema_version\``)
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }])
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }])
       const s0 = stores[0] as Persistence
       expect(rightOf(await s0.commit(attempt())).checkpointToken).toBe(1)
       expect(await tables(p)).toEqual([
@@ -158,14 +166,17 @@ describe.skipIf(!available)('mysql store', () => {
         `${p}_subscription_parked`,
         `${p}_subscriptions`,
       ])
-      // and drop removes every table and the append routine
+      // with both append routines (the one-round-trip one, and the one inside the caller's transaction: version 4)
+      const routinesOf = async () =>
+        ((await pool.query(`SELECT routine_name AS name FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_name IN (?, ?) ORDER BY routine_name`, [
+          `${p}_append`,
+          `${p}_append_in_tx`,
+        ])) as unknown as [{ name: string }[]])[0].map((r) => r.name)
+      expect(await routinesOf()).toEqual([`${p}_append`, `${p}_append_in_tx`])
+      // and drop removes every table and both append routines
       rightOf(await s0.drop())
       expect(await tables(p)).toEqual([])
-      const [routines] = await pool.query(
-        `SELECT routine_name FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_name = ?`,
-        [`${p}_append`],
-      )
-      expect(routines).toEqual([])
+      expect(await routinesOf()).toEqual([])
     } finally {
       await Promise.all(stores.map((s) => s.drop()))
       await Promise.all(pools.map((pl) => pl.end()))
@@ -184,9 +195,55 @@ describe.skipIf(!available)('mysql store', () => {
       // then the answer is a StorageError that says why, and nothing was applied
       expect(E.isLeft(result) && result.left._tag === 'StorageError' && result.left.message).toMatch(/version 999, newer than this release/)
       const [rows] = await pool.query(`SELECT version FROM \`${p}_schema_version\` ORDER BY version`)
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 999 }])
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 999 }])
     } finally {
       await newer.drop()
+    }
+  })
+
+  it('migrates a store at schema version 3 to version 4: commits stay, plain and inline appends work', async () => {
+    // given a prefix as the release before version 4 left it: steps 1-3 applied and recorded, commits in it
+    const p = freshPrefix()
+    const n = mysqlNames(p)
+    const old = mysqlStore({ pool, tablePrefix: p })
+    try {
+      await pool.query(`CREATE TABLE ${n.schemaVersion} (version INT NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL) ENGINE=InnoDB`)
+      for (const step of migrations.filter((m) => m.version <= 3)) {
+        for (const sql of step.statements(n)) await pool.query(sql)
+        await pool.query(`INSERT INTO ${n.schemaVersion} (version, applied_at) VALUES (?, 0)`, [step.version])
+      }
+      const first = rightOf(await old.commit(decodable(1)))
+      // before it is migrated, an append with an inline projection answers a StorageError (no such routine), not a throw
+      const seen: number[] = []
+      const off = rightOf(
+        await inlineProjection(
+          old,
+          mysqlProjection({
+            name: 'seen',
+            topics: anyTopics,
+            handlers: { Happened: async (_tx, _e, meta) => void seen.push(meta.commit.checkpointToken) },
+          }),
+        ),
+      )
+      const early = await old.commit(decodable(2))
+      expect(E.isLeft(early) && early.left._tag === 'StorageError' && (early.left.cause as { errno?: number }).errno).toBe(mysqlErrno.noSuchRoutine)
+      // when this release initialises it
+      rightOf(await old.initialize())
+      // then step 4 ran once, the commits are as they were, and appends with and without the projection work
+      const [versions] = await pool.query(`SELECT version FROM ${n.schemaVersion} ORDER BY version`)
+      expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }])
+      expect(rightOf(await toArray(old.getFrom(0)))).toEqual([first])
+      const second = rightOf(await old.commit(decodable(2)))
+      expect(seen).toEqual([second.checkpointToken])
+      off()
+      const third = rightOf(await old.commit(decodable(3)))
+      expect(seen).toEqual([second.checkpointToken])
+      expect(rightOf(await toArray(old.getFrom(0))).map((c) => c.checkpointToken)).toEqual([first, second, third].map((c) => c.checkpointToken))
+      rightOf(await old.initialize())
+      const [again] = await pool.query(`SELECT version FROM ${n.schemaVersion} ORDER BY version`)
+      expect(again).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }])
+    } finally {
+      await old.drop()
     }
   })
 

@@ -53,4 +53,30 @@ describe('projection entry points with arbitrary arguments', () => {
       { numRuns: 100 },
     )
   })
+
+  it('rebuildDocuments answers InvalidArgument or a report for any `from` (and any options), and never throws', async () => {
+    orThrow(await store.initialize())
+    const from = fc.oneof(
+      fc.anything(),
+      fc.constantFrom('beginning', 'end', null, undefined),
+      fc.record({ token: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.double(), fc.bigInt(), fc.string()) }),
+      fc.record({ time: fc.oneof(fc.date({ noInvalidDate: false }), fc.string(), fc.integer()) }),
+    )
+    await fc.assert(
+      fc.asyncProperty(from, fc.anything(), async (f, options) => {
+        for (const o of [{ from: f }, options]) {
+          let r: Awaited<ReturnType<typeof rebuildDocuments>>
+          try {
+            r = await rebuildDocuments(store, docs, o as never)
+          } catch (thrown) {
+            return expect.fail(`threw ${String(thrown)}`)
+          }
+          if (E.isLeft(r)) expect(r.left._tag).toBe('InvalidArgument')
+          // The log is empty: a rebuild that runs reaches position 0, from any start it accepts.
+          else expect(r.right.position).toBe(0)
+        }
+      }),
+      { numRuns: 60 },
+    )
+  }, 60_000)
 })

@@ -21,7 +21,7 @@ const docTopics = topicMap(Put, Dropped)
 type DocEvent = Put | Dropped
 
 /** Appends one commit per event on stream `s` of `tenantId`, continuing `heads`. */
-const append = async (store: Persistence, heads: Map<string, Commit>, tenantId: string, events: readonly DocEvent[]) => {
+const append = async (store: Persistence, heads: Map<string, Commit>, tenantId: string, events: readonly DocEvent[], stamp: () => Date = () => new Date()) => {
   const key = JSON.stringify([tenantId, 's'])
   for (const event of events) {
     const head = heads.get(key)
@@ -31,7 +31,7 @@ const append = async (store: Persistence, heads: Map<string, Commit>, tenantId: 
       commitId: randomUUID(),
       commitSequence: (head?.commitSequence ?? 0) + 1,
       streamRevision: (head?.streamRevision ?? 0) + 1,
-      commitStamp: new Date(),
+      commitStamp: stamp(),
       headers: {},
       events: [{ body: docTopics.encode({ ...event, version: (head?.streamRevision ?? 0) + 1 }), headers: {} }],
     })
@@ -55,6 +55,36 @@ const tally = (name: string) =>
  * conditional write per document and commit (`'conditional'`: DynamoDB, which has no rebuild either).
  */
 export type DocumentWrites = 'transactional' | 'conditional'
+
+/** The counter by tens: a second version of `tally`, the reason to rebuild. */
+const byTens = (name: string) =>
+  documentProjection({
+    name,
+    topics: docTopics,
+    id: (event) => event.docId,
+    evolve: (doc: { puts: number; last: Json } | undefined, event) => (event.type === 'Dropped' ? undefined : { puts: (doc?.puts ?? 0) + 10, last: event.value as Json }),
+  })
+
+type Doc = { tenantId: string; id: string; document: { puts: number; last: Json } }
+const sortDocs = <D extends { tenantId: string; id: string }>(ds: readonly D[]): D[] =>
+  [...ds].sort((x, y) => (JSON.stringify([x.tenantId, x.id]) < JSON.stringify([y.tenantId, y.id]) ? -1 : 1))
+
+/** `projection`'s documents as a fold, from empty, of exactly the commits with `after < token <= upTo`. */
+const foldOf = async (store: Persistence, projection: ReturnType<typeof byTens>, after: number, upTo: number): Promise<Doc[]> => {
+  const docs = new Map<string, Doc>()
+  for await (const r of store.getFrom(after)) {
+    const c = must(r)
+    if (c.checkpointToken > upTo) break
+    for (const m of c.events) {
+      const e = must(docTopics.decodeMessage(m))
+      const key = JSON.stringify([c.tenantId, e.docId])
+      const next = projection.evolve(docs.get(key)?.document, e, { commit: c, headers: m.headers, index: 0 })
+      if (next === undefined) docs.delete(key)
+      else docs.set(key, { tenantId: c.tenantId, id: e.docId, document: next })
+    }
+  }
+  return sortDocs([...docs.values()])
+}
 
 /** What every store that keeps projections does with document projections. */
 export const documentSuite = (name: string, fresh: () => Promise<DocStore>, runs: number, writes: DocumentWrites = 'transactional') =>
@@ -206,6 +236,65 @@ export const documentSuite = (name: string, fresh: () => Promise<DocStore>, runs
 
     if (writes === 'transactional') it('rebuilds into a shadow while writers append and readers read, swaps at once, and ends equal to a fold of the log', rebuild, 60_000)
     else it('refuses a rebuild, whose swap needs one transaction, with an InvalidArgument saying why', refuseRebuild)
+
+    // A store without rebuilds (conditional writes) refuses every `from` like any rebuild: the test above says so.
+    if (writes === 'transactional')
+      it('rebuilds from a token or a time: from empty, exactly the commits after it; refuses a bad start and changes nothing', async () => {
+      // Given 6 commits stamped in 2020 and 8 in 2021 (a put of `early` only among the first), and the live version
+      // of the projection caught up with all of them
+      const store = await fresh()
+      const heads = new Map<string, Commit>()
+      let minute = 0
+      const in2020 = () => new Date(Date.UTC(2020, 0, 1, 0, minute++))
+      const in2021 = () => new Date(Date.UTC(2021, 0, 1, 0, minute++))
+      await append(store, heads, 'bank', [put('early', 0), put('a', 1), put('b', 2), put('a', 3), drop('b'), put('c', 5)], in2020)
+      const split = (heads.get(JSON.stringify(['bank', 's'])) as Commit).checkpointToken
+      await append(store, heads, 'bank', [put('a', 6), put('b', 7), put('d', 8), drop('d'), put('c', 10)], in2021)
+      await append(store, heads, 'other', [put('a', 11), put('e', 12), put('a', 13)], in2021)
+      const head = (heads.get(JSON.stringify(['other', 's'])) as Commit).checkpointToken
+      const live = must(startProjection(store, tally('ranged'), fast))
+      expect(E.isRight(await live.caughtUp())).toBe(true)
+      await live.stop()
+      const before = sortDocs(must(await documentsOf(store, tally('ranged')).all()))
+      const v2 = byTens('ranged')
+      // When a start is not 'beginning', { token } or { time }, or the token is past the head, then InvalidArgument
+      for (const from of ['end', { token: -1 }, { token: 1.5 }, { token: head + 1 }, { time: new Date(Number.NaN) }, { time: '2021-01-01' }, {}, null, 7]) {
+        const r = await rebuildDocuments(store, v2, { from: from as never })
+        expect(E.isLeft(r) && r.left._tag).toBe('InvalidArgument')
+      }
+      // and nothing changed
+      expect(sortDocs(must(await documentsOf(store, v2).all()))).toEqual(before)
+      // When rebuilt from the token of the last 2020 commit, then its documents are the fold of exactly the later
+      // commits, from empty: `early` (put only before it) is gone, and `a` counts only the later puts
+      const fromToken = must(await rebuildDocuments(store, v2, { from: { token: split }, batchSize: 3 }))
+      expect(fromToken.position).toBe(head)
+      const after2020 = await foldOf(store, v2, split, head)
+      expect(sortDocs(must(await documentsOf(store, v2).all()))).toEqual(after2020)
+      expect(must(await documentsOf(store, v2).get('bank', 'early'))).toEqual(O.none)
+      expect(must(await documentsOf(store, v2).get('bank', 'a'))).toEqual(O.some({ puts: 10, last: 6 }))
+      // When rebuilt from the first instant of 2021, then the same documents (the time is resolved to that token)
+      must(await rebuildDocuments(store, v2, { from: { time: new Date(Date.UTC(2021, 0, 1)) } }))
+      expect(sortDocs(must(await documentsOf(store, v2).all()))).toEqual(after2020)
+      // When rebuilt from a time after every stamp, then no commit is after it: no documents
+      must(await rebuildDocuments(store, v2, { from: { time: new Date(Date.UTC(2030, 0, 1)) } }))
+      expect(must(await documentsOf(store, v2).all())).toEqual([])
+      // Property: from any token up to the head (and from the beginning), the fold of exactly the commits after it;
+      // and the projection goes on from the swap with later commits
+      await fc.assert(
+        fc.asyncProperty(fc.option(fc.integer({ min: 0, max: head }), { nil: undefined }), async (token) => {
+          const r = must(await rebuildDocuments(store, v2, token === undefined ? {} : { from: { token } }))
+          expect(sortDocs(must(await documentsOf(store, v2).all()))).toEqual(await foldOf(store, v2, token ?? 0, r.position))
+        }),
+        { numRuns: runs },
+      )
+      must(await rebuildDocuments(store, v2, { from: { token: split } }))
+      await append(store, heads, 'bank', [put('a', 14), put('early', 15)], in2021)
+      const goesOn = must(startProjection(store, v2, fast))
+      expect(E.isRight(await goesOn.caughtUp())).toBe(true)
+      await goesOn.stop()
+      const top = (heads.get(JSON.stringify(['bank', 's'])) as Commit).checkpointToken
+      expect(sortDocs(must(await documentsOf(store, v2).all()))).toEqual(await foldOf(store, v2, split, top))
+    }, 120_000)
 
     it('fuzz: arbitrary JSON documents round-trip exactly; ids never reach another projection or tenant', async () => {
       const tricky = fc.oneof(
