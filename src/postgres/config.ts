@@ -8,6 +8,8 @@ import { storageError, type StorageError } from '../eventstore/errors.js'
 /** What the store reads from a query result: only the rows. */
 export interface PgQueryResult {
   readonly rows: readonly Record<string, unknown>[]
+  /** The command tag; a COMMIT of a transaction a failed statement aborted answers `ROLLBACK`. */
+  readonly command?: string
 }
 
 /** A parameterised query; with a `name`, pg prepares it once per connection and reuses the plan. */

@@ -117,6 +117,9 @@ export const connect = async (connection: PostgresConfig['connection']): Promise
     pool = owned
   }
 
+  const abortedMessage =
+    'the transaction was rolled back: a statement inside it failed and the error was caught without failing the body ' +
+    '(PostgreSQL answered COMMIT with ROLLBACK); nothing of it was stored'
   const transaction = async <A>(
     operation: string,
     body: (client: PgQueryable) => Promise<E.Either<StorageError, A>>,
@@ -132,7 +135,10 @@ export const connect = async (connection: PostgresConfig['connection']): Promise
       await client.query({ text: 'BEGIN' })
       const result = await body(client)
       if (E.isRight(result)) {
-        await client.query({ text: 'COMMIT' })
+        const committed = await client.query({ text: 'COMMIT' })
+        // A statement that failed inside the body (one a projection's handler caught and ignored, say) aborted the
+        // transaction; PostgreSQL then answers COMMIT with ROLLBACK and no error. Nothing was stored: never success.
+        if (committed.command === 'ROLLBACK') return E.left(storageError(operation, new Error(abortedMessage)))
         return result
       }
       discard = await rollback(client)

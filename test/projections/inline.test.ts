@@ -172,6 +172,37 @@ describe.skipIf(!pgUp)('inline projections on PostgreSQL', () => {
     read: async (store) =>
       Object.fromEntries((await pg.pool().query(`SELECT stream, total FROM "${pg.schemaOf(store)}".totals`)).rows.map((r: { stream: string; total: number }) => [r.stream, r.total])),
   })
+
+  it('a handler that catches a failed statement and answers success fails the append (PostgreSQL rolled it back): a StorageError, nothing stored', async () => {
+    // Given a store whose inline projection runs a statement that fails, catches the error and answers success
+    const store: PostgresStore = pg.create()
+    must(await store.initialize())
+    let swallow = true
+    must(
+      await inlineProjection(
+        store,
+        postgresProjection({
+          name: 'swallowing',
+          topics: testTopics,
+          handlers: {
+            Bumped: async (client) => {
+              if (swallow) await client.query({ text: 'SELECT 1 / 0' }).catch(() => undefined)
+              return undefined
+            },
+            Noted: async () => undefined,
+          },
+        }),
+      ),
+    )
+    // When an append runs it, then the append is a StorageError that says the transaction was rolled back
+    const failed = await store.commit(attempt(undefined, 'z', [bump('z', 1, 1)]))
+    expect(E.isLeft(failed) && failed.left._tag).toBe('StorageError')
+    expect(E.isLeft(failed) && failed.left._tag === 'StorageError' && failed.left.message).toMatch(/rolled back/)
+    // and nothing was stored: the stream starts at sequence 1 again, and the log holds only that later commit
+    swallow = false
+    const stored = must(await store.commit(attempt(undefined, 'z', [bump('z', 1, 1)])))
+    expect(await logTokens(store)).toEqual([stored.checkpointToken])
+  })
 })
 
 const myUp = await mysqlAvailable()

@@ -1,9 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { afterAll, describe } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { postgresProjection, type PostgresProjectionTx, type PostgresStore } from '../../src/postgres/index.js'
 import { pgAvailable, pgStores } from '../postgres/support.js'
 import { asyncProjectionSuite } from './asyncSuite.js'
-import { testTopics } from './fixtures.js'
+import { startProjection } from '../../src/projections/index.js'
+import { logTokens, must, testTopics, writeCommits } from './fixtures.js'
 
 const available = await pgAvailable()
 const stores = pgStores('aett_proj')
@@ -55,3 +56,39 @@ describe.skipIf(!available)('postgres', () => {
   })
 })
 
+describe.skipIf(!available)('postgres: a handler that swallows a failed statement', () => {
+  it('does not move the checkpoint over a batch PostgreSQL rolled back: the batch is run again and every event applied once', async () => {
+    // Given a log, and a projection whose handler, on its first call, runs a failing statement and ignores the error
+    const store = stores.create()
+    must(await store.initialize())
+    opened.push(store)
+    const s = `"${stores.schemaOf(store)}"`
+    await stores.pool().query(`CREATE TABLE ${s}.applied (token bigint NOT NULL, idx int NOT NULL, n int NOT NULL, PRIMARY KEY (token, idx))`)
+    const written = await writeCommits(store, 3, 2, 100)
+    let swallow = 1
+    const projection = postgresProjection({
+      name: 'swallowing',
+      topics: testTopics,
+      handlers: {
+        Bumped: async (tx, _event, meta) => {
+          if (swallow > 0) {
+            swallow--
+            await tx.query({ text: 'SELECT 1 / 0' }).catch(() => undefined)
+          }
+          await query(tx, `INSERT INTO ${s}.applied (token, idx, n) VALUES ($1, $2, 1) ON CONFLICT (token, idx) DO UPDATE SET n = applied.n + 1`, [meta.commit.checkpointToken, meta.index]).catch(() => undefined)
+          return undefined
+        },
+        Noted: async () => undefined,
+      },
+    })
+    // When it catches up
+    const running = must(startProjection(store, projection, { pollMs: 20, leaseTtlMs: 3_000, retry: { attempts: 3, initialDelayMs: 5 } }))
+    expect(E.isRight(await running.caughtUp())).toBe(true)
+    await running.stop()
+    // Then the rolled-back batch was run again: every event of the log is applied exactly once
+    const tokens = await logTokens(store)
+    expect(tokens).toEqual(written.map((c) => c.checkpointToken))
+    const applied = (await stores.pool().query(`SELECT token::int AS token, idx, n FROM ${s}.applied ORDER BY token, idx`)).rows
+    expect(applied).toEqual(tokens.map((token) => ({ token, idx: 0, n: 1 })))
+  })
+})
