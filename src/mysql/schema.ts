@@ -130,8 +130,14 @@ const text = 'LONGTEXT CHARACTER SET utf8mb4'
  */
 const dropAppend = (n: MysqlNames): string => `DROP PROCEDURE IF EXISTS ${n.append}`
 
-const createAppend = (n: MysqlNames): string => `
-CREATE PROCEDURE ${n.append}(
+/**
+ * The append routine's text, with (`own`, the one-round-trip routine of schema version 1) or without (`caller`, schema
+ * version 4) its own transaction control; every other statement is the same in both, so their rules cannot drift.
+ */
+const appendRoutine = (name: string, n: MysqlNames, transaction: 'own' | 'caller'): string => {
+  const own = transaction === 'own'
+  return `
+CREATE PROCEDURE ${name}(
   IN p_tenant_key BINARY(32), IN p_stream_key BINARY(32), IN p_commit_key BINARY(32),
   IN p_tenant_id ${text}, IN p_stream_id ${text}, IN p_commit_id ${text},
   IN p_sequence BIGINT, IN p_revision BIGINT, IN p_first BIGINT, IN p_stamp BIGINT,
@@ -143,13 +149,17 @@ BEGIN
   DECLARE v_duplicate INT DEFAULT 0;
   DECLARE v_sequence BIGINT DEFAULT 0;
   DECLARE v_revision BIGINT DEFAULT 0;
-  DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
+  DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;${
+    own
+      ? `
   DECLARE EXIT HANDLER FOR SQLEXCEPTION
   BEGIN
     ROLLBACK;
     RESIGNAL;
   END;
-  START TRANSACTION;
+  START TRANSACTION;`
+      : ''
+  }
   UPDATE ${n.checkpoint} SET value = LAST_INSERT_ID(value + 1) WHERE id = 1;
   SET v_next = LAST_INSERT_ID();
   SELECT commit_sequence, stream_revision,
@@ -161,14 +171,21 @@ BEGIN
     INSERT INTO ${n.commits} (checkpoint_token, tenant_key, stream_key, commit_key, tenant_id, stream_id, commit_id,
       commit_sequence, stream_revision, first_revision, commit_stamp, headers, events)
     VALUES (v_token, p_tenant_key, p_stream_key, p_commit_key, p_tenant_id, p_stream_id, p_commit_id,
-      p_sequence, p_revision, p_first, p_stamp, p_headers, p_events);
+      p_sequence, p_revision, p_first, p_stamp, p_headers, p_events);${
+        own
+          ? `
     COMMIT;
   ELSE
-    ROLLBACK;
+    ROLLBACK;`
+          : ''
+      }
   END IF;
   SELECT v_token AS checkpoint_token, v_duplicate AS duplicate, v_sequence AS head_sequence,
     v_revision AS head_revision;
 END`
+}
+
+const createAppend = (n: MysqlNames): string => appendRoutine(n.append, n, 'own')
 
 // -------------------------------------------------------------------------------------
 // the append inside the caller's transaction (schema version 4)
@@ -186,36 +203,7 @@ END`
  */
 const dropAppendInTransaction = (n: MysqlNames): string => `DROP PROCEDURE IF EXISTS ${n.appendInTransaction}`
 
-const createAppendInTransaction = (n: MysqlNames): string => `
-CREATE PROCEDURE ${n.appendInTransaction}(
-  IN p_tenant_key BINARY(32), IN p_stream_key BINARY(32), IN p_commit_key BINARY(32),
-  IN p_tenant_id ${text}, IN p_stream_id ${text}, IN p_commit_id ${text},
-  IN p_sequence BIGINT, IN p_revision BIGINT, IN p_first BIGINT, IN p_stamp BIGINT,
-  IN p_headers ${text}, IN p_events ${text})
-MODIFIES SQL DATA
-BEGIN
-  DECLARE v_token BIGINT DEFAULT NULL;
-  DECLARE v_next BIGINT;
-  DECLARE v_duplicate INT DEFAULT 0;
-  DECLARE v_sequence BIGINT DEFAULT 0;
-  DECLARE v_revision BIGINT DEFAULT 0;
-  DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
-  UPDATE ${n.checkpoint} SET value = LAST_INSERT_ID(value + 1) WHERE id = 1;
-  SET v_next = LAST_INSERT_ID();
-  SELECT commit_sequence, stream_revision,
-      EXISTS(SELECT 1 FROM ${n.commits} d WHERE d.stream_key = p_stream_key AND d.commit_key = p_commit_key)
-    INTO v_sequence, v_revision, v_duplicate
-    FROM ${n.commits} WHERE stream_key = p_stream_key ORDER BY commit_sequence DESC LIMIT 1;
-  IF v_duplicate = 0 AND p_sequence = v_sequence + 1 AND p_first = v_revision + 1 THEN
-    SET v_token = v_next;
-    INSERT INTO ${n.commits} (checkpoint_token, tenant_key, stream_key, commit_key, tenant_id, stream_id, commit_id,
-      commit_sequence, stream_revision, first_revision, commit_stamp, headers, events)
-    VALUES (v_token, p_tenant_key, p_stream_key, p_commit_key, p_tenant_id, p_stream_id, p_commit_id,
-      p_sequence, p_revision, p_first, p_stamp, p_headers, p_events);
-  END IF;
-  SELECT v_token AS checkpoint_token, v_duplicate AS duplicate, v_sequence AS head_sequence,
-    v_revision AS head_revision;
-END`
+const createAppendInTransaction = (n: MysqlNames): string => appendRoutine(n.appendInTransaction, n, 'caller')
 
 // -------------------------------------------------------------------------------------
 // subscriptions (schema version 2)
