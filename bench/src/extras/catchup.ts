@@ -221,7 +221,7 @@ export const catchup = async (backend: Backend, options: CatchupOptions): Promis
       loop: timed('loop'),
       loopCheckpoint: timed('loopCheckpoint'),
       emmett: 'pass' in emmett ? timed('emmett') : emmett,
-      notes: [backend.describe(), ...('via' in emmett ? [`Emmett: ${emmett.via}, \`pulling: { batchSize: ${BATCH}, pullingFrequencyInMs: 0 }\` (its default sleeps 50 ms between batches even while behind), on a store seeded the same way.`] : [])],
+      notes: [backend.describe(), ...('via' in emmett ? [`Emmett: ${emmett.via}, \`pulling: { batchSize: ${BATCH}, pullingFrequencyInMs: 0 }\` (its default sleeps 50 ms between batches even while behind)${backend.id === 'postgres' ? '' : ', on a store seeded the same way'}.`] : [])],
     }
   } catch (e) {
     options.log(`  catch-up ${backend.id}: FAILED ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)

@@ -4,13 +4,13 @@
  * kit's typecheck and test run work without it.
  */
 import { randomUUID } from 'node:crypto'
-import type { Event, EventStore } from '@event-driven-io/emmett'
+import type { Event } from '@event-driven-io/emmett'
 import { getPostgreSQLEventStore, postgreSQLEventStoreConsumer, postgreSQLProjection } from '@event-driven-io/emmett-postgresql'
 import { getSQLiteEventStore, sqliteConnection, sqliteProjection } from '@event-driven-io/emmett-sqlite'
 import pg from 'pg'
 import { uniqueName } from '../suites/common.js'
 import { depositData as deposit } from '../domain.js'
-import { seed, withDatabase, withinDeadline } from './emmettConsumer.js'
+import { seed, seedOneWriter, withDatabase, withinDeadline } from './emmettConsumer.js'
 
 type DepositedEvent = Event<'Deposited', ReturnType<typeof deposit>>
 
@@ -24,26 +24,6 @@ export interface EmmettProjection {
   /** Events the read model holds (the sum of its `events` column), for the check after a pass. */
   readonly applied: () => Promise<number>
   readonly close: () => Promise<void>
-}
-
-/**
- * The same events on the same streams (100 per stream), appended by ONE writer, a stream's 100 events per append.
- * Not 8 concurrent writers of single-event appends as for aett: Emmett 0.42's PostgreSQL reader orders a batch by
- * transaction id, then position, and resumes after the batch's last position, and its processor skips a message
- * at or below the highest position it checkpointed; when concurrent writers' transaction ids and positions
- * interleave, it never sees some events (a trial on such a log: 9,996 of 10,000), so its pass could never end.
- */
-const seedOneWriter = async (store: EventStore, commits: number): Promise<void> => {
-  const writers = 8
-  const per = Math.ceil(commits / writers)
-  for (let w = 0; w < writers; w++) {
-    const n = Math.max(0, Math.min(per, commits - w * per))
-    for (let from = 0; from < n; from += 100) {
-      const streamId = `seed-${w}-${Math.floor(from / 100)}`
-      const events = Array.from({ length: Math.min(100, n - from) }, (_, i) => ({ type: 'Deposited' as const, data: deposit(streamId, i + 1) }))
-      await store.appendToStream(streamId, events, { expectedStreamVersion: 0n })
-    }
-  }
 }
 
 /** The read model's table and its upsert: one row per account, the same as aett's and the raw loop's. */
