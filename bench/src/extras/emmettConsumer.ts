@@ -42,6 +42,25 @@ export const withinDeadline = async (started: Promise<unknown>, deadlineMs: numb
   }
 }
 
+/**
+ * One timed pass of a consumer that `stopAfter` stops at the last of `commits`: waits for it within the deadline,
+ * answers the ms since `t0`, fails when it handled another number, and always ends the consumer.
+ */
+export const timedPass = async (
+  start: () => Promise<unknown>,
+  end: () => Promise<unknown>,
+  o: { readonly t0: number; readonly deadlineMs: number; readonly seen: () => number; readonly commits: number; readonly what: string; readonly unit: string },
+): Promise<number> => {
+  try {
+    await withinDeadline(start(), o.deadlineMs, o.seen, o.commits)
+    const elapsed = performance.now() - o.t0
+    if (o.seen() !== o.commits) throw new Error(`${o.what} handled ${o.seen()} ${o.unit}, expected ${o.commits}`)
+    return elapsed
+  } finally {
+    await end()
+  }
+}
+
 /** `commits` single-event appends by 8 concurrent writers on streams of their own, like aett's seeded log. */
 export const seed = async (store: EventStore, commits: number): Promise<void> => {
   const writers = 8
@@ -134,14 +153,7 @@ export const openEmmettCatchup = async (adminUrl: string, commits: number, batch
         },
         stopAfter: () => seen >= commits,
       })
-      try {
-        await withinDeadline(consumer.start(), deadlineMs, () => seen, commits)
-        const elapsed = performance.now() - t0
-        if (seen !== commits) throw new Error(`Emmett's consumer handled ${seen} messages, expected ${commits}`)
-        return elapsed
-      } finally {
-        await consumer.close()
-      }
+      return timedPass(() => consumer.start(), () => consumer.close(), { t0, deadlineMs, seen: () => seen, commits, what: `Emmett's consumer`, unit: 'messages' })
     },
     close,
   }
@@ -178,14 +190,7 @@ export const openEmmettSqliteCatchup = async (fileName: string, commits: number,
         },
         stopAfter: () => seen >= commits,
       })
-      try {
-        await withinDeadline(consumer.start(), deadlineMs, () => seen, commits)
-        const elapsed = performance.now() - t0
-        if (seen !== commits) throw new Error(`Emmett's consumer handled ${seen} messages, expected ${commits}`)
-        return elapsed
-      } finally {
-        await consumer.stop()
-      }
+      return timedPass(() => consumer.start(), () => consumer.stop(), { t0, deadlineMs, seen: () => seen, commits, what: `Emmett's consumer`, unit: 'messages' })
     },
     close: async () => {
       connection.close()

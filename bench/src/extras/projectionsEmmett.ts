@@ -10,7 +10,7 @@ import { getSQLiteEventStore, sqliteConnection, sqliteProjection } from '@event-
 import pg from 'pg'
 import { uniqueName } from '../suites/common.js'
 import { depositData as deposit } from '../domain.js'
-import { seed, seedOneWriter, withDatabase, withinDeadline } from './emmettConsumer.js'
+import { seed, seedOneWriter, timedPass, withDatabase } from './emmettConsumer.js'
 
 type DepositedEvent = Event<'Deposited', ReturnType<typeof deposit>>
 
@@ -102,14 +102,7 @@ export const openEmmettPgProjection = async (adminUrl: string, commits: number, 
         }),
         stopAfter: () => seen >= commits,
       })
-      try {
-        await withinDeadline(consumer.start(), deadlineMs, () => seen, commits)
-        const elapsed = performance.now() - t0
-        if (seen !== commits) throw new Error(`Emmett's projection handled ${seen} events, expected ${commits}`)
-        return elapsed
-      } finally {
-        await consumer.close()
-      }
+      return timedPass(() => consumer.start(), () => consumer.close(), { t0, deadlineMs, seen: () => seen, commits, what: `Emmett's projection`, unit: 'events' })
     },
     applied: async () => {
       const r = await reader.query<{ n: string | null }>(`SELECT sum(events)::text AS n FROM ${TABLE}`)
@@ -164,14 +157,7 @@ export const openEmmettSqliteProjection = async (fileName: string, commits: numb
         }),
         stopAfter: () => seen >= commits,
       })
-      try {
-        await withinDeadline(consumer.start(), deadlineMs, () => seen, commits)
-        const elapsed = performance.now() - t0
-        if (seen !== commits) throw new Error(`Emmett's projection handled ${seen} events, expected ${commits}`)
-        return elapsed
-      } finally {
-        await consumer.stop()
-      }
+      return timedPass(() => consumer.start(), () => consumer.stop(), { t0, deadlineMs, seen: () => seen, commits, what: `Emmett's projection`, unit: 'events' })
     },
     applied: async () => {
       const row = await connection.querySingle<{ n: number | null }>(`SELECT sum(events) AS n FROM ${TABLE}`)
