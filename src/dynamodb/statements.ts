@@ -70,6 +70,16 @@ export const streamFromQuery = (t: Tables, pk: string, fromSequence: number): Qu
   ConsistentRead: true,
 })
 
+/** The stream's newest commits first (a load's first page, read alongside the snapshot), strongly consistent. */
+export const streamNewestQuery = (t: Tables, pk: string): QueryCommandInput => ({
+  TableName: t.commitsTable,
+  KeyConditionExpression: '#pk = :pk',
+  ExpressionAttributeNames: { '#pk': A.pk },
+  ExpressionAttributeValues: { ':pk': S(pk) },
+  ScanIndexForward: false,
+  ConsistentRead: true,
+})
+
 /** The stream's commits stamped at or before `maxTime` (epoch ms). */
 export const streamToQuery = (t: Tables, pk: string, maxTime: number): QueryCommandInput => ({
   TableName: t.commitsTable,
