@@ -15,13 +15,19 @@ import { streamNewestQuery } from './statements.js'
 
 /**
  * A load in one round trip (`LatestReader`): the snapshot Query and a Query of the stream's newest commits (one
- * page, newest first) are sent together. A stream reads back in key order from either end, so when that page
+ * page of up to `FIRST_PAGE`, newest first) are sent together. A stream reads back in key order from either end, so when that page
  * reaches down to the snapshot's revision (or to the stream's first commit) it holds exactly the commits that
  * `get` from the revision after the snapshot answers, and the load is done: two requests, one round trip, and the
  * commits in one Query. When more commits follow the snapshot than one page holds, the page is dropped and the
  * read goes on with `get` from the snapshot's revision, ascending, so that memory stays flat (SEMANTICS 5). A load
  * bounded by `maxRevision` is `getSnapshot` then `get`: its commits end inside the stream, not at the newest.
  */
+
+/**
+ * The first page's size: the newest commits are read before it is known where the snapshot is, so the page costs
+ * reads for up to this many commits whatever the snapshot's place; past it, a load takes a second round trip.
+ */
+export const FIRST_PAGE = 32
 
 const snapshotAt = async (ctx: DynamoDbContext, tenantId: string, streamId: string, maxRevision: number): Promise<Snapshot | undefined> =>
   O.toUndefined(await newest(ctx, tenantId, streamId, maxRevision))
@@ -47,7 +53,7 @@ async function* latest(ctx: DynamoDbContext, tenantId: string, streamId: string,
   }
   const [snapshot, page] = await Promise.all([
     snapshotAt(ctx, tenantId, streamId, maxRevision),
-    ctx.connection.send('Query', { ...streamNewestQuery(ctx.config, pk), Limit: ctx.config.pageSize }),
+    ctx.connection.send('Query', { ...streamNewestQuery(ctx.config, pk), Limit: Math.min(FIRST_PAGE, ctx.config.pageSize) }),
   ])
   if (snapshot !== undefined) yield { _tag: 'Snapshot', snapshot }
   const from = snapshot?.streamRevision ?? 0
