@@ -43,12 +43,17 @@ const above = (items: readonly Item[], more: boolean, revision: number): readonl
   return more ? undefined : kept.reverse()
 }
 
+/** The commits from `minRevision` on, as `get` reads them, each as a load's item. */
+async function* tail(ctx: DynamoDbContext, pk: string, minRevision: number, maxRevision: number): AsyncGenerator<Latest> {
+  for await (const commit of overlapping(ctx, pk, { minRevision, maxRevision })) yield { _tag: 'Commit', commit }
+}
+
 async function* latest(ctx: DynamoDbContext, tenantId: string, streamId: string, maxRevision: number): AsyncGenerator<Latest> {
   const pk = streamKey(tenantId, streamId)
   if (maxRevision < UNBOUNDED) {
     const snapshot = await snapshotAt(ctx, tenantId, streamId, maxRevision)
     if (snapshot !== undefined) yield { _tag: 'Snapshot', snapshot }
-    for await (const commit of overlapping(ctx, pk, { minRevision: (snapshot?.streamRevision ?? 0) + 1, maxRevision })) yield { _tag: 'Commit', commit }
+    yield* tail(ctx, pk, (snapshot?.streamRevision ?? 0) + 1, maxRevision)
     return
   }
   const [snapshot, page] = await Promise.all([
@@ -59,7 +64,7 @@ async function* latest(ctx: DynamoDbContext, tenantId: string, streamId: string,
   const from = snapshot?.streamRevision ?? 0
   const items = above(page.Items ?? [], page.LastEvaluatedKey !== undefined, from)
   if (items === undefined) {
-    for await (const commit of overlapping(ctx, pk, { minRevision: from + 1, maxRevision })) yield { _tag: 'Commit', commit }
+    yield* tail(ctx, pk, from + 1, maxRevision)
     return
   }
   for (const item of items) yield { _tag: 'Commit', commit: await loadCommit(ctx, item) }

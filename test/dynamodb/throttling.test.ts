@@ -3,7 +3,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import type { Commit, Persistence } from '../../src/eventstore/index.js'
 import { attempt, collect, expectCommits } from 'aett/testing/contract'
-import { disposeStore, dynaliteForFile, freshStore } from './server.js'
+import { disposeStore, dynaliteForFile, freshStore, pollingReader } from './server.js'
 import { throttlingClient } from './throttling.js'
 
 const db = dynaliteForFile()
@@ -42,18 +42,7 @@ describe('dynamodb: under a throttling model', () => {
     try {
       const tenants = ['a', 'b', `long-${randomUUID()}`]
       let writing = true
-      const poll = async (tenantId?: string): Promise<Commit[]> => {
-        const seen: Commit[] = []
-        for (let last = 0, done = false; !done; ) {
-          done = !writing
-          for (const c of await collect(store.getFrom(last, tenantId))) {
-            seen.push(c)
-            last = c.checkpointToken
-          }
-          if (!done) await new Promise((r) => setTimeout(r, 20))
-        }
-        return seen
-      }
+      const poll = (tenantId?: string): Promise<Commit[]> => pollingReader(store, () => writing, tenantId, 20)
       const readers = Promise.all([poll(), ...tenants.map((t) => poll(t))])
       const started = Date.now()
       // when six writers (two per tenant) append eight commits each
