@@ -3,16 +3,27 @@ import { loadCommit } from './chunks.js'
 import { isConditionalCheckFailed } from './errors.js'
 import type { DynamoDbContext } from './context.js'
 import { queryAll } from './paging.js'
-import { fillerItem, isFiller, num, type TokenPlace } from './rows.js'
-import { A } from './schema.js'
-import { commitsTablePut, globalCounterGet, linkTokenUpdate, nextTokenUpdate, raiseFloorUpdate, tokenRangeQuery } from './statements.js'
+import { fillerItem, isFiller, num, optNum, type TokenPlace } from './rows.js'
+import { A, utf8 } from './schema.js'
+import {
+  commitsTablePut,
+  globalCounterGet,
+  linkTokenUpdate,
+  nextLinkedTokenUpdate,
+  nextTokenUpdate,
+  raiseFloorUpdate,
+  tenantLinksCreate,
+  tokenRangeQuery,
+} from './statements.js'
 
 /**
  * Checkpoint tokens and the global order, without skipping (SEMANTICS 7-8).
  *
- * Writers: a single counter item hands out the global token (`UpdateItem ADD`, atomic). A second, per-tenant
- * counter item then links the token into its tenant's chain with a compare-and-set that only moves forward, so
- * that within a tenant the chain order is the token order. A token whose commit is never written gets a filler
+ * Writers: a single counter item hands out the global token (`UpdateItem`, atomic). The tenant's chain takes the
+ * token too: for up to `MAX_LINKED_TENANTS` tenants of short ids, in a map on the same counter item and in the same
+ * update (one request, and no race to lose); for any other tenant, a second, per-tenant counter item links the
+ * token with a compare-and-set that only moves forward. Either way, within a tenant the chain order is the token
+ * order. A token whose commit is never written gets a filler
  * item, so that readers need not wait for it.
  *
  * Readers: tokens come from one counter, but writers put their commits later, and the global indexes are
@@ -33,8 +44,63 @@ import { commitsTablePut, globalCounterGet, linkTokenUpdate, nextTokenUpdate, ra
 /** How often a writer may lose the tenant chain's compare-and-set before it gives up. */
 const maxChainAttempts = 100
 
-/** Allocates a token for a commit of `tenantId` and links it into the tenant's chain. */
-export const allocate = async (ctx: DynamoDbContext, tenantId: string): Promise<Required<TokenPlace>> => {
+/**
+ * The counter item keeps the chains of at most this many tenants, of ids of at most `MAX_LINKED_TENANT_BYTES`
+ * bytes: the item stays under 1 KB (1 WCU an update, numbers counted at their 21-byte maximum: 16 × (36 + 21) plus
+ * the item's own keys and counters). Constants, not options: every process must route a tenant alike.
+ */
+export const MAX_LINKED_TENANTS = 16
+export const MAX_LINKED_TENANT_BYTES = 36
+
+/** Whether a tenant's chain may be kept by the counter item, as far as this process knows. */
+const mayLinkInCounter = (ctx: DynamoDbContext, tenantId: string): boolean => {
+  const bytes = utf8(tenantId)
+  if (bytes === 0 || bytes > MAX_LINKED_TENANT_BYTES) return false
+  const known = ctx.tenantLinks.state
+  return known.kind === 'unknown' || (known.kind === 'full' && known.members.has(tenantId))
+}
+
+/**
+ * After the counter refused to link a tenant: either it keeps no links (and never will: links are only created on
+ * a counter that never handed out a token) or its map is full (and stays so: entries are never removed), so the
+ * members read now are the members for good.
+ */
+const learnTenantLinks = async (ctx: DynamoDbContext): Promise<void> => {
+  const item = (await ctx.connection.send('GetItem', globalCounterGet(ctx.config))).Item
+  const map = item?.[A.tenantLinks]?.M
+  if (map === undefined) {
+    // A counter that does not exist yet may still get its links from `initialize()`: stay unknown.
+    if (item?.[A.counter] !== undefined) ctx.tenantLinks.state = { kind: 'none' }
+    return
+  }
+  if (Object.keys(map).length >= MAX_LINKED_TENANTS) ctx.tenantLinks.state = { kind: 'full', members: new Set(Object.keys(map)) }
+}
+
+/** The token and the tenant's previous one in one update of the counter item, or `undefined` if it refused. */
+const allocateLinked = async (ctx: DynamoDbContext, tenantId: string): Promise<Required<TokenPlace> | undefined> => {
+  try {
+    const out = await ctx.connection.send('UpdateItem', nextLinkedTokenUpdate(ctx.config, tenantId, MAX_LINKED_TENANTS))
+    const allocatedAt = Date.now()
+    const old = out.Attributes ?? {}
+    const before = optNum(old, A.counter) ?? 0
+    const previous = optNum(old[A.tenantLinks]?.M ?? {}, tenantId) ?? 0
+    return { token: before + 1, previous, tenantId, allocatedAt }
+  } catch (cause) {
+    if (!isConditionalCheckFailed(cause)) throw cause
+    await learnTenantLinks(ctx)
+    return undefined
+  }
+}
+
+/**
+ * Allocates a token for a commit of `tenantId` and links it into the tenant's chain: in one update of the counter
+ * item when it keeps the tenant's chain, else by the counter and then a compare-and-set on the tenant's own item.
+ */
+export const allocate = async (ctx: DynamoDbContext, tenantId: string): Promise<Required<TokenPlace>> =>
+  (mayLinkInCounter(ctx, tenantId) ? await allocateLinked(ctx, tenantId) : undefined) ?? allocateChained(ctx, tenantId)
+
+/** The token from the counter, then the link on the tenant's own counter item (which a later token may win). */
+const allocateChained = async (ctx: DynamoDbContext, tenantId: string): Promise<Required<TokenPlace>> => {
   for (let attempt = 0; attempt < maxChainAttempts; attempt++) {
     const out = await ctx.connection.send('UpdateItem', nextTokenUpdate(ctx.config))
     const token = num(out.Attributes ?? {}, A.counter)
@@ -54,6 +120,15 @@ export const allocate = async (ctx: DynamoDbContext, tenantId: string): Promise<
   throw new Error(`could not link a checkpoint token into tenant ${JSON.stringify(tenantId)}'s chain after ${maxChainAttempts} attempts`)
 }
 
+/** Gives a new store's counter its map of tenant links (a no-op once the counter handed out a token). */
+export const createTenantLinks = async (ctx: DynamoDbContext): Promise<void> => {
+  try {
+    await ctx.connection.send('UpdateItem', tenantLinksCreate(ctx.config))
+  } catch (cause) {
+    if (!isConditionalCheckFailed(cause)) throw cause
+  }
+}
+
 /** Holds a token's place for readers: after a lost race, or when its commit is deleted. */
 export const fill = async (ctx: DynamoDbContext, place: TokenPlace): Promise<void> => {
   await ctx.connection.send('PutItem', commitsTablePut(ctx.config, fillerItem(place)))
@@ -61,7 +136,7 @@ export const fill = async (ctx: DynamoDbContext, place: TokenPlace): Promise<voi
 
 /** Tokens at or below the floor were purged: readers start above it. */
 export const readFloor = async (ctx: DynamoDbContext): Promise<number> => {
-  const out = await ctx.connection.send('GetItem', globalCounterGet(ctx.config))
+  const out = await ctx.connection.send('GetItem', { ...globalCounterGet(ctx.config), ProjectionExpression: '#floor', ExpressionAttributeNames: { '#floor': A.floor } })
   const floor = out.Item?.[A.floor]
   return floor === undefined ? 0 : num(out.Item ?? {}, A.floor)
 }

@@ -117,7 +117,7 @@ export const commit = async (ctx: DynamoDbContext, a: CommitAttempt): Promise<E.
 // -------------------------------------------------------------------------------------
 
 /** The whole commits of a stream that overlap `[min, max]` (SEMANTICS 5), read strongly consistent. */
-async function* overlapping(ctx: DynamoDbContext, pk: string, { minRevision, maxRevision }: Window): AsyncGenerator<Commit> {
+export async function* overlapping(ctx: DynamoDbContext, pk: string, { minRevision, maxRevision }: Window): AsyncGenerator<Commit> {
   // Revisions are not keys of the table: the revision index finds where to start, so a load after a snapshot
   // does not read the stream from its beginning.
   let fromSequence = 1

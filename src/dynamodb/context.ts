@@ -10,4 +10,17 @@ export interface DynamoDbContext {
    * (subscriptionStore.ts); `Date.now` outside tests.
    */
   readonly now: () => number
+  /** What this process has learnt about the tenant links the global counter keeps (checkpoints.ts). */
+  readonly tenantLinks: TenantLinks
 }
+
+/**
+ * Where tenant chains live, as far as this process knows: `unknown` until an update was refused; then `none` (the
+ * counter keeps no links: a store whose counter predates them) or the members of a full map, which can no longer
+ * change. Both are final, so caching them never sends a tenant to the wrong chain.
+ */
+export interface TenantLinks {
+  state: { readonly kind: 'unknown' } | { readonly kind: 'none' } | { readonly kind: 'full'; readonly members: ReadonlySet<string> }
+}
+
+export const tenantLinks = (): TenantLinks => ({ state: { kind: 'unknown' } })

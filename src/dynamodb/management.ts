@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { StorageError } from '../eventstore/errors.js'
-import { raiseFloor } from './checkpoints.js'
+import { createTenantLinks, raiseFloor } from './checkpoints.js'
 import { chunkKeys } from './chunks.js'
 import type { Item } from './connection.js'
 import type { DynamoDbContext } from './context.js'
@@ -34,6 +34,7 @@ const done = E.right(undefined)
  */
 export const initialize = async (ctx: DynamoDbContext): Done => {
   await createTables(ctx)
+  await createTenantLinks(ctx)
   return done
 }
 

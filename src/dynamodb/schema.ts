@@ -54,6 +54,8 @@ export const A = {
   counter: 'n',
   /** On the global counter: tokens at or below it were purged. */
   floor: 'floor',
+  /** On the global counter: map of tenant id -> its last token, for the tenants whose chain it keeps (checkpoints.ts). */
+  tenantLinks: 'tl',
 } as const
 
 /** Attributes of the subscriptions table's items (`pk` is the subscription name, `sk` the kind of item). */

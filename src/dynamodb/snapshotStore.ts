@@ -11,7 +11,8 @@ import { isFiller, itemBytes, num, snapshotItem, snapshotOf, str, streamInfoOf, 
 import { A, MAX_ITEM_BYTES, streamKey } from './schema.js'
 import { commitKeysScan, snapshotPut, snapshotQuery, streamHeadQuery, tenantHeadsQuery } from './statements.js'
 
-const newest = async (ctx: DynamoDbContext, tenantId: string, streamId: string, maxRevision: number): Promise<O.Option<Snapshot>> => {
+/** The newest snapshot of a stream at or below `maxRevision` (one strongly consistent Query). */
+export const newest = async (ctx: DynamoDbContext, tenantId: string, streamId: string, maxRevision: number): Promise<O.Option<Snapshot>> => {
   const item = await first(ctx.connection, snapshotQuery(ctx.config, streamKey(tenantId, streamId), maxRevision))
   return item === undefined ? O.none : O.some(snapshotOf(item))
 }

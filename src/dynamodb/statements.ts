@@ -70,6 +70,16 @@ export const streamFromQuery = (t: Tables, pk: string, fromSequence: number): Qu
   ConsistentRead: true,
 })
 
+/** The stream's newest commits first (a load's first page, read alongside the snapshot), strongly consistent. */
+export const streamNewestQuery = (t: Tables, pk: string): QueryCommandInput => ({
+  TableName: t.commitsTable,
+  KeyConditionExpression: '#pk = :pk',
+  ExpressionAttributeNames: { '#pk': A.pk },
+  ExpressionAttributeValues: { ':pk': S(pk) },
+  ScanIndexForward: false,
+  ConsistentRead: true,
+})
+
 /** The stream's commits stamped at or before `maxTime` (epoch ms). */
 export const streamToQuery = (t: Tables, pk: string, maxTime: number): QueryCommandInput => ({
   TableName: t.commitsTable,
@@ -158,7 +168,36 @@ export const linkTokenUpdate = (t: Tables, tenantId: string, token: number): Upd
   ReturnValues: 'UPDATED_OLD',
 })
 
-/** The global counter (its `floor`), strongly consistent. */
+/**
+ * Takes the next global token and links it into the chain of a tenant that the counter item keeps, in one atomic
+ * update: both right-hand sides read the item as it was, so the tenant's entry becomes the new token, and the
+ * old values (`UPDATED_OLD`) are the token before it and the tenant's previous one. The condition admits the
+ * tenants already in the map, and new ones while it holds fewer than `maxTenants`.
+ */
+export const nextLinkedTokenUpdate = (t: Tables, tenantId: string, maxTenants: number): UpdateItemCommandInput => ({
+  TableName: t.commitsTable,
+  Key: counterKey(GLOBAL_COUNTER),
+  UpdateExpression: 'SET #n = if_not_exists(#n, :zero) + :one, #tl.#t = if_not_exists(#n, :zero) + :one',
+  ConditionExpression: 'attribute_exists(#tl.#t) OR (attribute_exists(#tl) AND size(#tl) < :max)',
+  ExpressionAttributeNames: { '#n': A.counter, '#tl': A.tenantLinks, '#t': tenantId },
+  ExpressionAttributeValues: { ':zero': N(0), ':one': N(1), ':max': N(maxTenants) },
+  ReturnValues: 'UPDATED_OLD',
+})
+
+/**
+ * Gives a counter that never handed out a token the map of tenant links. A counter that did keeps the tenant chains
+ * in their own items for good (a store of 0.2 with commits), so that no tenant ever has two chains.
+ */
+export const tenantLinksCreate = (t: Tables): UpdateItemCommandInput => ({
+  TableName: t.commitsTable,
+  Key: counterKey(GLOBAL_COUNTER),
+  UpdateExpression: 'SET #tl = if_not_exists(#tl, :empty)',
+  ConditionExpression: 'attribute_not_exists(#n)',
+  ExpressionAttributeNames: { '#n': A.counter, '#tl': A.tenantLinks },
+  ExpressionAttributeValues: { ':empty': { M: {} } },
+})
+
+/** The global counter (its `floor`, its tenant links), strongly consistent. */
 export const globalCounterGet = (t: Tables): GetItemCommandInput => ({
   TableName: t.commitsTable,
   Key: counterKey(GLOBAL_COUNTER),

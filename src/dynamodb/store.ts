@@ -7,7 +7,8 @@ import type { Subscribable } from '../eventstore/subscriptionStore.js'
 import * as commits from './commitStore.js'
 import { defaults, resolveOptions, type DynamoDbConfig, type DynamoDbStoreOptions } from './config.js'
 import { openConnection } from './connection.js'
-import type { DynamoDbContext } from './context.js'
+import { tenantLinks, type DynamoDbContext } from './context.js'
+import { readLatest } from './loads.js'
 import * as management from './management.js'
 import * as snapshots from './snapshotStore.js'
 import { dynamoDbProjections } from './projections.js'
@@ -42,9 +43,9 @@ export const dynamoDbStoreWithClock = (options: DynamoDbStoreOptions, now: () =>
     name: E.isRight(config) ? config.right.name : defaults.name,
     config: settings,
     connect: async ({ config, client }): Promise<E.Either<StorageError, DynamoDbContext>> =>
-      E.right({ connection: await openConnection(client, config.maxRetries), config, now }),
+      E.right({ connection: await openConnection(client, config.maxRetries), config, now, tenantLinks: tenantLinks() }),
     close: (ctx) => ctx.connection.close(),
-    ops: { ...commits, ...snapshots, ...management },
+    ops: { ...commits, ...snapshots, readLatest, ...management },
   })
   const subscriptions = dynamoDbSubscriptions(shell)
   return Object.assign(shell, { config, subscriptions, projections: dynamoDbProjections(shell, subscriptions) })

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamoDbStore } from '../../src/dynamodb/index.js'
 import { allocate, fill } from '../../src/dynamodb/checkpoints.js'
 import { connection, loadSdk } from '../../src/dynamodb/connection.js'
-import type { DynamoDbContext } from '../../src/dynamodb/context.js'
+import { tenantLinks, type DynamoDbContext } from '../../src/dynamodb/context.js'
 import { commitItem } from '../../src/dynamodb/rows.js'
 import { dynamoDbStoreWithClock } from '../../src/dynamodb/store.js'
 import type { Commit } from '../../src/eventstore/index.js'
@@ -29,7 +29,7 @@ describe('dynamodb: checkpoint order without skipping (SEMANTICS 7-8)', () => {
     const config = configOf(tables)
     const prefix = config.commitsTable.replace(/commits$/, '')
     store = dynamoDbStoreWithClock({ client: db().client, tables: { prefix }, settleMs: 10_000, pageSize: 5 }, () => clock)
-    ctx = { connection: connection(await loadSdk(), db().client, false, 8), config, now: Date.now }
+    ctx = { connection: connection(await loadSdk(), db().client, false, 8), config, now: Date.now, tenantLinks: tenantLinks() }
   })
   afterAll(async () => {
     await store.close()

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DynamoDbStore } from '../../src/dynamodb/index.js'
 import type { Commit, CommitError, Persistence } from '../../src/eventstore/index.js'
 import { collect, expectCommits, expectStrictlyAscending, next } from 'aett/testing/contract'
-import { disposeStore, dynaliteForFile, freshStore, interceptingClient, isCommitPut } from './server.js'
+import { disposeStore, dynaliteForFile, freshStore, interceptingClient, isCommitPut, pollingReader } from './server.js'
 
 const db = dynaliteForFile()
 
@@ -74,17 +74,7 @@ describe('dynamodb: concurrent writers (SEMANTICS 3, 4, 8)', () => {
       const log: Array<E.Either<CommitError, Commit>> = []
       let writing = true
       // readers: one global, one per tenant, each polling from the last token it was handed
-      const poll = async (tenantId?: string): Promise<Commit[]> => {
-        const seen: Commit[] = []
-        for (let last = 0, done = false; !done; ) {
-          done = !writing // one more full read after the writers finished
-          for (const c of await collect(slow.getFrom(last, tenantId))) {
-            seen.push(c)
-            last = c.checkpointToken
-          }
-        }
-        return seen
-      }
+      const poll = (tenantId?: string): Promise<Commit[]> => pollingReader(slow, () => writing, tenantId)
       const readers = [poll(), poll(tenants[0]), poll(tenants[1])]
       // when 8 writers append to 4 streams (two writers a stream, so losers leave filled tokens)
       await Promise.all(

@@ -3,7 +3,7 @@ import dynalite from 'dynalite'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, expect } from 'vitest'
 import { dynamoDbStore, type DynamoDbClient, type DynamoDbCommonOptions, type DynamoDbConfig, type DynamoDbStore } from '../../src/dynamodb/index.js'
-import type { Persistence } from '../../src/eventstore/index.js'
+import type { Commit, Persistence } from '../../src/eventstore/index.js'
 import type { StoreHarness } from 'aett/testing/contract'
 import { uniqueName } from '../support/services.js'
 
@@ -117,3 +117,21 @@ export const interceptingClient = (
 /** True for the store's conditional put of a commit item. */
 export const isCommitPut = (c: SentCommand): boolean =>
   c.constructor.name === 'PutItemCommand' && typeof c.input['ConditionExpression'] === 'string'
+
+/**
+ * A reader that polls `getFrom` from the last token it was handed until `writing()` turns false, then reads once
+ * more, pausing `pauseMs` between polls: what it saw, in the order it saw it.
+ */
+export const pollingReader = async (store: Persistence, writing: () => boolean, tenantId?: string, pauseMs = 0): Promise<Commit[]> => {
+  const seen: Commit[] = []
+  for (let last = 0, done = false; !done; ) {
+    done = !writing() // one more full read after the writers finished
+    for await (const r of store.getFrom(last, tenantId)) {
+      if (r._tag === 'Left') throw new Error(r.left.message)
+      seen.push(r.right)
+      last = r.right.checkpointToken
+    }
+    if (!done && pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs))
+  }
+  return seen
+}

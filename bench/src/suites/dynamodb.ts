@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dynamoDbStore } from '../../../src/dynamodb/index.js'
+import { metered, type Meter } from '../../../src/dynamodb/metering.js'
 import type { Persistence } from '../../../src/eventstore/ports.js'
 import { appendSingles, orThrow, seedStream } from '../aett/contenders.js'
 import { aettRepository } from '../aett/repository.js'
@@ -27,6 +28,11 @@ const startDynalite = async (): Promise<{ readonly endpoint: string; readonly ch
   return { endpoint: `http://127.0.0.1:${port}`, child }
 }
 
+/** A meter's counts per operation, as a note says them. */
+const perOperation = (m: Meter, operations: number): string =>
+  `${(m.requests / operations).toFixed(1)} requests, ${(m.roundTrips / operations).toFixed(1)} round trips in a row, ` +
+  `${(m.readUnits / operations).toFixed(1)} RCU + ${(m.writeUnits / operations).toFixed(1)} WCU`
+
 /** Loads of the stream per run in the loads scenario. */
 const loadsPerRun = (sizes: Sizes): number => (sizes.name === 'full' ? 50 : 5)
 
@@ -49,22 +55,31 @@ export const dynamodbSuite = (sizes: Sizes): Suite => {
       child = started.child
       client = new DynamoDBClient({ endpoint: started.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } })
       const prefix = `${uniqueName('bench')}_`
-      // Counts the requests aett sends, so that the report can say what an append and a load cost in round trips.
-      let requests = 0
-      const inner = client
-      const counting = { send: (command: unknown) => ((requests += 1), inner.send(command as never)) }
-      const store = dynamoDbStore({ client: counting, tables: { prefix }, pageSize: sizes.pageSize })
+      // Meters what aett sends (requests, round trips in a row, capacity units as the emulator reports them), so
+      // that the report can say what an append and a load cost; the raw baseline is metered the same way.
+      const meter = metered(client)
+      const store = dynamoDbStore({ client: meter.client, tables: { prefix }, pageSize: sizes.pageSize })
       aett = store
       orThrow('initialize aett dynamodb', await store.initialize())
       const probeRepo = aettRepository(aett)
-      requests = 0
+      meter.reset()
       await seedStream(aett, 'probe', 5, 1)
-      const perAppend = requests / 5
-      requests = 0
+      const append = perOperation(meter.counts(), 5)
+      meter.reset()
       await probeRepo.load('probe', 5).run(0)
+      const load = perOperation(meter.counts(), 1)
+      const rawMeter = metered(client)
+      const rawProbe = await createRawDynamo(rawMeter.client as DynamoDBClient, `${prefix}rawprobe`)
+      rawMeter.reset()
+      await rawProbe.seedStream('probe', 5, 1)
+      const rawAppend = perOperation(rawMeter.counts(), 5)
+      rawMeter.reset()
+      await rawProbe.loads('probe', 1, 5).run(0)
+      const rawLoad = perOperation(rawMeter.counts(), 1)
       notes.push(
-        `Requests aett sends: ${perAppend.toFixed(1)} per single-event append (mean of 5 appends to a new stream; the raw baseline: 1), ` +
-          `${requests} per load of a 5-commit stream without a snapshot (raw: 1 Query).`,
+        `Per single-event append (mean of 5 to a new stream): aett ${append}; raw ${rawAppend}. ` +
+          `Per load of a 5-commit stream without a snapshot: aett ${load}; raw ${rawLoad}. ` +
+          '(Capacity units as dynalite reports them, table and indexes.)',
       )
       const raw = await createRawDynamo(client, `${prefix}raw`)
       const repo = aettRepository(aett)
