@@ -58,7 +58,8 @@ export interface SqliteCommonOptions {
   readonly name?: string
   /**
    * Group commit: appends made within one turn of the event loop share one transaction and one sync, each
-   * checked on its own in a savepoint and acknowledged only after that transaction committed (as durable as
+   * checked on its own (in a savepoint of its own when inline projections run with it) and acknowledged only
+   * after that transaction committed (as durable as
    * `synchronous` makes any commit). `true` uses the defaults (`maxBatch` 256, `maxWaitMs` 0); `false` writes
    * one transaction per append. Default `true` (measured: 8 writers about 3x the commits/s, a lone writer
    * the same within the spread; `bench/src/extras/writers.ts`).
