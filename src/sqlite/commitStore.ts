@@ -61,14 +61,25 @@ const insertIfContinues = (st: Statements, a: CommitAttempt, payload: string) =>
   return st.appendIfContinues.run(...insertParams(a, payload), headSequence, headRevision, a.tenantId, a.streamId, headSequence, headRevision)
 }
 
-const appendOnce = (ctx: SqliteContext, a: CommitAttempt, payload: string): E.Either<NotAppended, Commit> => {
-  const st = statements(ctx)
+/**
+ * `insertIfContinues`, answering the commit it appended, or undefined when it appended nothing: the attempt does
+ * not continue the head, or a unique index refused the row (SQLite then backs out that statement alone). Throws
+ * every other driver error.
+ */
+const tryInsert = (st: Statements, a: CommitAttempt, payload: string): Commit | undefined => {
   try {
     const r = insertIfContinues(st, a, payload)
-    if (r.changes === 1) return E.right(appended(a, r.lastInsertRowid))
+    return r.changes === 1 ? appended(a, r.lastInsertRowid) : undefined
   } catch (cause) {
     if (!isUniqueViolation(cause)) throw cause
+    return undefined
   }
+}
+
+const appendOnce = (ctx: SqliteContext, a: CommitAttempt, payload: string): E.Either<NotAppended, Commit> => {
+  const st = statements(ctx)
+  const fast = tryInsert(st, a, payload)
+  if (fast !== undefined) return E.right(fast)
   return underLock(ctx.db, () => {
     // A known commit id wins over every other answer (SEMANTICS 4).
     if (st.hasCommitId.get(a.tenantId, a.streamId, a.commitId) !== undefined)
@@ -91,17 +102,8 @@ const appendOnce = (ctx: SqliteContext, a: CommitAttempt, payload: string): E.Ei
 const appendInline = (ctx: SqliteContext, a: CommitAttempt, payload: string, inline: readonly InlineApply[]): E.Either<NotAppended | HookRejected, Commit> => {
   const st = statements(ctx)
   return underLock(ctx.db, (): E.Either<NotAppended | HookRejected, Commit> => {
-    let changes = 0
-    let rowid: number | bigint = 0
-    try {
-      const r = insertIfContinues(st, a, payload)
-      changes = r.changes
-      rowid = r.lastInsertRowid
-    } catch (cause) {
-      if (!isUniqueViolation(cause)) throw cause
-    }
-    if (changes !== 1) return E.left(notAppended(st, a))
-    const commit = appended(a, rowid)
+    const commit = tryInsert(st, a, payload)
+    if (commit === undefined) return E.left(notAppended(st, a))
     return runInline(ctx.db, inline, commit) ?? E.right(commit)
   })
 }
@@ -161,38 +163,23 @@ const writeBatch = (ctx: SqliteContext, batch: readonly Pending[]): void => {
  * statement alone and leaves the transaction open), so a refused attempt leaves nothing and the others go on.
  */
 const appendInBatch = (st: Statements, { a, payload }: Pending): Outcome => {
-  try {
-    const r = insertIfContinues(st, a, payload)
-    if (r.changes === 1) return E.right(appended(a, r.lastInsertRowid))
-  } catch (cause) {
-    if (!isUniqueViolation(cause)) throw cause
-  }
-  return E.left(notAppended(st, a))
+  const commit = tryInsert(st, a, payload)
+  return commit === undefined ? E.left(notAppended(st, a)) : E.right(commit)
 }
 
 /** One append of a batch with inline projections, in a savepoint of its own: a refusal rolls back this append only. */
 const appendInSavepoint = (ctx: SqliteContext, st: Statements, { a, payload }: Pending, inline: readonly InlineApply[]): Outcome => {
   ctx.db.exec('SAVEPOINT aett_append')
-  try {
-    const r = insertIfContinues(st, a, payload)
-    if (r.changes === 1) {
-      const commit = appended(a, r.lastInsertRowid)
-      const refusedBy = runInline(ctx.db, inline, commit)
-      if (refusedBy !== undefined) {
-        ctx.db.exec('ROLLBACK TO aett_append')
-        ctx.db.exec('RELEASE aett_append')
-        return refusedBy
-      }
-      ctx.db.exec('RELEASE aett_append')
-      return E.right(commit)
-    }
-  } catch (cause) {
-    if (!isUniqueViolation(cause)) throw cause
+  const commit = tryInsert(st, a, payload)
+  const refusedBy = commit === undefined ? undefined : runInline(ctx.db, inline, commit)
+  if (commit !== undefined && refusedBy === undefined) {
+    ctx.db.exec('RELEASE aett_append')
+    return E.right(commit)
   }
-  // Not appended: nothing of this attempt stays, and the others go on.
+  // Not appended, or refused by a projection: nothing of this attempt stays, and the others go on.
   ctx.db.exec('ROLLBACK TO aett_append')
   ctx.db.exec('RELEASE aett_append')
-  return E.left(notAppended(st, a))
+  return refusedBy ?? E.left(notAppended(st, a))
 }
 
 /** What the lock shows about an attempt that was not appended (SEMANTICS 4: a known commit id wins). */
