@@ -34,10 +34,15 @@ interface NotAppended extends Known {
 export const commit = (ctx: SqliteContext, a: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
   const payload = encodePayload(a)
   if (ctx.groupCommit !== undefined) return inBatch(ctx, ctx.groupCommit, a, payload)
-  const inline = inlineOf(ctx)
-  const r = retryIfBusy('commit', ctx.retry, () => (inline === undefined ? appendOnce(ctx, a, payload) : appendInline(ctx, a, payload, inline)))
+  const r = appendAlone(ctx, a, payload)
   // The common case answers without a further promise: the first try appended the commit.
   return r instanceof Promise ? r.then((done) => settle(a, done)) : settle(a, r)
+}
+
+/** One append in a transaction of its own (with its inline projections, if any), busy retries included. */
+const appendAlone = (ctx: SqliteContext, a: CommitAttempt, payload: string): Outcome | Promise<Outcome> => {
+  const inline = inlineOf(ctx)
+  return retryIfBusy('commit', ctx.retry, () => (inline === undefined ? appendOnce(ctx, a, payload) : appendInline(ctx, a, payload, inline)))
 }
 
 /** The answer to an attempt, given what the lock showed when it was not appended. */
@@ -56,14 +61,25 @@ const insertIfContinues = (st: Statements, a: CommitAttempt, payload: string) =>
   return st.appendIfContinues.run(...insertParams(a, payload), headSequence, headRevision, a.tenantId, a.streamId, headSequence, headRevision)
 }
 
-const appendOnce = (ctx: SqliteContext, a: CommitAttempt, payload: string): E.Either<NotAppended, Commit> => {
-  const st = statements(ctx)
+/**
+ * `insertIfContinues`, answering the commit it appended, or undefined when it appended nothing: the attempt does
+ * not continue the head, or a unique index refused the row (SQLite then backs out that statement alone). Throws
+ * every other driver error.
+ */
+const tryInsert = (st: Statements, a: CommitAttempt, payload: string): Commit | undefined => {
   try {
     const r = insertIfContinues(st, a, payload)
-    if (r.changes === 1) return E.right(appended(a, r.lastInsertRowid))
+    return r.changes === 1 ? appended(a, r.lastInsertRowid) : undefined
   } catch (cause) {
     if (!isUniqueViolation(cause)) throw cause
+    return undefined
   }
+}
+
+const appendOnce = (ctx: SqliteContext, a: CommitAttempt, payload: string): E.Either<NotAppended, Commit> => {
+  const st = statements(ctx)
+  const fast = tryInsert(st, a, payload)
+  if (fast !== undefined) return E.right(fast)
   return underLock(ctx.db, () => {
     // A known commit id wins over every other answer (SEMANTICS 4).
     if (st.hasCommitId.get(a.tenantId, a.streamId, a.commitId) !== undefined)
@@ -86,17 +102,8 @@ const appendOnce = (ctx: SqliteContext, a: CommitAttempt, payload: string): E.Ei
 const appendInline = (ctx: SqliteContext, a: CommitAttempt, payload: string, inline: readonly InlineApply[]): E.Either<NotAppended | HookRejected, Commit> => {
   const st = statements(ctx)
   return underLock(ctx.db, (): E.Either<NotAppended | HookRejected, Commit> => {
-    let changes = 0
-    let rowid: number | bigint = 0
-    try {
-      const r = insertIfContinues(st, a, payload)
-      changes = r.changes
-      rowid = r.lastInsertRowid
-    } catch (cause) {
-      if (!isUniqueViolation(cause)) throw cause
-    }
-    if (changes !== 1) return E.left(notAppended(st, a))
-    const commit = appended(a, rowid)
+    const commit = tryInsert(st, a, payload)
+    if (commit === undefined) return E.left(notAppended(st, a))
     return runInline(ctx.db, inline, commit) ?? E.right(commit)
   })
 }
@@ -125,16 +132,24 @@ const inBatch = (ctx: SqliteContext, group: GroupCommitConfig, a: CommitAttempt,
 }
 
 /**
- * Writes a batch in one `BEGIN IMMEDIATE` transaction (one sync), in the order the appends were made, each in
- * its own savepoint and checked on its own under the lock exactly as a lone append would be. The outcomes are
- * handed out only after `COMMIT` returned; when the transaction fails (a driver error, a busy database once the
- * retries are spent), nothing of it is stored and every append in it gets the failure.
+ * Writes a batch in one `BEGIN IMMEDIATE` transaction (one sync), in the order the appends were made, each checked
+ * on its own under the lock exactly as a lone append would be. The outcomes are handed out only after `COMMIT`
+ * returned; when the transaction fails (a driver error, a busy database once the retries are spent), nothing of it
+ * is stored and every append in it gets the failure. A batch of one is a lone append (one autocommit statement in
+ * the common case): the same outcome and the same single sync, without the transaction statements around it.
  */
 const writeBatch = (ctx: SqliteContext, batch: readonly Pending[]): void => {
+  const only = batch.length === 1 ? batch[0] : undefined
+  if (only !== undefined) {
+    const r = appendAlone(ctx, only.a, only.payload)
+    if (r instanceof Promise) void r.then(only.resolve)
+    else only.resolve(r)
+    return
+  }
   const r = retryIfBusy('commit', ctx.retry, () => {
     const st = statements(ctx)
     const inline = inlineOf(ctx)
-    return underLock(ctx.db, () => E.right(batch.map((p) => appendInSavepoint(ctx, st, p, inline))))
+    return underLock(ctx.db, () => E.right(batch.map((p) => (inline === undefined ? appendInBatch(st, p) : appendInSavepoint(ctx, st, p, inline)))))
   })
   const deliver = (done: E.Either<StorageError, readonly Outcome[]>) =>
     batch.forEach((p, i) => p.resolve(E.isLeft(done) ? done : (done.right[i] as Outcome)))
@@ -142,30 +157,29 @@ const writeBatch = (ctx: SqliteContext, batch: readonly Pending[]): void => {
   else deliver(r)
 }
 
-/** One append of a batch, under the batch's lock, in a savepoint of its own; throws the driver's error. */
-const appendInSavepoint = (ctx: SqliteContext, st: Statements, { a, payload }: Pending, inline: readonly InlineApply[] | undefined): Outcome => {
+/**
+ * One append of a batch without inline projections, under the batch's lock; throws the driver's error. It needs
+ * no savepoint: its one statement either inserts the row or changes nothing (a constraint refusal backs out that
+ * statement alone and leaves the transaction open), so a refused attempt leaves nothing and the others go on.
+ */
+const appendInBatch = (st: Statements, { a, payload }: Pending): Outcome => {
+  const commit = tryInsert(st, a, payload)
+  return commit === undefined ? E.left(notAppended(st, a)) : E.right(commit)
+}
+
+/** One append of a batch with inline projections, in a savepoint of its own: a refusal rolls back this append only. */
+const appendInSavepoint = (ctx: SqliteContext, st: Statements, { a, payload }: Pending, inline: readonly InlineApply[]): Outcome => {
   ctx.db.exec('SAVEPOINT aett_append')
-  try {
-    const r = insertIfContinues(st, a, payload)
-    if (r.changes === 1) {
-      const commit = appended(a, r.lastInsertRowid)
-      // Inline projections run in the append's own savepoint: a refusal rolls back this append only.
-      const refusedBy = inline === undefined ? undefined : runInline(ctx.db, inline, commit)
-      if (refusedBy !== undefined) {
-        ctx.db.exec('ROLLBACK TO aett_append')
-        ctx.db.exec('RELEASE aett_append')
-        return refusedBy
-      }
-      ctx.db.exec('RELEASE aett_append')
-      return E.right(commit)
-    }
-  } catch (cause) {
-    if (!isUniqueViolation(cause)) throw cause
+  const commit = tryInsert(st, a, payload)
+  const refusedBy = commit === undefined ? undefined : runInline(ctx.db, inline, commit)
+  if (commit !== undefined && refusedBy === undefined) {
+    ctx.db.exec('RELEASE aett_append')
+    return E.right(commit)
   }
-  // Not appended: nothing of this attempt stays, and the others go on.
+  // Not appended, or refused by a projection: nothing of this attempt stays, and the others go on.
   ctx.db.exec('ROLLBACK TO aett_append')
   ctx.db.exec('RELEASE aett_append')
-  return E.left(notAppended(st, a))
+  return refusedBy ?? E.left(notAppended(st, a))
 }
 
 /** What the lock shows about an attempt that was not appended (SEMANTICS 4: a known commit id wins). */

@@ -58,12 +58,22 @@ export interface SqliteCommonOptions {
   readonly name?: string
   /**
    * Group commit: appends made within one turn of the event loop share one transaction and one sync, each
-   * checked on its own in a savepoint and acknowledged only after that transaction committed (as durable as
+   * checked on its own (in a savepoint of its own when inline projections run with it) and acknowledged only
+   * after that transaction committed (as durable as
    * `synchronous` makes any commit). `true` uses the defaults (`maxBatch` 256, `maxWaitMs` 0); `false` writes
    * one transaction per append. Default `true` (measured: 8 writers about 3x the commits/s, a lone writer
    * the same within the spread; `bench/src/extras/writers.ts`).
    */
   readonly groupCommit?: boolean | { readonly maxBatch?: number; readonly maxWaitMs?: number }
+  /**
+   * The page size, in bytes, of a file the store creates (a power of two from 512 to 65536; SQLite's default,
+   * 4096, when absent). It takes effect only before the file's first table exists, and is ignored for a file
+   * that has tables already. An append dirties a leaf page of the commit table and of each of its three indexes,
+   * and the write-ahead log writes every dirty page whole, so smaller pages write fewer bytes per append: 1024
+   * suits many concurrent writers of small commits (group commit), while large commits spill over more pages
+   * and get slower (`bench/src/extras/writers.ts` and `npm run bench` show both).
+   */
+  readonly filePageBytes?: number
 }
 
 /** Open a file (or `:memory:`) with better-sqlite3; the store closes it on `close()`. */
@@ -141,7 +151,12 @@ export const resolveConfig = (options: SqliteStoreOptions | undefined): E.Either
     return fail('database must be a better-sqlite3 Database')
   if (own && typeof (options as SqliteFileOptions).filename !== 'string')
     return fail('filename must be a string (a path or ":memory:")')
+  const filePageBytes = options.filePageBytes
+  if (filePageBytes !== undefined && !(isCount(filePageBytes, 512) && filePageBytes <= 65536 && (filePageBytes & (filePageBytes - 1)) === 0))
+    return fail(`filePageBytes must be a power of two from 512 to 65536, got ${String(filePageBytes)}`)
   const pragmas = [
+    // The page size must come before the journal mode: a file in WAL mode keeps the page size it has.
+    ...(filePageBytes === undefined ? [] : [`page_size = ${filePageBytes}`]),
     // WAL lets readers run beside the one writer; it is a property of the file, and `:memory:` keeps its own
     // in-memory journal whatever is asked.
     ...(own ? ['journal_mode = WAL'] : []),

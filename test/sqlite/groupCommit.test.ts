@@ -88,11 +88,35 @@ describe('sqlite group commit', () => {
 
   it('collects the appends of one turn into one transaction, up to maxBatch', async () => {
     const db = new Database(':memory:')
+    // Transactions that stored something: each COMMIT, and each write statement run outside a transaction
+    // (SQLite commits it on its own).
     let commits = 0
+    const autocommitting = (st: Database.Statement): Database.Statement => {
+      const wrapped: Database.Statement = new Proxy(st, {
+        get: (target, key) => {
+          if (key === 'run')
+            return (...params: unknown[]) => {
+              const alone = !db.inTransaction
+              const r = target.run(...params)
+              if (alone && r.changes > 0) commits++
+              return r
+            }
+          // `raw` and `safeIntegers` answer the statement itself: keep answering the counting one.
+          if (key === 'raw' || key === 'safeIntegers')
+            return (toggle?: boolean) => {
+              target[key](toggle)
+              return wrapped
+            }
+          const v = Reflect.get(target, key) as unknown
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+        },
+      })
+      return wrapped
+    }
     const counting: SqliteDatabase = {
       get open() { return db.open },
       get inTransaction() { return db.inTransaction },
-      prepare: (s) => db.prepare(s),
+      prepare: (s) => autocommitting(db.prepare(s)),
       exec: (s) => { if (s === 'COMMIT') commits++; return db.exec(s) },
       pragma: (s, o) => db.pragma(s, o),
       close: () => db.close(),
@@ -103,7 +127,7 @@ describe('sqlite group commit', () => {
     const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => store.commit(attempt({ stream: `s${i}`, seq: 1, revBase: 0, events: 1, id: `c${i}` }))))
     expect(rs.every(E.isRight)).toBe(true)
     expect(commits).toBe(3)
-    // a lone append is one transaction of its own
+    // a lone append is one transaction of its own (its single statement, committed by SQLite)
     commits = 0
     ok(await store.commit(attempt({ stream: 'lone', seq: 1, revBase: 0, events: 1, id: 'l' })))
     expect(commits).toBe(1)

@@ -78,6 +78,9 @@ describe('sqlite: connection settings', () => {
       { filename: ':memory:', pageSize: 1.5 },
       { filename: ':memory:', busyRetries: -1 },
       { filename: ':memory:', synchronous: 'OFF' as 'FULL' },
+      { filename: ':memory:', filePageBytes: 1000 },
+      { filename: ':memory:', filePageBytes: 256 },
+      { filename: ':memory:', filePageBytes: 131072 },
       { database: {} as never },
       { filename: `${dir}/missing/dir/store.db` },
       undefined as never,
@@ -96,6 +99,27 @@ describe('sqlite: connection settings', () => {
       const opened = await openSqliteStore(options)
       expect(E.isLeft(opened) && opened.left._tag, JSON.stringify(options)).toBe('StorageError')
     }
+  })
+
+  it('filePageBytes sets the page size of a file the store creates, and leaves an existing file as it is', async () => {
+    const filename = tempFile(dir)
+    // given a new file opened with 1 KiB pages
+    const small = sqliteStore({ filename, filePageBytes: 1024 })
+    expect(E.isRight(await small.initialize())).toBe(true)
+    expect(E.isRight(await small.commit(attempt({ ...freshIds(), commitSequence: 1 })))).toBe(true)
+    expect(pragma(await databaseOf(small), 'page_size')).toBe(1024)
+    await small.close()
+    // when it is opened again asking for another size, then it keeps its pages (and its commit)
+    const again = sqliteStore({ filename, filePageBytes: 8192 })
+    expect(E.isRight(await again.initialize())).toBe(true)
+    expect(pragma(await databaseOf(again), 'page_size')).toBe(1024)
+    expect(E.map((cs: readonly Commit[]) => cs.length)(await toArray(again.getFrom(0)))).toEqual(E.right(1))
+    await again.close()
+    // and without the option a new file gets SQLite's default
+    const plain = sqliteStore({ filename: tempFile(dir) })
+    expect(E.isRight(await plain.initialize())).toBe(true)
+    expect(pragma(await databaseOf(plain), 'page_size')).toBe(4096)
+    await plain.close()
   })
 
   it('construction is synchronous and opens nothing: the file is created by the first call that needs it', async () => {

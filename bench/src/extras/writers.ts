@@ -3,7 +3,9 @@
  * commits, WAL + synchronous=FULL on a file. Contenders, in interleaved rounds on fresh files:
  *   aett-group  `aett/sqlite` with `groupCommit: true`
  *   aett-off    `aett/sqlite` with `groupCommit: false` (one transaction per append)
+ *   aett-1k     `aett/sqlite` with `groupCommit: true` on a file of 1 KiB pages (`filePageBytes: 1024`)
  *   raw         better-sqlite3, one commit per transaction (BEGIN IMMEDIATE, head check, insert, COMMIT)
+ *   raw-1k      the same on a file of 1 KiB pages
  * Prints commits/s and p50/p99 latency (ms) per contender and writer count, each round and the median.
  *
  * Standalone, not part of `npm run bench`:
@@ -30,10 +32,10 @@ interface Contender {
   readonly open: (file: string) => Promise<{ readonly append: Append; readonly close: () => Promise<void> | void }>
 }
 
-const aett = (name: string, groupCommit: boolean): Contender => ({
+const aett = (name: string, groupCommit: boolean, filePageBytes?: number): Contender => ({
   name,
   open: async (filename) => {
-    const store = sqliteStore({ filename, synchronous: 'FULL', groupCommit })
+    const store = sqliteStore({ filename, synchronous: 'FULL', groupCommit, ...(filePageBytes === undefined ? {} : { filePageBytes }) })
     const init = await store.initialize()
     if (E.isLeft(init)) throw new Error(init.left.message)
     return {
@@ -55,10 +57,11 @@ const aett = (name: string, groupCommit: boolean): Contender => ({
   },
 })
 
-const raw: Contender = {
-  name: 'raw',
+const raw = (name: string, pageBytes?: number): Contender => ({
+  name,
   open: async (filename) => {
     const db = new Database(filename)
+    if (pageBytes !== undefined) db.pragma(`page_size = ${pageBytes}`)
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = FULL')
     db.exec(`CREATE TABLE commits (checkpoint INTEGER PRIMARY KEY, stream_id TEXT NOT NULL, commit_sequence INTEGER NOT NULL,
@@ -83,9 +86,9 @@ const raw: Contender = {
       close: () => void db.close(),
     }
   },
-}
+})
 
-const contenders = [aett('aett-group', true), aett('aett-off', false), raw]
+const contenders = [aett('aett-group', true), aett('aett-off', false), aett('aett-1k', true, 1024), raw('raw'), raw('raw-1k', 1024)]
 
 const run = async (c: Contender, writers: number, dir: string, round: number): Promise<Result> => {
   const { append, close } = await c.open(join(dir, `${c.name}-${writers}-${round}.db`))
