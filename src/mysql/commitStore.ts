@@ -11,6 +11,8 @@ import { execute, runText, selectRows, watched, withConnection } from './connect
 import type { MysqlContext } from './context.js'
 import { isRetryable } from './errors.js'
 import { inlineOf, type InlineApply } from './inline.js'
+import { groupCommitQueue, type GroupCommitConfig } from '../sql/groupCommit.js'
+import { appendBatch, type Prepared } from './batchAppend.js'
 import { appendParameters, streamKey, tenantKey, toCommit, toOutcome, type AppendOutcome, type CommitRow } from './rows.js'
 
 // -------------------------------------------------------------------------------------
@@ -23,7 +25,7 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 type Called = { readonly outcome: AppendOutcome } | { readonly rejected: HookRejected }
 
 /** Runs `once` again (bounded, with jittered back-off) after it lost a race: a deadlock, or a duplicate key. */
-const withRetries = async (ctx: MysqlContext, once: () => Promise<E.Either<StorageError, Called>>): Promise<E.Either<StorageError, Called>> => {
+const withRetries = async <A>(ctx: MysqlContext, once: () => Promise<E.Either<StorageError, A>>): Promise<E.Either<StorageError, A>> => {
   for (let retry = 0; ; retry++) {
     const result = await once()
     if (E.isRight(result) || retry >= ctx.config.appendRetries || !isRetryable(result.left.cause)) return result
@@ -83,34 +85,86 @@ const rollBack = async <A>(connection: MysqlPoolConnection, answer: E.Either<Sto
   return E.isLeft(rolledBack) ? rolledBack : answer
 }
 
+// -------------------------------------------------------------------------------------
+// group commit
+// -------------------------------------------------------------------------------------
+
+interface Queued extends Prepared {
+  readonly answer: (called: E.Either<StorageError, Called>) => void
+}
+
+/**
+ * Writes one batch of the queue: a lone append through the append routine (exactly as without group commit),
+ * several in one transaction of their own (batchAppend.ts). Each append is answered with its own outcome once the
+ * transaction holding it has committed; when that failed (after the retries), every append of the batch gets the
+ * failure, and none of them is stored (the transaction rolled back).
+ */
+const writeBatch = async (ctx: MysqlContext, batch: readonly Queued[]): Promise<void> => {
+  const [only] = batch
+  if (only !== undefined && batch.length === 1) return only.answer(await withRetries(ctx, () => callAppend(ctx, only.values)))
+  const called = await withRetries(ctx, () => appendBatch(ctx, batch))
+  batch.forEach((q, i) => q.answer(E.isLeft(called) ? called : E.right({ outcome: called.right[i] as AppendOutcome })))
+}
+
+/** One queue per store context: every append of the store's pool goes through it. */
+const queues = new WeakMap<MysqlContext, (q: Queued) => void>()
+
+const queued = (ctx: MysqlContext, group: GroupCommitConfig, attempt: CommitAttempt, values: readonly unknown[]): Promise<E.Either<StorageError, Called>> => {
+  let enqueue = queues.get(ctx)
+  if (enqueue === undefined) {
+    enqueue = groupCommitQueue<Queued>(group, maxBatchesInFlight, (batch) =>
+      writeBatch(ctx, batch).catch((cause: unknown) => batch.forEach((q) => q.answer(E.left(storageError('append', cause))))),
+    )
+    queues.set(ctx, enqueue)
+  }
+  const add = enqueue
+  return new Promise((answer) => add({ attempt, values, answer }))
+}
+
+/**
+ * Batches in flight at once. Two: while one batch waits for its sync, the next one already holds the counter row
+ * (InnoDB releases row locks at commit, before the log is flushed) and runs, so the server overlaps the two.
+ */
+const maxBatchesInFlight = 2
+
 /**
  * Appends in one round trip (SEMANTICS 1-4, 7-8). The routine inserts only when the attempt continues the head
  * exactly; otherwise it returns the head, and the shared `refusal` says whether that is a duplicate, a conflict
- * or a gap. A conflict costs one more read, for the commits the writer missed. With inline projections registered
- * on this store object, the append and the projections run in one explicit transaction instead (`callAppendInline`),
- * and a refusal is the append's `HookRejected`.
+ * or a gap. A conflict costs one more read, for the commits the writer missed. With group commit (the default),
+ * the append joins the store's queue and may share one transaction with others made meanwhile
+ * (answered just the same). With inline projections registered on this store object, the append and the
+ * projections run in one explicit transaction of their own instead (`callAppendInline`), never batched, and a
+ * refusal is the append's `HookRejected`.
  */
 export const commit = async (ctx: MysqlContext, attempt: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
   const values = appendParameters(attempt)
   const inline = inlineOf(ctx)
-  const called = await withRetries(ctx, inline === undefined ? () => callAppend(ctx, values) : () => callAppendInline(ctx, attempt, values, inline))
+  const group = ctx.config.groupCommit
+  const called =
+    inline !== undefined
+      ? await withRetries(ctx, () => callAppendInline(ctx, attempt, values, inline))
+      : group !== undefined
+        ? await queued(ctx, group, attempt, values)
+        : await withRetries(ctx, () => callAppend(ctx, values))
   if (E.isLeft(called)) return called
   if ('rejected' in called.right) return E.left(called.right.rejected)
-  const { checkpointToken, duplicate, head } = called.right.outcome
+  const { checkpointToken, duplicate, head, checkedAt } = called.right.outcome
   if (checkpointToken !== null) return E.right({ ...attempt, checkpointToken })
-  const refused = await refusal(attempt, { duplicate, head }, () => missedBy(ctx, attempt))
+  const refused = await refusal(attempt, { duplicate, head }, () => missedBy(ctx, attempt, checkedAt))
   return E.left(refused ?? storageError('append', new Error('the append routine refused an attempt that continues the head')))
 }
 
 /**
  * The stored commits a writer behind the head had not seen. A commit's revision is at least its sequence, so
- * every commit that collides with the attempt lies at or above the smaller of its sequence and first revision.
+ * every commit that collides with the attempt lies at or above the smaller of its sequence and first revision. An
+ * attempt of a batch was checked before the later attempts of its batch were stored: those (above `checkedAt`) it
+ * did not miss.
  */
-const missedBy = async (ctx: MysqlContext, attempt: CommitAttempt): Promise<E.Either<StorageError, readonly Commit[]>> => {
+const missedBy = async (ctx: MysqlContext, attempt: CommitAttempt, checkedAt = Number.MAX_SAFE_INTEGER): Promise<E.Either<StorageError, readonly Commit[]>> => {
   const minRevision = Math.min(attempt.commitSequence, firstRevision(attempt))
   const commits = await toArray(get(ctx, attempt.tenantId, attempt.streamId, { minRevision, maxRevision: Number.MAX_SAFE_INTEGER }))
   if (E.isLeft(commits)) return E.left(commits.left._tag === 'StorageError' ? commits.left : storageError('append', commits.left))
-  return E.right(commits.right.filter(collidesWith(attempt)))
+  return E.right(commits.right.filter((c) => c.checkpointToken <= checkedAt).filter(collidesWith(attempt)))
 }
 
 // -------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { storageError, type StorageError } from '../eventstore/errors.js'
+import { groupCommitConfig, type GroupCommitConfig, type GroupCommitOption } from '../sql/groupCommit.js'
 
 // -------------------------------------------------------------------------------------
 // driver (the few mysql2 methods the store calls)
@@ -51,6 +52,15 @@ interface CommonOptions {
   readonly appendRetries?: number
   /** Told about every retried append, for metrics and logs. */
   readonly onRetry?: (cause: unknown, attempt: number) => void
+  /**
+   * Group commit (on by default): appends made while the store's previous batches are in flight are sent together,
+   * in one call of the batch routine: one round trip, one transaction, one sync, each append checked and answered
+   * on its own, each acknowledged only after that transaction committed. `maxBatch` (64) caps a batch; `maxWaitMs`
+   * (0) makes the first append of a batch wait that long for company (0: only until the current turn's microtasks
+   * settle, so a lone writer is not slowed down). `false`: one transaction per append. Appends with inline
+   * projections always run alone.
+   */
+  readonly groupCommit?: GroupCommitOption
 }
 
 /** Use a pool the caller owns; `close()` leaves it open. */
@@ -79,7 +89,11 @@ export interface MysqlConfig {
   readonly pageSize: number
   readonly appendRetries: number
   readonly onRetry: (cause: unknown, attempt: number) => void
+  /** undefined: one transaction per append. */
+  readonly groupCommit: GroupCommitConfig | undefined
 }
+
+export const defaultGroupCommit = { enabled: true, maxBatch: 64, maxWaitMs: 0 } as const
 
 export const defaultTablePrefix = 'aett'
 export const defaultPageSize = 500
@@ -127,5 +141,7 @@ export const validateConfig = (options: MysqlStoreOptions | undefined | null): E
     return fail(`appendRetries must be a non-negative integer, got ${String(appendRetries)}`)
   }
   if (o.onRetry !== undefined && typeof o.onRetry !== 'function') return fail('onRetry must be a function')
-  return E.right({ source, tablePrefix, pageSize, appendRetries, onRetry: o.onRetry ?? (() => undefined) })
+  const group = groupCommitConfig(o.groupCommit, defaultGroupCommit)
+  if ('error' in group) return fail(group.error)
+  return E.right({ source, tablePrefix, pageSize, appendRetries, onRetry: o.onRetry ?? (() => undefined), groupCommit: group.config })
 }

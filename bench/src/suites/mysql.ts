@@ -40,7 +40,7 @@ export const mysqlSuite = (sizes: Sizes): Suite => {
       created = true
       notes.push(
         `${s?.version ?? '?'} on the same machine (loopback TCP), innodb_flush_log_at_trx_commit=${s?.flush ?? '?'} for both; a fresh database per run.`,
-        'aett: `aett/mysql` (its own mysql2 pool; an append is one call of its stored procedure). raw: a mysql2 pool, one `INSERT` per append ' +
+        'aett: `aett/mysql` (its own mysql2 pool; a lone append is one call of its stored procedure, group commit on as by default). raw: a mysql2 pool, one `INSERT` per append ' +
           'with an auto-increment checkpoint: the driver\'s limit, without the commit-order checkpoint counter that aett needs for gap-free global reads.',
       )
       const url = withDatabase(mysqlUrl, database)

@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { expectKilledLog, runAndKill, wholeLog } from '../support/killedWriters.js'
+import { mysqlUrl } from '../support/services.js'
+import { freshPrefix, initializedStore, mysqlAvailable } from './support.js'
+
+const available = await mysqlAvailable()
+const workerScript = fileURLToPath(new URL('./groupCommitWorker.ts', import.meta.url))
+const kills = process.env.AETT_SOAK === '1' ? 50 : 5
+const streams = 8
+
+describe.skipIf(!available)('mysql group commit: SIGKILL during batched writes', () => {
+  const prefix = freshPrefix()
+  const dir = mkdtempSync(join(tmpdir(), 'aett-mysql-kill-'))
+  afterAll(async () => {
+    const store = await initializedStore({ uri: mysqlUrl, tablePrefix: prefix })
+    await store.drop()
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it(`loses no acknowledged append and stores no torn one (${kills} kills)`, { timeout: 60_000 + kills * 5_000 }, async () => {
+    const ackFile = join(dir, 'acks')
+    let lastStored = 0
+    for (let round = 0; round < kills; round++) {
+      // given a child appending batches of 8 concurrent appends, killed at some point while it writes
+      await runAndKill(workerScript, [prefix, ackFile, String(streams)], 30 + ((round * 37) % 200))
+      // when the store is read again
+      const store = await initializedStore({ uri: mysqlUrl, tablePrefix: prefix })
+      const log = await wholeLog(store)
+      await store.close()
+      // then every acknowledged commit is there with its token, and every stored one is whole, in gap-free order
+      expectKilledLog(log, ackFile)
+      // and the child made progress in this round (the next one continues from here)
+      expect(log.length).toBeGreaterThanOrEqual(lastStored)
+      lastStored = log.length
+    }
+    expect(lastStored).toBeGreaterThan(kills * streams)
+  })
+})
