@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { storageError, type StorageError } from '../eventstore/errors.js'
-import type { GroupCommitConfig } from './groupCommit.js'
+import { groupCommitConfig, type GroupCommitConfig } from '../sql/groupCommit.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -165,16 +165,9 @@ export const resolveConfig = (options: SqliteStoreOptions | undefined): E.Either
   ]
   const name = options.name ?? defaults.name
   if (typeof name !== 'string' || name.length === 0) return fail('name must be a non-empty string')
-  const group = options.groupCommit ?? defaults.groupCommit
-  let groupCommit: GroupCommitConfig | undefined
-  if (group === true) groupCommit = { maxBatch: defaults.maxBatch, maxWaitMs: defaults.maxWaitMs }
-  else if (typeof group === 'object' && group !== null) {
-    const maxBatch = group.maxBatch ?? defaults.maxBatch
-    if (!isCount(maxBatch, 1) || maxBatch > 10_000) return fail(`groupCommit.maxBatch must be an integer in 1..10000, got ${String(maxBatch)}`)
-    const maxWaitMs = group.maxWaitMs ?? defaults.maxWaitMs
-    if (!isCount(maxWaitMs, 0) || maxWaitMs > 1000) return fail(`groupCommit.maxWaitMs must be an integer in 0..1000, got ${String(maxWaitMs)}`)
-    groupCommit = { maxBatch, maxWaitMs }
-  } else if (group !== false) return fail(`groupCommit must be a boolean or { maxBatch, maxWaitMs }, got ${String(group)}`)
+  const group = groupCommitConfig(options.groupCommit, { enabled: defaults.groupCommit, maxBatch: defaults.maxBatch, maxWaitMs: defaults.maxWaitMs })
+  if ('error' in group) return fail(group.error)
+  const groupCommit = group.config
   return E.right({
     name,
     source: own ? { filename: (options as SqliteFileOptions).filename } : { database: (options as SqliteDatabaseOptions).database },

@@ -6,17 +6,9 @@
  * progress; instead the batch is closed when the turn's microtasks have stopped adding to it. A lone writer
  * waits one microtask, not a macrotask (no `setImmediate`, no timer), unless `maxWaitMs` asks for more.
  */
+import type { GroupCommitConfig } from '../sql/groupCommit.js'
 
-/** Options of group commit, after validation. */
-export interface GroupCommitConfig {
-  /** At most this many appends share one transaction; a full batch is written at once. */
-  readonly maxBatch: number
-  /**
-   * How long the first append of a batch waits for others, in ms. 0 (the default): only until the current turn's
-   * microtasks settle, so that a lone writer is not slowed down.
-   */
-  readonly maxWaitMs: number
-}
+export type { GroupCommitConfig }
 
 /** Collects items and writes them in batches; `add` never writes synchronously. */
 export interface Batcher<T> {

@@ -2,44 +2,17 @@ import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import type mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Commit, CommitAttempt, Persistence } from '../../src/eventstore/index.js'
+import type { Commit, Persistence } from '../../src/eventstore/index.js'
 import { memoryStore } from '../../src/memory/index.js'
 import type { MysqlPool } from '../../src/mysql/config.js'
 import { mysqlStore } from '../../src/mysql/index.js'
+import { attempt as specAttempt, type Spec, spec as specs } from '../support/attemptSpecs.js'
 import { freshPrefix, initializedStore, mysqlAvailable, rightOf, testPool } from './support.js'
 
 const available = await mysqlAvailable()
 
-const stamp = new Date('2026-01-01T00:00:00Z')
-
-interface Spec {
-  readonly stream: string
-  readonly seq: number
-  readonly revBase: number
-  readonly events: number
-  readonly id: string
-}
-
-const attempt = (tenantId: string, s: Spec): CommitAttempt => ({
-  tenantId,
-  streamId: s.stream,
-  commitSequence: s.seq,
-  // revBase -1: the revision of a stream of single-event commits (so most attempts continue or collide)
-  streamRevision: (s.revBase < 0 ? s.seq - 1 : s.revBase) + s.events,
-  commitId: s.id,
-  commitStamp: stamp,
-  headers: {},
-  events: Array.from({ length: s.events }, (_, i) => ({ headers: {}, body: { type: 'Happened', i, text: 'ü 😀' } })),
-})
-
-/** Same and different streams, duplicate ids, gaps, conflicts, and invalid attempts (no events). */
-const spec: fc.Arbitrary<Spec> = fc.record({
-  stream: fc.constantFrom('a', 'b', 'c', 'ä😀'),
-  seq: fc.integer({ min: 1, max: 4 }),
-  revBase: fc.oneof({ weight: 4, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 4 }) }),
-  events: fc.oneof({ weight: 6, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constantFrom(0, 2) }),
-  id: fc.constantFrom('x', 'y', 'z', 'u', 'v', 'w'),
-})
+const attempt = (tenantId: string, s: Spec) => specAttempt(tenantId, s, { text: 'ü 😀' })
+const spec = specs(['a', 'b', 'c', 'ä😀'])
 
 type Answer = E.Either<{ readonly _tag: string; readonly missed?: readonly Commit[] }, Commit>
 

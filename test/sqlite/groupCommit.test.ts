@@ -2,10 +2,11 @@ import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { Commit, CommitAttempt, Persistence } from '../../src/eventstore/index.js'
+import type { Commit, Persistence } from '../../src/eventstore/index.js'
 import { memoryStore } from '../../src/memory/index.js'
 import type { SqliteDatabase } from '../../src/sqlite/config.js'
 import { sqliteStore } from '../../src/sqlite/index.js'
+import { attempt as specAttempt, type Spec, spec as specs } from '../support/attemptSpecs.js'
 import { orThrow } from './support.js'
 
 /** A commit that was appended, or a failed test. */
@@ -14,36 +15,8 @@ const ok = (r: E.Either<{ readonly _tag: string }, Commit>): Commit => {
   return r.right
 }
 
-const stamp = new Date('2026-01-01T00:00:00Z')
-
-interface Spec {
-  readonly stream: string
-  readonly seq: number
-  readonly revBase: number
-  readonly events: number
-  readonly id: string
-}
-
-const attempt = (s: Spec): CommitAttempt => ({
-  tenantId: 't',
-  streamId: s.stream,
-  commitSequence: s.seq,
-  // revBase -1: the revision of a stream of single-event commits (so most attempts continue or collide)
-  streamRevision: (s.revBase < 0 ? s.seq - 1 : s.revBase) + s.events,
-  commitId: s.id,
-  commitStamp: stamp,
-  headers: {},
-  events: Array.from({ length: s.events }, (_, i) => ({ headers: {}, body: { type: 'Happened', i } })),
-})
-
-/** Same and different streams, duplicate ids, gaps, conflicts, and invalid attempts (no events). */
-const spec: fc.Arbitrary<Spec> = fc.record({
-  stream: fc.constantFrom('a', 'b', 'c'),
-  seq: fc.integer({ min: 1, max: 4 }),
-  revBase: fc.oneof({ weight: 4, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 4 }) }),
-  events: fc.oneof({ weight: 6, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constantFrom(0, 2) }),
-  id: fc.constantFrom('x', 'y', 'z', 'u', 'v', 'w'),
-})
+const attempt = (s: Spec) => specAttempt('t', s)
+const spec = specs(['a', 'b', 'c'])
 
 const outcome = (r: E.Either<{ readonly _tag: string; readonly missed?: readonly Commit[] }, Commit>) =>
   E.isRight(r)
