@@ -102,3 +102,29 @@ export const expectKilledLog = (log: readonly Commit[], ackFile: string): void =
     heads.set(c.streamId, { seq: k, rev: c.streamRevision })
   })
 }
+
+/**
+ * Kills a child appending with `args` (after a different delay each round) `kills` times over one store, and checks
+ * after each kill what `reopen` reads: every acknowledged commit kept, every stored one whole (expectKilledLog), and
+ * progress across rounds (each round continues from what the last one stored).
+ */
+export const expectSurvivesKills = async (options: {
+  readonly script: string
+  readonly args: readonly string[]
+  readonly ackFile: string
+  readonly kills: number
+  readonly streams: number
+  readonly reopen: () => Promise<Persistence & { readonly close: () => Promise<unknown> }>
+}): Promise<void> => {
+  let lastStored = 0
+  for (let round = 0; round < options.kills; round++) {
+    await runAndKill(options.script, options.args, 30 + ((round * 37) % 200))
+    const store = await options.reopen()
+    const log = await wholeLog(store)
+    await store.close()
+    expectKilledLog(log, options.ackFile)
+    expect(log.length).toBeGreaterThanOrEqual(lastStored)
+    lastStored = log.length
+  }
+  expect(lastStored).toBeGreaterThan(options.kills * options.streams)
+}
