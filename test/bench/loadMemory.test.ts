@@ -65,5 +65,6 @@ describe('bench memory, tiny run', () => {
     const table = loadMemoryMarkdown(results, 10)
     const measured = results.reduce((n, r) => n + r.rows.length, 0)
     expect(table.split('\n').filter((l) => /^\| (sqlite|postgres|mysql) \| (aett|raw) /.test(l))).toHaveLength(measured)
-  })
+    // About 12 s on a quiet machine (eight processes); the margin is for a full suite sharing two cores.
+  }, 60_000)
 })
