@@ -8,8 +8,9 @@
  * loads and folds the stream into a counter while sampling heapUsed and rss: every `SAMPLE_EVERY` folded events
  * (a synchronous store never yields to a timer) and every 2 ms (an asynchronous one waits on the network between
  * pages). It prints the peaks above the baseline, the kernel's own peak rss, and the elapsed time. One more child
- * per row forces a full collection every `LIVE_EVERY` folded events and keeps the largest heap left: what the
- * load really holds, as opposed to garbage the collector has not yet been asked to free (its time is not kept).
+ * per row forces a full collection `LIVE_PROBES` times during the load (every events / `LIVE_PROBES` folded
+ * events, the same count for every length) and keeps the largest heap left: what the load really holds, as
+ * opposed to garbage the collector has not yet been asked to free (its time is not kept).
  *
  *   --events a,b    stream lengths (default 100000,1000000)
  *   --per-commit N  events per commit (default 100)
@@ -45,8 +46,8 @@ import { median } from './common.js'
 
 /** Folded events between two synchronous samples: often enough to see every page, cheap enough not to matter. */
 const SAMPLE_EVERY = 500
-/** Folded events between two forced collections of the live-heap probe. */
-const LIVE_EVERY = 50_000
+/** Forced collections of the live-heap probe per load. */
+const LIVE_PROBES = 20
 /** The stores' default SQLite table prefix, which the raw reader reads directly. */
 const SQLITE_COMMITS = 'aett_commits'
 
@@ -67,7 +68,7 @@ export interface ChildSpec {
   readonly contender: Contender
   readonly streamId: string
   readonly events: number
-  /** The live-heap probe: a full collection every `LIVE_EVERY` events, peak heap after it. */
+  /** The live-heap probe: `LIVE_PROBES` full collections during the load, peak heap after them. */
   readonly live?: boolean
 }
 
@@ -93,7 +94,7 @@ export interface Row {
   readonly rounds: readonly Measurement[]
   /** The live-heap probe's peak heap above the baseline (one child). */
   readonly liveHeap: number
-  /** Its heap after each forced collection, every `LIVE_EVERY` events. */
+  /** Its heap after each forced collection, in order. */
   readonly liveSeries: readonly number[]
 }
 
@@ -107,10 +108,10 @@ const openStore = (l: Location, pageSize?: number): SubscribableStore => {
 }
 
 /**
- * Peak heapUsed and rss seen by `sample`, called from the fold and from a 2 ms timer; with `gc`, the fold instead
- * collects every `LIVE_EVERY` events and samples what is left.
+ * Peak heapUsed and rss seen by `sample`, called from the fold and from a 2 ms timer; with `live`, the fold instead
+ * collects every `live.every` events and samples what is left.
  */
-const sampler = (gc?: () => void) => {
+const sampler = (live?: { readonly gc: () => void; readonly every: number }) => {
   let heap = 0
   let rss = 0
   let samples = 0
@@ -119,19 +120,19 @@ const sampler = (gc?: () => void) => {
   const sample = (): void => {
     const m = process.memoryUsage()
     samples++
-    if (gc !== undefined) series.push(m.heapUsed)
+    if (live !== undefined) series.push(m.heapUsed)
     if (m.heapUsed > heap) heap = m.heapUsed
     if (m.rss > rss) rss = m.rss
   }
   return {
     sample,
     tick:
-      gc === undefined
+      live === undefined
         ? (): void => {
             if (++folded % SAMPLE_EVERY === 0) sample()
           }
         : (): void => {
-            if (++folded % LIVE_EVERY === 0) (gc(), sample())
+            if (++folded % live.every === 0) (live.gc(), sample())
           },
     result: () => ({ heap, rss, samples, series }),
   }
@@ -164,7 +165,7 @@ const prepareLoad = async (spec: ChildSpec, tick: () => void): Promise<{ run: ()
 const child = async (spec: ChildSpec): Promise<void> => {
   const gc = (globalThis as { gc?: () => void }).gc
   if (gc === undefined) throw new Error('the child needs --expose-gc')
-  const s = sampler(spec.live === true ? gc : undefined)
+  const s = sampler(spec.live === true ? { gc, every: Math.max(1, Math.floor(spec.events / LIVE_PROBES)) } : undefined)
   const load = await prepareLoad(spec, s.tick)
   gc()
   gc()
@@ -174,7 +175,8 @@ const child = async (spec: ChildSpec): Promise<void> => {
   const state = await load.run()
   const elapsedMs = performance.now() - started
   clearInterval(timer)
-  s.sample()
+  // The live probe's peaks are its collections' only: a sample now would count the garbage since the last one.
+  if (spec.live !== true) s.sample()
   const maxRss = process.resourceUsage().maxRSS * 1024
   await load.close()
   if (state.deposits !== spec.events) throw new Error(`${spec.contender} folded ${state.deposits} events, expected ${spec.events}`)
@@ -309,7 +311,7 @@ export const loadMemoryMarkdown = (results: readonly StoreResult[], perCommit: n
   const lines = [
     `Peak memory above a post-GC baseline while loading one stream (${perCommit} events per commit) into a counter; median (min–max) over child processes.`,
     '',
-    `The live heap is the largest heapUsed left after a forced full collection every ${LIVE_EVERY} events (one more child).`,
+    `The live heap is the largest heapUsed left after a forced full collection, ${LIVE_PROBES} times during the load (one more child).`,
     '',
     '| store | contender | events | peak heapUsed MiB | live heap MiB | peak rss MiB (sampled) | peak rss MiB (kernel maxRSS) | load ms |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
