@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type { Commit, CommitAttempt, EventMessage } from '../Commit.js'
+import { takeCommitsInto } from './takeCommitsInto.js'
 import { duplicateCommit, partialStream, type DuplicateCommit, type PartialStream } from '../errors.js'
 import type { EncodedEvent, Headers, Json } from '../Json.js'
 import { lowerRevision, upperRevision } from '../adapter/bounds.js'
@@ -71,30 +72,8 @@ export const toWindow = (minRevision?: number, maxRevision?: number): Window => 
  * kept; a commit that starts beyond the window is ignored, and one that ends beyond it makes the state partial.
  * Commits already known (by revision) are skipped, so catching up after a conflict can be given any overlap.
  */
-export const takeCommits = (state: StreamState, commits: Iterable<Commit>, window: Window): StreamState => {
-  let { streamRevision, commitSequence, committedHeaders, partialAt } = state
-  const events = [...state.committedEvents]
-  const ids = new Set(state.commitIds)
-  for (const c of commits) {
-    const first = c.streamRevision - c.events.length + 1
-    if (first > window.maxRevision || c.streamRevision <= streamRevision) continue
-    ids.add(c.commitId)
-    commitSequence = c.commitSequence
-    committedHeaders = { ...committedHeaders, ...c.headers }
-    c.events.forEach((m, i) => {
-      const revision = first + i
-      if (revision < window.minRevision || revision > window.maxRevision || revision <= streamRevision) return
-      events.push(m)
-    })
-    if (c.streamRevision > window.maxRevision) {
-      partialAt = window.maxRevision
-      streamRevision = window.maxRevision
-    } else {
-      streamRevision = c.streamRevision
-    }
-  }
-  return { ...state, streamRevision, commitSequence, committedHeaders, committedEvents: events, commitIds: ids, partialAt }
-}
+export const takeCommits = (state: StreamState, commits: Iterable<Commit>, window: Window): StreamState =>
+  takeCommitsInto(state, commits, window, new Set(state.commitIds), [...state.committedEvents])
 
 /** Adds one event to the pending commit. */
 export const addEvent = (state: StreamState, body: EncodedEvent, headers: Headers = {}): StreamState => ({
