@@ -58,17 +58,27 @@ export const stamps = (): Stamps => {
     return w
   }
 
-  const settled = <R>(written: Promise<R>, done: () => void): Promise<R> =>
-    written.then(
+  /** Runs a write between `start` and `end`, `end` once it settled however it did (even by throwing at once). */
+  const around = <R>(start: () => void, end: () => void, write: () => Promise<R>): Promise<R> => {
+    start()
+    let written: Promise<R>
+    try {
+      written = write()
+    } catch (cause) {
+      end()
+      throw cause
+    }
+    return written.then(
       (r) => {
-        done()
+        end()
         return r
       },
       (cause: unknown) => {
-        done()
+        end()
         throw cause
       },
     )
+  }
 
   return {
     attach: (db) => {
@@ -97,37 +107,30 @@ export const stamps = (): Stamps => {
       (streamOf, write) =>
       (...args) => {
         const w = writesOf(keyOf(...streamOf(...args)))
-        w.pending += 1
-        let written: ReturnType<typeof write>
-        try {
-          written = write(...args)
-        } catch (cause) {
-          w.pending -= 1
-          w.count += 1
-          throw cause
-        }
-        return settled(written, () => {
-          w.pending -= 1
-          w.count += 1
-        })
+        return around(
+          () => {
+            w.pending += 1
+          },
+          () => {
+            w.pending -= 1
+            w.count += 1
+          },
+          () => write(...args),
+        )
       },
     storeWrite:
       (write) =>
-      (...args) => {
-        storePending += 1
-        epoch += 1
-        let written: ReturnType<typeof write>
-        try {
-          written = write(...args)
-        } catch (cause) {
-          storePending -= 1
-          epoch += 1
-          throw cause
-        }
-        return settled(written, () => {
-          storePending -= 1
-          epoch += 1
-        })
-      },
+      (...args) =>
+        around(
+          () => {
+            storePending += 1
+            epoch += 1
+          },
+          () => {
+            storePending -= 1
+            epoch += 1
+          },
+          () => write(...args),
+        ),
   }
 }
