@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import * as E from 'fp-ts/lib/Either.js'
+import * as fc from 'fast-check'
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import type { CommitAttempt } from '../../src/eventstore/Commit.js'
@@ -24,8 +25,8 @@ const attempt = (streamId: string, sequence: number, id = `${streamId}-${sequenc
   events: [{ headers: {}, body: { type: 'N', n: sequence } }],
 })
 
-const stampOf = (store: Persistence, streamId: string): ChangeStamp => {
-  const s = store.changeStamp?.('t', streamId)
+const stampOf = (store: Persistence, streamId: string, tenantId = 't'): ChangeStamp => {
+  const s = store.changeStamp?.(tenantId, streamId)
   if (s === undefined) throw new Error('no stamp')
   return s
 }
@@ -132,6 +133,32 @@ describe('sqlite change stamps', () => {
     expect(tracedStore(passed).changeStamp).toBeUndefined()
     await passed.close()
     db.close()
+    await store.close()
+  })
+
+  it('any tenant and stream ids: an own append moves the stamp of its own stream only, never another pair of ids', async () => {
+    const store = await openInitialized({ filename: tempFile(dir) })
+    // Ids that would alias if the store joined them with a separator.
+    const id = fc.constantFrom('a', 'b', 'a.b', '"', '', '[', ',', 'é', 'a","b')
+    const pair = fc.tuple(id, id)
+    let run = 0
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(pair, { minLength: 2, maxLength: 6, selector: ([t, s]) => JSON.stringify([t, s]) }), fc.nat(), async (pairs, pick) => {
+        run += 1
+        const ids = pairs.map(([t, s]) => [`${run}${t}`, `s${s}`] as const)
+        const before = ids.map(([t, s]) => stampOf(store, s, t))
+        const [tenantId, streamId] = ids[pick % ids.length]!
+        const head = before[pick % ids.length]!.own
+        const r = await store.commit({ ...attempt(streamId, 1, `c${run}`), tenantId })
+        expect(E.isRight(r), JSON.stringify(r)).toBe(true)
+        ids.forEach(([t, s], i) => {
+          const now = stampOf(store, s, t)
+          if (i === pick % ids.length) expect(now).toEqual({ shared: before[i]!.shared, own: head + 1 })
+          else expect(now).toEqual(before[i])
+        })
+      }),
+      { numRuns: 60 },
+    )
     await store.close()
   })
 })
