@@ -62,6 +62,31 @@ export interface LatestReader {
   readonly readLatest?: (tenantId: string, streamId: string, maxRevision?: number) => Reads<Latest>
 }
 
+/**
+ * Where a stream stood when a `changeStamp` was taken: `shared` changes whenever anything but this store object's
+ * own writes to the stream may have changed the store (another connection or process committing, a purge); `own`
+ * counts this store object's settled writes to the stream.
+ */
+export interface ChangeStamp {
+  readonly shared: string
+  readonly own: number
+}
+
+/**
+ * A cheap, synchronous "has this stream changed since?", which a store may offer (repositories with a state cache
+ * use it to skip a read that would find nothing). The promise: if a stamp taken at time T equals one taken later
+ * (`shared` and `own` alike), then nothing was committed to the stream, by anyone in any process, between T and
+ * the later stamp. Stamps may differ when nothing changed (a needless read, never a missed commit).
+ */
+export interface StreamStamps {
+  /**
+   * The stream's stamp now; `undefined` when the store cannot tell (not connected yet, closed, one of its own
+   * writes to the stream still in flight). `own` grows by exactly one when an append of this store object to the
+   * stream settles (whatever its answer), and by at least one for any other write of it that touches the stream.
+   */
+  readonly changeStamp?: (tenantId: string, streamId: string) => ChangeStamp | undefined
+}
+
 /** What a store holds, for tools and operators (the `aett` command line lists streams with it). */
 export interface StreamCatalog {
   /** Every stream of a tenant with its head, paged inside the store; the order is the store's own, stable between calls. */
@@ -84,10 +109,10 @@ export interface PersistenceManagement {
 }
 
 /** A complete store: what every backend of the kit implements and the contract suite checks. */
-export interface Persistence extends CommitStore, SnapshotStore, LatestReader, StreamCatalog, PersistenceManagement {
+export interface Persistence extends CommitStore, SnapshotStore, LatestReader, StreamStamps, StreamCatalog, PersistenceManagement {
   /** A short name for messages and benchmarks, such as `sqlite` or `postgres`. */
   readonly name: string
 }
 
 /** The parts of a store a repository uses (the domain layer's port); every `Persistence` is one. */
-export type EventStore = CommitStore & SnapshotStore & LatestReader
+export type EventStore = CommitStore & SnapshotStore & LatestReader & StreamStamps

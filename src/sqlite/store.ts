@@ -13,6 +13,9 @@ import type { MigrationReport } from './schema.js'
 import { addSnapshot, getSnapshot, listStreams, listTenants, streamsToSnapshot } from './snapshotStore.js'
 import { sqliteSubscriptions } from './subscriptionStore.js'
 import { sqliteProjections } from './projections.js'
+import { stamps, type Stamps } from './stamps.js'
+import type { CommitAttempt } from '../eventstore/Commit.js'
+import type { Snapshot } from '../eventstore/Snapshot.js'
 import type { Projectable } from '../eventstore/projectionStore.js'
 
 /**
@@ -38,29 +41,55 @@ export interface SqliteStore extends Persistence, Subscribable, Projectable<Sqli
  */
 export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
   const config = resolveConfig(options)
+  // Stamps only for a file the store opens itself: nobody else writes on its connection (see stamps.ts).
+  const own = E.isRight(config) && 'filename' in config.right.source ? stamps() : undefined
   const shell: StoreShell<SqliteContext> = defineStore({
     name: E.isRight(config) ? config.right.name : 'sqlite',
     config,
-    connect: async (c) => E.map((connection: Connection) => createContext(c, connection))(await openConnection(c)),
+    connect: async (c) =>
+      E.map((connection: Connection) => {
+        const ctx = createContext(c, connection)
+        own?.attach(ctx.db)
+        return ctx
+      })(await openConnection(c)),
     close: (ctx) => {
       ctx.closed = true
+      own?.attach(undefined)
       forgetStatements(ctx)
       closeConnection(ctx.connection)
     },
     ops: {
-      ...{ commit, get, getTo, getAllTo, getFromTo },
-      ...{ getSnapshot, addSnapshot, streamsToSnapshot, listStreams, listTenants, readLatest },
-      ...{ initialize, drop, purge, deleteStream },
+      ...{ get, getTo, getAllTo, getFromTo, getSnapshot, streamsToSnapshot, listStreams, listTenants, readLatest },
+      ...(own === undefined ? { commit, addSnapshot, initialize, drop, purge, deleteStream } : countedWrites(own)),
     },
   })
   return {
     ...shell,
-    database: () => shell.run('database', (ctx) => E.right(ctx.db)),
-    migrate: () => shell.run('initialize', migrate),
+    ...(own === undefined ? {} : { changeStamp: own.changeStamp }),
+    database: () =>
+      shell.run('database', (ctx) => {
+        // Whatever is written on the connection from now on is out of the store's sight.
+        own?.disable()
+        return E.right(ctx.db)
+      }),
+    migrate: () => shell.run('initialize', own === undefined ? migrate : own.storeWrite(migrate)),
     subscriptions: sqliteSubscriptions(shell),
     projections: sqliteProjections(shell),
   }
 }
+
+/**
+ * The store's writes, counted for its stamps. Subscriptions and projections write on the connection too, but
+ * never to commits or snapshots, so they do not count.
+ */
+const countedWrites = (own: Stamps) => ({
+  commit: own.streamWrite((_: SqliteContext, a: CommitAttempt) => [a.tenantId, a.streamId] as const, commit),
+  addSnapshot: own.streamWrite((_: SqliteContext, s: Snapshot) => [s.tenantId, s.streamId] as const, addSnapshot),
+  deleteStream: own.streamWrite((_: SqliteContext, tenantId: string, streamId: string) => [tenantId, streamId] as const, deleteStream),
+  initialize: own.storeWrite(initialize),
+  drop: own.storeWrite(drop),
+  purge: own.storeWrite(purge),
+})
 
 /**
  * @deprecated since 0.2: use `sqliteStore(options)`, which returns the store at once and opens the file on

@@ -6,7 +6,7 @@ import type { HandleError } from '../../src/domain/index.js'
 import type { Persistence } from '../../src/eventstore/index.js'
 import { memoryStore } from '../../src/memory/index.js'
 import { Account, topics as accountTopics, type AccountEvent } from '../domain/fixtures.js'
-import { openInitialized } from '../sqlite/support.js'
+import { openInitialized, tempDir, tempFile } from '../sqlite/support.js'
 import { counter, decidedOnPrefix, storedOf, strict, topics, type CounterCommand, type CounterError, type CounterEvent, type CounterState } from './support.js'
 
 // Two "processes" (two repositories, each with a cache of its own) write the same few streams of one store. The
@@ -68,8 +68,10 @@ const mode = fc.record({
 // Hits of every cache the properties made, so that a cache that never serves anything cannot pass unnoticed.
 const hits = { fresh: 0, stale: 0 }
 
-const repositories = (store: Persistence, tenantId: string, m: { readonly allowStaleMs: number | undefined; readonly maxEntries: number }) => {
-  const make = () => {
+type Pair = readonly [Persistence, Persistence]
+
+const repositories = (pair: Pair, tenantId: string, m: { readonly allowStaleMs: number | undefined; readonly maxEntries: number }) => {
+  const make = (store: Persistence) => {
     const cache = stateCache({ maxEntries: m.maxEntries })
     caches.push({ cache, stale: m.allowStaleMs !== undefined })
     return deciderRepository({
@@ -83,7 +85,7 @@ const repositories = (store: Persistence, tenantId: string, m: { readonly allowS
       ...(m.allowStaleMs === undefined ? {} : { allowStaleMs: m.allowStaleMs }),
     })
   }
-  return [make(), make()] as const
+  return [make(pair[0]), make(pair[1])] as const
 }
 
 const caches: { readonly cache: ReturnType<typeof stateCache>; readonly stale: boolean }[] = []
@@ -100,22 +102,44 @@ const confirmed = async (repo: Repo, stream: string) => seen(await repo.handle(s
 
 let tenants = 0
 
-const stores: readonly { readonly name: string; readonly open: () => Promise<Persistence>; readonly runs: number }[] = [
-  { name: 'memory', open: async () => memoryStore(), runs: 120 },
-  { name: 'sqlite :memory:', open: () => openInitialized({ filename: ':memory:', pageSize: 5 }), runs: 40 },
+const both = async (store: Promise<Persistence>): Promise<Pair> => {
+  const s = await store
+  return [s, s]
+}
+
+const dir = tempDir()
+
+/** Two connections on one file: each "process" has a store object of its own, as two processes would. */
+const twoConnections = async (): Promise<Pair> => {
+  const file = tempFile(dir)
+  return [await openInitialized({ filename: file, pageSize: 5 }), await openInitialized({ filename: file, pageSize: 5 })]
+}
+
+// The processes share one store object, or (the last) each has a connection of its own, so that the SQLite
+// stores' change stamps (`changeStamp`) see the other's commits only through the file.
+const stores: readonly { readonly name: string; readonly open: () => Promise<Pair>; readonly runs: number }[] = [
+  { name: 'memory', open: () => both(Promise.resolve(memoryStore())), runs: 120 },
+  { name: 'sqlite :memory:', open: () => both(openInitialized({ filename: ':memory:', pageSize: 5 })), runs: 40 },
+  { name: 'sqlite file (two connections)', open: twoConnections, runs: 30 },
 ]
+
+const closeBoth = async ([a, b]: Pair) => {
+  await a.close()
+  if (b !== a) await b.close()
+}
 
 for (const kind of stores) {
   describe(`state cache, two processes on one ${kind.name} store`, async () => {
     // One store for the whole file, a tenant per run: each run starts on empty streams.
-    const store = await kind.open()
-    afterAll(() => store.close())
+    const pair = await kind.open()
+    const store = pair[0]
+    afterAll(() => closeBoth(pair))
 
     it('every outcome and every stored stream match a cache-less run of the same commands in the same order', async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(step, { maxLength: 40 }), mode, async (steps, m) => {
           const tenantId = `t${++tenants}`
-          const procs = repositories(store, tenantId, m)
+          const procs = repositories(pair, tenantId, m)
           const modelStore = memoryStore()
           const model = deciderRepository({ decider: counter, topics, store: modelStore, conflictDetector: strict, commitIdOf: (c) => c.commandId })
           for (const [i, s] of steps.entries()) {
@@ -142,7 +166,7 @@ for (const kind of stores) {
       await fc.assert(
         fc.asyncProperty(fc.array(fc.array(step, { minLength: 1, maxLength: 4 }), { maxLength: 12 }), mode, async (groups, m) => {
           const tenantId = `t${++tenants}`
-          const procs = repositories(store, tenantId, m)
+          const procs = repositories(pair, tenantId, m)
           const plain = deciderRepository({ decider: counter, topics, store, tenantId, conflictDetector: strict, commitIdOf: (c) => c.commandId })
           const appended: { readonly stream: string; readonly revision: number; readonly count: number }[] = []
           for (const group of groups) {
@@ -195,20 +219,21 @@ const seenSave = (r: E.Either<{ readonly _tag: string }, { readonly _tag: string
 
 for (const kind of stores) {
   describe(`state cache, two processes of the class face on one ${kind.name} store`, async () => {
-    const store = await kind.open()
-    afterAll(() => store.close())
+    const pair = await kind.open()
+    const store = pair[0]
+    afterAll(() => closeBoth(pair))
 
     it('every instance handed out is a state the store holds at its version; in fresh mode every save matches a cache-less run', async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(classStep, { maxLength: 30 }), mode, async (steps, m) => {
           const tenantId = `c${++tenants}`
-          const make = () =>
-            new AggregateRepository<AccountEvent>(store, accountTopics, {
+          const make = (on: Persistence) =>
+            new AggregateRepository<AccountEvent>(on, accountTopics, {
               tenantId,
               cache: stateCache({ maxEntries: m.maxEntries }),
               ...(m.allowStaleMs === undefined ? {} : { allowStaleMs: m.allowStaleMs }),
             })
-          const procs = [make(), make()] as const
+          const procs = [make(pair[0]), make(pair[1])] as const
           const plain = new AggregateRepository<AccountEvent>(store, accountTopics, { tenantId })
           const model = new AggregateRepository<AccountEvent>(memoryStore(), accountTopics)
           for (const [i, s] of steps.entries()) {

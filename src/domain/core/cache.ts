@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { fold } from '../../decider/Decider.js'
 import { firstRevision, type Commit } from '../../eventstore/Commit.js'
 import type { StreamError } from '../../eventstore/errors.js'
+import type { ChangeStamp } from '../../eventstore/ports.js'
 import { takeCommits, toWindow, type StreamState } from '../../eventstore/stream/StreamState.js'
 import type { CacheUse, Context } from './Context.js'
 import type { Entry } from './cacheTable.js'
@@ -14,6 +15,11 @@ import type { Appended } from './save.js'
 //   folded from the events as stored (decoded back), at the stream position the store reported;
 // - fresh mode reads the commits after the entry's revision before handing it out; a read that finds a commit not
 //   continuing the entry (a stream deleted and written again) drops it and loads from the store;
+// - unless the store offers stamps (`changeStamp`) and still answers the entry's: the entry's stamp is taken
+//   BEFORE the read that gave its state, so any commit after that read changes it (a commit between the stamp
+//   and the read only costs a needless read later). After our own append the stamp taken right before it is
+//   carried over only when the store shows exactly that append in between (`stampAfter`); else the entry has
+//   none and the next command reads once;
 // - stale mode hands out an entry younger than `allowStaleMs` without reading, and the command path
 //   (`handle.ts`) confirms what no append would check: a refusal, nothing to do, an expected version;
 // - a failed read drops the entry; a failed append leaves it as it was; a conflict takes the missed commits in;
@@ -96,7 +102,14 @@ const give = <S, Ev>(slot: Slot<S, Ev>, entry: Entry): S | undefined => {
  * command of this process got further); a face that pictures its history needs the entry at `base` (or a base at
  * the start), and without it the entry is dropped rather than kept with a hole.
  */
-const keepAfter = <S, Ev>(slot: Slot<S, Ev>, base: StreamState, state: S, events: readonly Ev[], stream: StreamState): void => {
+const keepAfter = <S, Ev>(
+  slot: Slot<S, Ev>,
+  base: StreamState,
+  state: S,
+  events: readonly Ev[],
+  stream: StreamState,
+  stamp: ChangeStamp | undefined,
+): void => {
   const table = slot.use.table
   const entry = table.peek(slot.key)
   if (entry !== undefined && entry.stream.streamRevision > stream.streamRevision) return
@@ -109,7 +122,24 @@ const keepAfter = <S, Ev>(slot: Slot<S, Ev>, base: StreamState, state: S, events
     picture = undefined
   }
   if (picture === undefined) return table.remove(slot.key)
-  table.put({ key: slot.key, store: slot.store, tenantId: stream.tenantId, streamId: stream.streamId, picture: picture.kept, stream: trimStream(stream) })
+  table.put({ key: slot.key, store: slot.store, tenantId: stream.tenantId, streamId: stream.streamId, picture: picture.kept, stream: trimStream(stream), stamp })
+}
+
+/** The store's stamp of the stream now; `undefined` when it offers none or cannot tell. */
+export const stampNow = <Ev extends Typed>(ctx: Context<Ev>, streamId: string): ChangeStamp | undefined => ctx.store.changeStamp?.(ctx.tenantId, streamId)
+
+const sameStamp = (a: ChangeStamp | undefined, b: ChangeStamp | undefined): boolean =>
+  a !== undefined && b !== undefined && a.shared === b.shared && a.own === b.own
+
+/**
+ * The stamp for the state after our append, `before` being the stamp taken right before it: only when nobody
+ * else changed the store (`shared` alike) and the stream's own writes grew by exactly one, ours, since an append
+ * of the store object counts once when it settles. Anything else, and the next command reads once.
+ */
+const stampAfter = <Ev extends Typed>(ctx: Context<Ev>, streamId: string, before: ChangeStamp | undefined): ChangeStamp | undefined => {
+  if (before === undefined) return undefined
+  const now = stampNow(ctx, streamId)
+  return now !== undefined && now.shared === before.shared && now.own === before.own + 1 ? now : undefined
 }
 
 /**
@@ -160,13 +190,14 @@ const fullLoad = async <S, Ev extends Typed>(
         },
       }
     : model
+  const stamp = stampNow(ctx, streamId)
   const loaded = await load(ctx, watched, streamId)
   if (E.isLeft(loaded)) {
     slot.use.table.remove(slot.key)
     return loaded
   }
   const { state, stream } = loaded.right
-  keepAfter(slot, { ...stream, streamRevision: 0, commitSequence: 0 }, state, events, stream)
+  keepAfter(slot, { ...stream, streamRevision: 0, commitSequence: 0 }, state, events, stream, stamp)
   return E.right({ state, stream, served: 'store' })
 }
 
@@ -184,6 +215,13 @@ const resume = async <S, Ev extends Typed>(
     table.remove(slot.key)
     return 'restart'
   }
+  // Taken before the read, and so also the stamp of what the read finds.
+  const stamp = stampNow(ctx, streamId)
+  if (sameStamp(entry.stamp, stamp)) {
+    // Nothing was committed to the stream since the entry's state was read: a read would find nothing.
+    table.confirm(slot.key, entry, entry.stamp)
+    return E.right({ state, stream: entry.stream, served: 'read' })
+  }
   const commits: Commit[] = []
   for await (const r of ctx.store.get(ctx.tenantId, streamId, { minRevision: entry.stream.streamRevision + 1 })) {
     if (E.isLeft(r)) {
@@ -193,7 +231,7 @@ const resume = async <S, Ev extends Typed>(
     commits.push(r.right)
   }
   if (commits.length === 0) {
-    table.confirm(slot.key)
+    table.confirm(slot.key, entry, stamp)
     return E.right({ state, stream: entry.stream, served: 'read' })
   }
   const advanced = advance(ctx, model, { state, stream: entry.stream }, commits)
@@ -201,7 +239,7 @@ const resume = async <S, Ev extends Typed>(
     table.remove(slot.key)
     return advanced === 'gap' ? 'restart' : advanced
   }
-  keepAfter(slot, entry.stream, advanced.right.state, advanced.right.events, advanced.right.stream)
+  keepAfter(slot, entry.stream, advanced.right.state, advanced.right.events, advanced.right.stream, stamp)
   return E.right({ state: advanced.right.state, stream: trimStream(advanced.right.stream), served: 'read' })
 }
 
@@ -249,14 +287,16 @@ export const takeIn = <S, Ev extends Typed>(ctx: Context<Ev>, model: CacheableMo
   const state = give(slot, entry)
   const advanced = state === undefined ? 'gap' : advance(ctx, model, { state, stream: entry.stream }, commits)
   if (advanced === 'gap' || E.isLeft(advanced)) return slot.use.table.remove(slot.key)
-  keepAfter(slot, entry.stream, advanced.right.state, advanced.right.events, advanced.right.stream)
+  // Missed commits say nothing of what came after them: no stamp.
+  keepAfter(slot, entry.stream, advanced.right.state, advanced.right.events, advanced.right.stream, undefined)
 }
 
 /**
  * Keeps the state after an append the store accepted: `base` is where the change was decided, `appended` what was
  * stored. The state kept is folded from our events as stored (decoded back), so it is the state a load would
  * give. A class instance (`applied`) has applied its events already; if others' commits were rebased over, its
- * state was folded in another order than the store's, so the entry is dropped instead.
+ * state was folded in another order than the store's, so the entry is dropped instead. `before` is the store's
+ * stamp of the stream taken right before the append (see `stampAfter`).
  */
 export const keepAppended = <S, Ev extends Typed>(
   ctx: Context<Ev>,
@@ -264,6 +304,7 @@ export const keepAppended = <S, Ev extends Typed>(
   base: Loaded<S>,
   appended: Appended<Ev>,
   applied: boolean,
+  before: ChangeStamp | undefined,
 ): void => {
   const slot = slotOf(ctx, model, base.stream.streamId)
   if (slot === undefined) return
@@ -272,5 +313,5 @@ export const keepAppended = <S, Ev extends Typed>(
   if (E.isLeft(ours)) return slot.use.table.remove(slot.key)
   const events = [...appended.missed, ...ours.right]
   const state = applied ? base.state : fold(model.evolve)(base.state, events)
-  keepAfter(slot, base.stream, state, events, appended.stream)
+  keepAfter(slot, base.stream, state, events, appended.stream, stampAfter(ctx, base.stream.streamId, before))
 }

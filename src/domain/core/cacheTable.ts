@@ -1,3 +1,4 @@
+import type { ChangeStamp } from '../../eventstore/ports.js'
 import type { StreamState } from '../../eventstore/stream/StreamState.js'
 
 // The bounded table behind `stateCache`: a least-recently-used map bounded by entries and, optionally, by an
@@ -13,6 +14,11 @@ export interface Entry {
   readonly picture: unknown
   /** Trimmed: no events, no headers, the newest commit ids only (see `trimStream` in cache.ts). */
   readonly stream: StreamState
+  /**
+   * The store's `changeStamp` of the stream, taken before the read (or right before the append) that gave this
+   * state: while the store still answers it, nothing was committed since and fresh mode need not read.
+   */
+  readonly stamp?: ChangeStamp | undefined
   /** When the store last confirmed this position (a read or an append), by the table's clock. */
   readonly confirmedAt: number
   readonly bytes: number
@@ -181,10 +187,13 @@ export class CacheTable {
     }
   }
 
-  /** The store confirmed the entry's position just now (a read found nothing newer). */
-  confirm(key: string): void {
+  /**
+   * The store confirmed the entry's position just now (a read found nothing newer, or its stamp said there was
+   * nothing to read). `stamp` was taken for `seen`: an entry put in its place meanwhile keeps its own.
+   */
+  confirm(key: string, seen: Entry, stamp: ChangeStamp | undefined): void {
     const e = this.#entries.get(key)
-    if (e !== undefined) this.#entries.set(key, { ...e, confirmedAt: this.now() })
+    if (e !== undefined) this.#entries.set(key, e === seen ? { ...e, confirmedAt: this.now(), stamp } : { ...e, confirmedAt: this.now() })
   }
 
   remove(key: string): void {

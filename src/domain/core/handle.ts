@@ -8,7 +8,7 @@ import type { EventStore } from '../../eventstore/ports.js'
 import type { StreamState } from '../../eventstore/stream/StreamState.js'
 import { wrongExpectedVersion, type RepositoryError } from '../errors.js'
 import type { Context } from './Context.js'
-import { advance, forget, keepAppended, loadThrough, takeIn, type CacheableModel, type Through } from './cache.js'
+import { advance, forget, keepAppended, loadThrough, stampNow, takeIn, type CacheableModel, type Through } from './cache.js'
 import type { Loaded } from './load.js'
 import { save, type AlreadyCommitted, type Behind, type NothingToDo } from './save.js'
 import { snapshotAfterSave } from './snapshot.js'
@@ -160,6 +160,8 @@ const commitOrBehind = async <S, Ev extends Typed>(
 ): Promise<E.Either<RepositoryError, ChangeOutcome<S, Ev> | Behind>> => {
   const streamId = change.stream.streamId
   const hooks = ctx.cache === undefined ? {} : { unread: options.unread === true, onMissed: (missed: readonly Commit[]) => takeIn(ctx, model, streamId, missed) }
+  // Taken before the append, for the entry kept after it (`keepAppended`).
+  const before = ctx.cache === undefined ? undefined : stampNow(ctx, streamId)
   const saved = await save(ctx, model, change, hooks)
   // An attempt the store finds leaving a gap was decided on an entry of a stream deleted since: drop it. (An event
   // that cannot be encoded is an `InvalidAttempt` too; dropping the entry then costs one load, nothing more.)
@@ -169,7 +171,7 @@ const commitOrBehind = async <S, Ev extends Typed>(
   // Events others stored first were judged not to conflict, so they are folded in before ours (SEMANTICS 17); a
   // class instance has applied its own already, so theirs come after.
   const state = fold(model.evolve)(change.state, options.applied === true ? missed : [...missed, ...events])
-  if (ctx.cache !== undefined) keepAppended(ctx, model, { state: change.state, stream: change.stream }, saved.right, options.applied === true)
+  if (ctx.cache !== undefined) keepAppended(ctx, model, { state: change.state, stream: change.stream }, saved.right, options.applied === true, before)
   const failure = options.snapshot === true ? await snapshotAfterSave(ctx, model, change.stream.streamRevision, state, stream) : undefined
   return E.right({
     _tag: 'Appended',
