@@ -1,4 +1,4 @@
-import { CreateTableCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { CreateTableCommand, DescribeTableCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { evolveAccount, initialAccount, TENANT, type Account } from '../domain.js'
 import type { Contender } from '../harness/types.js'
 import { eventsJson } from './commitRows.js'
@@ -23,6 +23,14 @@ export const createRawDynamo = async (client: DynamoDBClient, table: string) => 
       ],
     }),
   )
+  // A new table answers ResourceNotFound until it is ACTIVE, even on dynalite with `createTableMs: 0` (its status
+  // changes on a timer): the probe that writes right after creating it failed that way once under load.
+  for (let tries = 0; ; tries++) {
+    const described = await client.send(new DescribeTableCommand({ TableName: table }))
+    if (described.Table?.TableStatus === 'ACTIVE') break
+    if (tries === 200) throw new Error(`table ${table} is not ACTIVE after 200 checks`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
   const pk = (streamId: string): string => `${TENANT.length}:${TENANT}${streamId}`
 
   const append = async (streamId: string, sequence: number, revision: number, count: number): Promise<void> => {
