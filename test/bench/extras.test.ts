@@ -5,7 +5,8 @@ import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { extrasMarkdown, extrasSizes, runExtras, telemetryVariants, type ExtrasResult } from '../../bench/src/extras/index.js'
 import { EMMETT_MISSING } from '../../bench/src/index.js'
-import { mysqlUrl, pgUrl, serviceAvailable } from '../support/services.js'
+import { mysqlUp as mysqlAvailable, postgresUp } from '../support/serverProbes.js'
+import { mysqlUrl, pgUrl } from '../support/services.js'
 
 /**
  * Keeps `npm run bench:extras` working: one tiny run of the subscription and telemetry extras, checked for shape
@@ -16,16 +17,9 @@ const emmettInstalled = existsSync(
   fileURLToPath(new URL('../../bench/node_modules/@event-driven-io/emmett-postgresql/package.json', import.meta.url)),
 )
 
-const pgUp = await serviceAvailable('PostgreSQL (bench extras)', async () => {
-  const c = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 })
-  await c.connect()
-  await c.end()
-})
+const pgUp = await postgresUp('bench extras')
 
-const mysqlUp = await serviceAvailable('MySQL/MariaDB (bench extras)', async () => {
-  const c = await mysql.createConnection({ uri: mysqlUrl, connectTimeout: 3000 })
-  await c.end()
-})
+const mysqlUp = await mysqlAvailable('bench extras')
 
 const rounds = 2
 const sizes = extrasSizes.tiny

@@ -4,7 +4,8 @@ import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { EMMETT_MISSING, markdown, runBench, sizes, type SuiteName, type SuiteResult } from '../../bench/src/index.js'
-import { mysqlUrl, pgUrl, serviceAvailable } from '../support/services.js'
+import { mysqlUp as mysqlAvailable, postgresUp } from '../support/serverProbes.js'
+import { mysqlUrl, pgUrl } from '../support/services.js'
 
 /**
  * Keeps the benchmark harness working: a tiny run of every scenario, checked for shape only. Timings are
@@ -76,11 +77,7 @@ describe('bench harness, tiny run', () => {
   }, 120_000)
 })
 
-const pgUp = await serviceAvailable('PostgreSQL (bench)', async () => {
-  const c = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 })
-  await c.connect()
-  await c.end()
-})
+const pgUp = await postgresUp('bench')
 
 describe.skipIf(!pgUp)('bench harness, tiny run on PostgreSQL', () => {
   it('runs every PostgreSQL scenario for aett, Emmett and raw pg, and drops its database', async () => {
@@ -94,10 +91,7 @@ describe.skipIf(!pgUp)('bench harness, tiny run on PostgreSQL', () => {
   }, 120_000)
 })
 
-const mysqlUp = await serviceAvailable('MySQL/MariaDB (bench)', async () => {
-  const c = await mysql.createConnection({ uri: mysqlUrl, connectTimeout: 3000 })
-  await c.end()
-})
+const mysqlUp = await mysqlAvailable('bench')
 
 describe.skipIf(!mysqlUp)('bench harness, tiny run on MySQL/MariaDB', () => {
   it('runs every MariaDB scenario for aett and raw mysql2, says Emmett has no MySQL store, and drops its database', async () => {

@@ -1,27 +1,18 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import mysql from 'mysql2/promise'
-import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { loadMemoryMarkdown, type StoreResult } from '../../bench/src/extras/loadMemory.js'
-import { mysqlUrl, pgUrl, serviceAvailable } from '../support/services.js'
+import { mysqlUp as mysqlAvailable, postgresUp } from '../support/serverProbes.js'
 
 /**
  * Keeps `npm run bench:memory` working: one tiny run through tsx, as the npm script runs it, checked for shape
  * only. The bytes and milliseconds are never asserted; they mean nothing at this size and on shared cores.
  */
 
-const pgUp = await serviceAvailable('PostgreSQL (bench memory)', async () => {
-  const c = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 })
-  await c.connect()
-  await c.end()
-})
+const pgUp = await postgresUp('bench memory')
 
-const mysqlUp = await serviceAvailable('MySQL/MariaDB (bench memory)', async () => {
-  const c = await mysql.createConnection({ uri: mysqlUrl, connectTimeout: 3000 })
-  await c.end()
-})
+const mysqlUp = await mysqlAvailable('bench memory')
 
 const root = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url))
 const sizes = [200]

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest'
 import { projectionSizes, runProjections, type ProjectionsResult } from '../../bench/src/extras/projections.js'
 import { projectionsMarkdown } from '../../bench/src/extras/projectionsReport.js'
 import { EMMETT_MISSING } from '../../bench/src/index.js'
-import { mysqlUrl, pgUrl, serviceAvailable } from '../support/services.js'
+import { mysqlUp as mysqlAvailable, postgresUp } from '../support/serverProbes.js'
+import { mysqlUrl, pgUrl } from '../support/services.js'
 
 /**
  * Keeps `npm run bench:projections` working: one tiny run of the projection catch-up and the inline cost,
@@ -18,16 +19,9 @@ const emmettInstalled = existsSync(
   fileURLToPath(new URL('../../bench/node_modules/@event-driven-io/emmett-postgresql/package.json', import.meta.url)),
 )
 
-const pgUp = await serviceAvailable('PostgreSQL (bench projections)', async () => {
-  const c = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 })
-  await c.connect()
-  await c.end()
-})
+const pgUp = await postgresUp('bench projections')
 
-const mysqlUp = await serviceAvailable('MySQL/MariaDB (bench projections)', async () => {
-  const c = await mysql.createConnection({ uri: mysqlUrl, connectTimeout: 3000 })
-  await c.end()
-})
+const mysqlUp = await mysqlAvailable('bench projections')
 
 const rounds = 2
 const sizes = projectionSizes.tiny

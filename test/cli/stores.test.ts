@@ -7,7 +7,8 @@ import type { Persistence } from '../../src/eventstore/index.js'
 import { mysqlStore } from '../../src/mysql/index.js'
 import { sqliteStore } from '../../src/sqlite/index.js'
 import { startDynalite, type Dynalite } from '../dynamodb/server.js'
-import { mysqlUrl, pgUrl, serviceAvailable, uniqueName } from '../support/services.js'
+import { mysqlUp as mysqlAvailable, postgresUp } from '../support/serverProbes.js'
+import { mysqlUrl, pgUrl, uniqueName } from '../support/services.js'
 import { seed } from './fixtures/seed.js'
 import { aett, configPath, lines, logOf, portable, rightOf, scratchDir, useBuiltBin, type Run } from './support.js'
 
@@ -18,15 +19,8 @@ import { aett, configPath, lines, logOf, portable, rightOf, scratchDir, useBuilt
  * back equal (ids, stamps, headers, events, order). A server that does not answer is left out of the chain (and
  * its verbs skipped, loudly; a failure under AETT_REQUIRE_SERVICES=1).
  */
-const pgUp = await serviceAvailable('PostgreSQL', async () => {
-  const c = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 })
-  await c.connect()
-  await c.end()
-})
-const mysqlUp = await serviceAvailable('MySQL/MariaDB', async () => {
-  const c = await mysql.createConnection({ uri: mysqlUrl, connectTimeout: 3000 })
-  await c.end()
-})
+const pgUp = await postgresUp()
+const mysqlUp = await mysqlAvailable()
 
 useBuiltBin()
 const dir = scratchDir()

@@ -11,51 +11,26 @@
  *   --no-write      print only; leave docs/benchmarks.md alone
  *   --no-emmett     leave Emmett's consumer out (its PostgreSQL pass takes minutes on the full log)
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { machine } from '../harness/machine.js'
-import { backendIds, extrasMarkdown, extrasSizes, runExtras, type BackendId } from './index.js'
+import { parseFlags, positive, sizeFlag, suitesFlag, writeBetweenMarkers } from './cli.js'
+import { extrasMarkdown, extrasSizes, runExtras } from './index.js'
 
-const parse = () =>
-  parseArgs({
-    options: {
-      size: { type: 'string', default: 'full' },
-      commits: { type: 'string' },
-      rounds: { type: 'string' },
-      warmup: { type: 'string', default: '1' },
-      suites: { type: 'string' },
-      'no-write': { type: 'boolean', default: false },
-      'no-emmett': { type: 'boolean', default: false },
-    },
-  })
+const values = parseFlags('bench:extras', {
+  size: { type: 'string', default: 'full' },
+  commits: { type: 'string' },
+  rounds: { type: 'string' },
+  warmup: { type: 'string', default: '1' },
+  suites: { type: 'string' },
+  'no-write': { type: 'boolean', default: false },
+  'no-emmett': { type: 'boolean', default: false },
+})
 
-let values: ReturnType<typeof parse>['values']
-try {
-  values = parse().values
-} catch (e) {
-  process.stderr.write(
-    `${e instanceof Error ? e.message : String(e)}\nFlags must reach this script: \`cd bench && npm run bench:extras -- --size tiny --no-write\`.\n`,
-  )
-  process.exit(2)
-}
-
-const fail = (why: string): never => {
-  process.stderr.write(`${why}\n`)
-  process.exit(2)
-}
-
-const size = values.size === 'tiny' || values.size === 'full' ? values.size : fail(`--size must be tiny or full, got ${values.size}`)
+const size = sizeFlag(values.size)
 const sizes = extrasSizes[size]
-const positive = (flag: string, v: string | undefined, fallback: number, min = 1): number => {
-  const n = Number(v ?? fallback)
-  return Number.isSafeInteger(n) && n >= min ? n : fail(`--${flag} must be a whole number ≥ ${min}, got ${v}`)
-}
 const commits = positive('commits', values.commits, sizes.commits)
 const rounds = positive('rounds', values.rounds, size === 'tiny' ? 1 : 5)
 const warmup = positive('warmup', values.warmup, 1, 0)
-const suites = (values.suites?.split(',').map((s) => s.trim()) ?? backendIds) as BackendId[]
-for (const s of suites) if (!backendIds.includes(s)) fail(`unknown suite ${s}; choose from ${backendIds.join(', ')}`)
+const suites = suitesFlag(values.suites)
 const telemetryRounds = rounds * 3
 
 const started = Date.now()
@@ -86,20 +61,13 @@ const report = extrasMarkdown(
 process.stdout.write(`${report}\n`)
 process.stderr.write(`extras ran in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
 
-if (!values['no-write']) {
-  const target = fileURLToPath(new URL('../../../docs/benchmarks.md', import.meta.url))
-  const start = '<!-- extras:start -->'
-  const end = '<!-- extras:end -->'
-  const current = existsSync(target) ? readFileSync(target, 'utf8') : '# Benchmarks\n'
-  const from = current.indexOf(start)
-  const to = current.indexOf(end)
-  const next =
-    from >= 0 && to > from
-      ? `${current.slice(0, from + start.length)}\n${report}\n${current.slice(to)}`
-      : `${current.trimEnd()}\n\n## Subscriptions and telemetry\n\n` +
-        'Written by `cd bench && npm run bench:extras` (`bench/src/extras/`): subscription catch-up and live latency (issue 13) ' +
-        'and the cost of the OpenTelemetry decorators (issue 22), each against its baseline in the same run.\n\n' +
-        `${start}\n${report}\n${end}\n`
-  writeFileSync(target, next)
-  process.stderr.write(`wrote ${target}\n`)
-}
+if (!values['no-write'])
+  writeBetweenMarkers(
+    'extras',
+    report,
+    (current, block) =>
+      `${current.trimEnd()}\n\n## Subscriptions and telemetry\n\n` +
+      'Written by `cd bench && npm run bench:extras` (`bench/src/extras/`): subscription catch-up and live latency (issue 13) ' +
+      'and the cost of the OpenTelemetry decorators (issue 22), each against its baseline in the same run.\n\n' +
+      block,
+  )

@@ -11,53 +11,27 @@
  *   --note TEXT     a line for the report about the machine (say so when other work shared it)
  *   --no-write      print only; leave docs/benchmarks.md alone
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { machine } from '../harness/machine.js'
-import { backendIds, type BackendId } from './backends.js'
+import { parseFlags, positive, sizeFlag, suitesFlag, writeBetweenMarkers } from './cli.js'
 import { projectionSizes, runProjections } from './projections.js'
 import { projectionsMarkdown } from './projectionsReport.js'
 
-const parse = () =>
-  parseArgs({
-    options: {
-      size: { type: 'string', default: 'full' },
-      commits: { type: 'string' },
-      rounds: { type: 'string' },
-      warmup: { type: 'string', default: '1' },
-      suites: { type: 'string' },
-      note: { type: 'string' },
-      'no-write': { type: 'boolean', default: false },
-    },
-  })
+const values = parseFlags('bench:projections', {
+  size: { type: 'string', default: 'full' },
+  commits: { type: 'string' },
+  rounds: { type: 'string' },
+  warmup: { type: 'string', default: '1' },
+  suites: { type: 'string' },
+  note: { type: 'string' },
+  'no-write': { type: 'boolean', default: false },
+})
 
-let values: ReturnType<typeof parse>['values']
-try {
-  values = parse().values
-} catch (e) {
-  process.stderr.write(
-    `${e instanceof Error ? e.message : String(e)}\nFlags must reach this script: \`cd bench && npm run bench:projections -- --size tiny --no-write\`.\n`,
-  )
-  process.exit(2)
-}
-
-const fail = (why: string): never => {
-  process.stderr.write(`${why}\n`)
-  process.exit(2)
-}
-
-const size = values.size === 'tiny' || values.size === 'full' ? values.size : fail(`--size must be tiny or full, got ${values.size}`)
+const size = sizeFlag(values.size)
 const sizes = projectionSizes[size]
-const positive = (flag: string, v: string | undefined, fallback: number, min = 1): number => {
-  const n = Number(v ?? fallback)
-  return Number.isSafeInteger(n) && n >= min ? n : fail(`--${flag} must be a whole number ≥ ${min}, got ${v}`)
-}
 const commits = positive('commits', values.commits, sizes.commits)
 const rounds = positive('rounds', values.rounds, size === 'tiny' ? 1 : 3)
 const warmup = positive('warmup', values.warmup, 1, 0)
-const suites = (values.suites?.split(',').map((s) => s.trim()) ?? backendIds) as BackendId[]
-for (const s of suites) if (!backendIds.includes(s)) fail(`unknown suite ${s}; choose from ${backendIds.join(', ')}`)
+const suites = suitesFlag(values.suites)
 const inlineRounds = rounds * 3
 
 const started = Date.now()
@@ -84,27 +58,16 @@ const report = projectionsMarkdown(
 process.stdout.write(`${report}\n`)
 process.stderr.write(`projections ran in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
 
-if (!values['no-write']) {
-  const target = fileURLToPath(new URL('../../../docs/benchmarks.md', import.meta.url))
-  const start = '<!-- projections:start -->'
-  const end = '<!-- projections:end -->'
-  const current = existsSync(target) ? readFileSync(target, 'utf8') : '# Benchmarks\n'
-  const from = current.indexOf(start)
-  const to = current.indexOf(end)
-  let next: string
-  if (from >= 0 && to > from) next = `${current.slice(0, from + start.length)}\n${report}\n${current.slice(to)}`
-  else {
+if (!values['no-write'])
+  writeBetweenMarkers('projections', report, (current, block) => {
     const section =
       '## Projections\n\n' +
       'Written by `cd bench && npm run bench:projections` (`bench/src/extras/projections.ts`): the catch-up of a transactional projection ' +
       'and the cost of an inline one (issue 15), each against its baseline in the same run.\n\n' +
-      `${start}\n${report}\n${end}\n`
+      block
     // After the extras' section: at the next "## " heading after its end marker (so that its own subsections
     // stay with it), else at the end of the file.
     const extrasEnd = current.indexOf('<!-- extras:end -->')
     const heading = extrasEnd < 0 ? -1 : current.indexOf('\n## ', extrasEnd)
-    next = heading < 0 ? `${current.trimEnd()}\n\n${section}` : `${current.slice(0, heading).trimEnd()}\n\n${section}\n${current.slice(heading + 1)}`
-  }
-  writeFileSync(target, next)
-  process.stderr.write(`wrote ${target}\n`)
-}
+    return heading < 0 ? `${current.trimEnd()}\n\n${section}` : `${current.slice(0, heading).trimEnd()}\n\n${section}\n${current.slice(heading + 1)}`
+  })
