@@ -160,22 +160,32 @@ export const openEmmettCatchup = async (adminUrl: string, commits: number, batch
 }
 
 /**
+ * An Emmett SQLite store on a file of its own, on one connection with WAL + synchronous=NORMAL, migrated and seeded
+ * with `commits` commits; `prepare` runs after seeding. The connection is closed when any step fails.
+ */
+export const seededEmmettSqlite = async (fileName: string, commits: number, prepare?: (connection: ReturnType<typeof sqliteConnection>) => Promise<unknown>) => {
+  const connection = sqliteConnection({ fileName })
+  try {
+    await connection.command('PRAGMA journal_mode = WAL')
+    await connection.command('PRAGMA synchronous = NORMAL')
+    const store = getSQLiteEventStore({ fileName, connectionOptions: { singleton: true, connection }, schema: { autoMigration: 'CreateOrUpdate' } })
+    await store.schema.migrate()
+    await seed(store, commits)
+    await prepare?.(connection)
+    return { connection, store }
+  } catch (e) {
+    connection.close()
+    throw e
+  }
+}
+
+/**
  * Emmett on SQLite (node-sqlite3) on a file of its own, handed one connection with WAL + synchronous=NORMAL (as
  * the main bench does). Its consumer has no "stop when caught up": the processor's `stopAfter` stops it at the
  * `commits`-th message.
  */
 export const openEmmettSqliteCatchup = async (fileName: string, commits: number, batchSize: number): Promise<EmmettCatchup> => {
-  const connection = sqliteConnection({ fileName })
-  await connection.command('PRAGMA journal_mode = WAL')
-  await connection.command('PRAGMA synchronous = NORMAL')
-  const store = getSQLiteEventStore({ fileName, connectionOptions: { singleton: true, connection }, schema: { autoMigration: 'CreateOrUpdate' } })
-  try {
-    await store.schema.migrate()
-    await seed(store, commits)
-  } catch (e) {
-    connection.close()
-    throw e
-  }
+  const { connection, store } = await seededEmmettSqlite(fileName, commits)
   return {
     via: '`@event-driven-io/emmett-sqlite` 0.42.4 `store.consumer()` with one `processor` (`eachMessage`, `startFrom: \'BEGINNING\'`, stopped by `stopAfter` at the last message; it stores its checkpoint per message, in one transaction per batch)',
     pass: async (round, deadlineMs) => {

@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto'
 import type { Event } from '@event-driven-io/emmett'
 import { getPostgreSQLEventStore, postgreSQLEventStoreConsumer, postgreSQLProjection } from '@event-driven-io/emmett-postgresql'
-import { getSQLiteEventStore, sqliteConnection, sqliteProjection } from '@event-driven-io/emmett-sqlite'
+import { sqliteProjection } from '@event-driven-io/emmett-sqlite'
 import pg from 'pg'
 import { uniqueName } from '../suites/common.js'
 import { depositData as deposit } from '../domain.js'
-import { seed, seedOneWriter, timedPass, withDatabase } from './emmettConsumer.js'
+import { seededEmmettSqlite, seedOneWriter, timedPass, withDatabase } from './emmettConsumer.js'
 
 type DepositedEvent = Event<'Deposited', ReturnType<typeof deposit>>
 
@@ -117,18 +117,9 @@ export const openEmmettPgProjection = async (adminUrl: string, commits: number, 
  * the other extras do). Its consumer has no "stop when caught up": the processor's `stopAfter` stops it.
  */
 export const openEmmettSqliteProjection = async (fileName: string, commits: number, batchSize: number): Promise<EmmettProjection> => {
-  const connection = sqliteConnection({ fileName })
-  await connection.command('PRAGMA journal_mode = WAL')
-  await connection.command('PRAGMA synchronous = NORMAL')
-  const store = getSQLiteEventStore({ fileName, connectionOptions: { singleton: true, connection }, schema: { autoMigration: 'CreateOrUpdate' } })
-  try {
-    await store.schema.migrate()
-    await seed(store, commits)
-    await connection.command(`CREATE TABLE ${TABLE} (account TEXT PRIMARY KEY, total INTEGER NOT NULL, events INTEGER NOT NULL)`)
-  } catch (e) {
-    connection.close()
-    throw e
-  }
+  const { connection, store } = await seededEmmettSqlite(fileName, commits, (c) =>
+    c.command(`CREATE TABLE ${TABLE} (account TEXT PRIMARY KEY, total INTEGER NOT NULL, events INTEGER NOT NULL)`),
+  )
   return {
     via:
       '`@event-driven-io/emmett-sqlite` 0.42.4 `store.consumer()` with one `processor` of a `sqliteProjection` (`canHandle: [\'Deposited\']`, ' +
