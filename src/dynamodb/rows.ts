@@ -27,14 +27,17 @@ export const str = (item: Item, name: string): string => {
   return v
 }
 
+/** An item's own attribute: a map keyed by ids (the counter's tenant links) may be asked for `toString`. */
+const own = (item: Item, name: string) => (Object.hasOwn(item, name) ? item[name] : undefined)
+
 export const num = (item: Item, name: string): number => {
-  const v = item[name]?.N
+  const v = own(item, name)?.N
   const n = v === undefined ? Number.NaN : Number(v)
   if (!Number.isFinite(n)) throw new TypeError(`item attribute ${name} is not a number`)
   return n
 }
 
-export const optNum = (item: Item, name: string): number | undefined => (item[name] === undefined ? undefined : num(item, name))
+export const optNum = (item: Item, name: string): number | undefined => (own(item, name) === undefined ? undefined : num(item, name))
 
 /** DynamoDB's item size: attribute names and values in UTF-8; a number is counted at its maximum, 21 bytes. */
 export const itemBytes = (item: Item): number => {
