@@ -72,7 +72,8 @@ export const feedView = <S extends Persistence & Subscribable>(
   const leaseName = leaseNameOf(shards, shard)
   const subscriptions = shards === 1 ? store.subscriptions : namespaced(store.subscriptions, leaseName)
   const projections = dynamoDbProjections(shell, subscriptions, { leaseName, shard: String(shard) })
-  return Object.freeze({
+  // Not frozen: the runtime wraps stores in proxies, which must be able to answer their own values.
+  return {
     ...store,
     getFrom: (checkpoint: number, tenantId?: string) => tokenRead('getFrom', checkpoint, Number.MAX_SAFE_INTEGER, tenantId),
     getFromTo: (from: number, to: number, tenantId?: string) => tokenRead('getFromTo', from, to, tenantId),
@@ -80,7 +81,7 @@ export const feedView = <S extends Persistence & Subscribable>(
     projections,
     feedShard: String(shard),
     shard,
-  }) as unknown as DynamoDbFeed
+  } as unknown as DynamoDbFeed
 }
 
 export const noSuchShard = (shard: unknown, shards: number): InvalidArgument =>
