@@ -9,7 +9,8 @@ import type { SentCommand } from './server.js'
  *
  * Writes: every partition a write lands in has a token bucket of `writesPerSecond` (with a tenth of a second of
  * burst, at least 4 units): the table's partition (one unit for the item and one for each local index entry, which share its item
- * collection) and the partition of each global index the item is in (`byToken` by `gp`, `byTenant` by `t`). A
+ * collection) and the partition of each global index the item is in (`byToken` by `gp`, `byTenant` by `t`, or on a
+ * table of several feed shards by `tsh`, the (shard, tenant) key). A
  * write that finds any of its partitions empty is refused whole with `ProvisionedThroughputExceededException`,
  * as DynamoDB does, and consumes nothing. Reads are not limited.
  *
@@ -43,7 +44,7 @@ const partitionsOf = (table: string, item: Item): ReadonlyMap<string, number> =>
   out.set(`${table}|${pk}`, 1 + local)
   const g = item[A.global]?.S
   if (g !== undefined) out.set(`${table}|${I.byToken}|${g}`, 1)
-  const t = item[A.tenant]?.S
+  const t = item[A.tenantShard]?.S ?? item[A.tenant]?.S
   if (t !== undefined && item[A.token] !== undefined) out.set(`${table}|${I.byTenant}|${t}`, 1)
   return out
 }
