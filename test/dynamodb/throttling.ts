@@ -2,7 +2,6 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { DynamoDbClient } from '../../src/dynamodb/index.js'
 import type { Item } from '../../src/dynamodb/connection.js'
 import { A, I } from '../../src/dynamodb/schema.js'
-import type { SentCommand } from './server.js'
 
 /**
  * A model of DynamoDB's per-partition write limit and of its global indexes' lag, around a real (emulated) client.
@@ -17,6 +16,12 @@ import type { SentCommand } from './server.js'
  * Index lag: an item written with a global index key is hidden from Queries of the global indexes for a random
  * delay of up to `indexDelayMs` after its write, in no particular order (dynalite updates indexes at once).
  */
+/** The SDK command a client is asked to send (as server.ts's `SentCommand`; not imported, so benches can use this file). */
+interface SentCommand {
+  readonly input: Record<string, unknown>
+  readonly constructor: { readonly name: string }
+}
+
 export interface ThrottleModel {
   readonly writesPerSecond: number
   readonly indexDelayMs: number
