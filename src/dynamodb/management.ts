@@ -42,6 +42,8 @@ export const initialize = async (ctx: DynamoDbContext): Done => {
 
 /** Deletes every table (subscriptions included) and waits until they are gone. */
 export const drop = async (ctx: DynamoDbContext): Done => {
+  // Tables made again later may record another shard count: check it again then.
+  ctx.shardCheck = undefined
   await deleteTables(ctx)
   return done
 }

@@ -111,7 +111,7 @@ export const shardedHarness = (db: () => Dynalite, shards: number, options: Dyna
       if (feeds._tag === 'Left') throw new Error(feeds.left.message)
       return feeds.right
     },
-    shardOf: (c: Commit) => feedShardOf(c.tenantId, c.streamId, shards),
+    shardOf: (ids: Pick<Commit, 'tenantId' | 'streamId'>) => feedShardOf(ids.tenantId, ids.streamId, shards),
   },
 })
 

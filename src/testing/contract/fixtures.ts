@@ -331,3 +331,25 @@ export const expectTokensAscending = (harness: Pick<StoreHarness, 'feeds'>, writ
   // and tokens are unique across the shards
   expect(new Set(tokens(written)).size).toBe(written.length)
 }
+
+/** The log a stream's commits are read from: the store's one log, or its shard's (`harness.feeds`). */
+export const logFor = (harness: Pick<StoreHarness, 'feeds'>, store: Persistence, ids: { readonly tenantId: string; readonly streamId: string }): LogReader => {
+  const feeds = harness.feeds
+  if (feeds === undefined) return store
+  const reader = feeds.readers(store)[feeds.shardOf(ids)]
+  if (reader === undefined) throw new Error(`no feed shard ${feeds.shardOf(ids)}`)
+  return reader
+}
+
+/**
+ * A read across a tenant's streams that the contract orders by checkpoint (`getAllTo`): on one feed exactly
+ * `expected`, in order; on feed shards the same commits, each shard's in its token order (no order holds across).
+ */
+export const expectAcrossShards = (harness: Pick<StoreHarness, 'feeds'>, got: readonly Commit[], expected: readonly Commit[]): void => {
+  const feeds = harness.feeds
+  if (feeds === undefined) return expectCommits(got, expected)
+  expect(got.length).toBe(expected.length)
+  for (const k of new Set([...got, ...expected].map(feeds.shardOf))) {
+    expectCommits(got.filter((c) => feeds.shardOf(c) === k), expected.filter((c) => feeds.shardOf(c) === k))
+  }
+}

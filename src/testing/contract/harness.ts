@@ -10,7 +10,7 @@ export type LogReader = Pick<Persistence, 'getFrom' | 'getFromTo'>
  */
 export interface Feeds {
   readonly readers: (store: Persistence) => readonly LogReader[]
-  readonly shardOf: (commit: Commit) => number
+  readonly shardOf: (ids: Pick<Commit, 'tenantId' | 'streamId'>) => number
 }
 
 /** How many random runs the contract's fuzz case makes on a store (see `storeFuzz`). */

@@ -31,7 +31,7 @@ export interface ContractOptions {
  * gets stores of its own from the harness, and each test works in fresh tenants and streams.
  */
 export const storeContract = (harness: StoreHarness, options: ContractOptions = {}): void => {
-  if (harness.feeds !== undefined) return shardedContract(harness)
+  // A store of feed shards (`harness.feeds`) runs every topic too: each read of the log is made of every shard.
   numbersContract(harness)
   readsContract(harness)
   boundsContract(harness)
@@ -49,22 +49,6 @@ export const storeContract = (harness: StoreHarness, options: ContractOptions = 
   closedContract(harness)
   concurrencyContract(harness)
   fuzzContract(harness, options.fuzz ?? harness.fuzz ?? {})
-}
-
-/**
- * The contract of a store whose log is split into feed shards (`harness.feeds`): the topics that do not read the log,
- * and the checkpoint cases read shard by shard. The topics whose cases read the store's one log (`getFrom` of the
- * store) are not run on such a store (its own `getFrom` refuses): they are listed as skipped, by name.
- */
-const shardedContract = (harness: StoreHarness): void => {
-  numbersContract(harness)
-  checkpointsContract(harness)
-  snapshotsContract(harness)
-  latestContract(harness)
-  catalogContract(harness)
-  describe.skip(`${harness.name}: reads, bounds, management, isolation, ids, payloads, values, errors, closed, concurrency and fuzz: not run on a store of feed shards (their cases read the store's single log)`, () => {
-    it('reads the single log', () => undefined)
-  })
 }
 
 /** The fuzz case of `storeFuzz`, as a vitest test. */
