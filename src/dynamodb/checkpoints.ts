@@ -5,8 +5,10 @@ import type { DynamoDbContext } from './context.js'
 import { queryAll } from './paging.js'
 import { fillerItem, isFiller, num, optNum, type TokenPlace } from './rows.js'
 import { A, utf8 } from './schema.js'
+import { tokenOf } from './shards.js'
 import {
   commitsTablePut,
+  feedShardsRecord,
   globalCounterGet,
   linkTokenUpdate,
   nextLinkedTokenUpdate,
@@ -17,7 +19,10 @@ import {
 } from './statements.js'
 
 /**
- * Checkpoint tokens and the global order, without skipping (SEMANTICS 7-8).
+ * Checkpoint tokens and the global order, without skipping (SEMANTICS 7-8), per feed shard (shards.ts): everything
+ * below is what each shard does on its own, with its own counter item, token partition and tenant chains. With one
+ * shard, tokens are the counter's values; with S, shard k's n-th token is `(n - 1) * S + k + 1` and "the token
+ * before" in the shard's index is `T - S`.
  *
  * Writers: a single counter item hands out the global token (`UpdateItem`, atomic). The tenant's chain takes the
  * token too: for up to `MAX_LINKED_TENANTS` tenants of short ids, in a map on the same counter item and in the same
@@ -53,10 +58,10 @@ export const MAX_LINKED_TENANTS = 16
 export const MAX_LINKED_TENANT_BYTES = 36
 
 /** Whether a tenant's chain may be kept by the counter item, as far as this process knows. */
-const mayLinkInCounter = (ctx: DynamoDbContext, tenantId: string): boolean => {
+const mayLinkInCounter = (ctx: DynamoDbContext, tenantId: string, shard: number): boolean => {
   const bytes = utf8(tenantId)
   if (bytes === 0 || bytes > MAX_LINKED_TENANT_BYTES) return false
-  const known = ctx.tenantLinks.state
+  const known = linksOf(ctx, shard).state
   return known.kind === 'unknown' || (known.kind === 'full' && known.members.has(tenantId))
 }
 
@@ -65,29 +70,40 @@ const mayLinkInCounter = (ctx: DynamoDbContext, tenantId: string): boolean => {
  * a counter that never handed out a token) or its map is full (and stays so: entries are never removed), so the
  * members read now are the members for good.
  */
-const learnTenantLinks = async (ctx: DynamoDbContext): Promise<void> => {
-  const item = (await ctx.connection.send('GetItem', globalCounterGet(ctx.config))).Item
+const learnTenantLinks = async (ctx: DynamoDbContext, shard: number): Promise<void> => {
+  const item = (await ctx.connection.send('GetItem', globalCounterGet(ctx.config, shard))).Item
   const map = item?.[A.tenantLinks]?.M
+  const links = linksOf(ctx, shard)
   if (map === undefined) {
     // A counter that does not exist yet may still get its links from `initialize()`: stay unknown.
-    if (item?.[A.counter] !== undefined) ctx.tenantLinks.state = { kind: 'none' }
+    if (item?.[A.counter] !== undefined) links.state = { kind: 'none' }
     return
   }
-  if (Object.keys(map).length >= MAX_LINKED_TENANTS) ctx.tenantLinks.state = { kind: 'full', members: new Set(Object.keys(map)) }
+  if (Object.keys(map).length >= MAX_LINKED_TENANTS) links.state = { kind: 'full', members: new Set(Object.keys(map)) }
 }
 
+const linksOf = (ctx: DynamoDbContext, shard: number) => {
+  const links = ctx.tenantLinks[shard]
+  if (links === undefined) throw new RangeError(`no feed shard ${shard}`)
+  return links
+}
+
+/** Shard k's token of a count (0 stays 0: no token). */
+const tokenAt = (ctx: DynamoDbContext, shard: number, n: number): number => (n <= 0 ? 0 : tokenOf(shard, n, ctx.config.feedShards))
+
 /** The token and the tenant's previous one in one update of the counter item, or `undefined` if it refused. */
-const allocateLinked = async (ctx: DynamoDbContext, tenantId: string): Promise<Required<TokenPlace> | undefined> => {
+const allocateLinked = async (ctx: DynamoDbContext, tenantId: string, shard: number): Promise<Required<TokenPlace> | undefined> => {
   try {
-    const out = await ctx.connection.send('UpdateItem', nextLinkedTokenUpdate(ctx.config, tenantId, MAX_LINKED_TENANTS))
+    const out = await ctx.connection.send('UpdateItem', nextLinkedTokenUpdate(ctx.config, tenantId, MAX_LINKED_TENANTS, shard))
     const allocatedAt = Date.now()
     const old = out.Attributes ?? {}
     const before = optNum(old, A.counter) ?? 0
-    const previous = optNum(old[A.tenantLinks]?.M ?? {}, tenantId) ?? 0
-    return { token: before + 1, previous, tenantId, allocatedAt }
+    // The map keeps counts (what the update can compute); a count is a token only once the shard is known.
+    const previous = tokenAt(ctx, shard, optNum(old[A.tenantLinks]?.M ?? {}, tenantId) ?? 0)
+    return { token: tokenAt(ctx, shard, before + 1), previous, tenantId, allocatedAt }
   } catch (cause) {
     if (!isConditionalCheckFailed(cause)) throw cause
-    await learnTenantLinks(ctx)
+    await learnTenantLinks(ctx, shard)
     return undefined
   }
 }
@@ -96,18 +112,19 @@ const allocateLinked = async (ctx: DynamoDbContext, tenantId: string): Promise<R
  * Allocates a token for a commit of `tenantId` and links it into the tenant's chain: in one update of the counter
  * item when it keeps the tenant's chain, else by the counter and then a compare-and-set on the tenant's own item.
  */
-export const allocate = async (ctx: DynamoDbContext, tenantId: string): Promise<Required<TokenPlace>> =>
-  (mayLinkInCounter(ctx, tenantId) ? await allocateLinked(ctx, tenantId) : undefined) ?? allocateChained(ctx, tenantId)
+export const allocate = async (ctx: DynamoDbContext, tenantId: string, shard = 0): Promise<Required<TokenPlace>> =>
+  (mayLinkInCounter(ctx, tenantId, shard) ? await allocateLinked(ctx, tenantId, shard) : undefined) ?? allocateChained(ctx, tenantId, shard)
 
 /** The token from the counter, then the link on the tenant's own counter item (which a later token may win). */
-const allocateChained = async (ctx: DynamoDbContext, tenantId: string): Promise<Required<TokenPlace>> => {
+const allocateChained = async (ctx: DynamoDbContext, tenantId: string, shard: number): Promise<Required<TokenPlace>> => {
   for (let attempt = 0; attempt < maxChainAttempts; attempt++) {
-    const out = await ctx.connection.send('UpdateItem', nextTokenUpdate(ctx.config))
-    const token = num(out.Attributes ?? {}, A.counter)
+    const out = await ctx.connection.send('UpdateItem', nextTokenUpdate(ctx.config, shard))
+    const token = tokenAt(ctx, shard, num(out.Attributes ?? {}, A.counter))
     // Taken after the counter answered, so no later than any token above this one was allocated.
     const allocatedAt = Date.now()
     try {
-      const link = await ctx.connection.send('UpdateItem', linkTokenUpdate(ctx.config, tenantId, token))
+      // The tenant's own counter keeps tokens (a compare-and-set on what it is sent).
+      const link = await ctx.connection.send('UpdateItem', linkTokenUpdate(ctx.config, tenantId, token, shard))
       const old = link.Attributes?.[A.counter]
       return { token, previous: old === undefined ? 0 : num(link.Attributes ?? {}, A.counter), tenantId, allocatedAt }
     } catch (cause) {
@@ -120,44 +137,113 @@ const allocateChained = async (ctx: DynamoDbContext, tenantId: string): Promise<
   throw new Error(`could not link a checkpoint token into tenant ${JSON.stringify(tenantId)}'s chain after ${maxChainAttempts} attempts`)
 }
 
-/** Gives a new store's counter its map of tenant links (a no-op once the counter handed out a token). */
+const shardsOf = (ctx: DynamoDbContext): number[] => Array.from({ length: ctx.config.feedShards }, (_, k) => k)
+
+/** Gives a new store's counters their maps of tenant links (a no-op on a counter that handed out a token). */
 export const createTenantLinks = async (ctx: DynamoDbContext): Promise<void> => {
+  await Promise.all(
+    shardsOf(ctx).map(async (shard) => {
+      try {
+        await ctx.connection.send('UpdateItem', tenantLinksCreate(ctx.config, shard))
+      } catch (cause) {
+        if (!isConditionalCheckFailed(cause)) throw cause
+      }
+    }),
+  )
+}
+
+/** The table's shard count differs from the store's: a typed refusal (the shell wraps it as a `StorageError`). */
+export class FeedShardsMismatch extends Error {
+  override readonly name = 'FeedShardsMismatch'
+  constructor(
+    readonly table: string,
+    readonly recorded: number,
+    readonly configured: number,
+  ) {
+    super(
+      `table ${table} has ${recorded} feed shard${recorded === 1 ? '' : 's'}, and this store was opened with feedShards: ${configured}; ` +
+        'the count is fixed when the table is initialised (docs/stores/dynamodb.md)',
+    )
+  }
+}
+
+const checkShards = (ctx: DynamoDbContext, recorded: number): void => {
+  if (recorded !== ctx.config.feedShards) throw new FeedShardsMismatch(ctx.config.commitsTable, recorded, ctx.config.feedShards)
+}
+
+/**
+ * Records the store's shard count in a new table, or checks it against the one recorded. A table whose counter
+ * handed out tokens before counts were recorded (a store of 0.2) has one shard.
+ */
+export const recordFeedShards = async (ctx: DynamoDbContext): Promise<void> => {
   try {
-    await ctx.connection.send('UpdateItem', tenantLinksCreate(ctx.config))
+    const out = await ctx.connection.send('UpdateItem', {
+      ...feedShardsRecord(ctx.config),
+      ConditionExpression: 'attribute_exists(#fs) OR attribute_not_exists(#n)',
+      ExpressionAttributeNames: { '#fs': A.feedShards, '#n': A.counter },
+    })
+    checkShards(ctx, num(out.Attributes ?? {}, A.feedShards))
   } catch (cause) {
     if (!isConditionalCheckFailed(cause)) throw cause
+    checkShards(ctx, 1)
   }
+  ctx.shardCheck = Promise.resolve()
+}
+
+/**
+ * Checks once per process, before the first write or feed read, that the table has the store's shard count (a
+ * store opened with another count would route streams and tokens elsewhere than its peers). One strongly
+ * consistent read of the shard-0 counter; a table not initialised yet (no counter) is left to `initialize()`.
+ */
+export const ensureFeedShards = (ctx: DynamoDbContext): Promise<void> => {
+  ctx.shardCheck ??= (async () => {
+    const item = (await ctx.connection.send('GetItem', { ...globalCounterGet(ctx.config), ProjectionExpression: '#fs, #n', ExpressionAttributeNames: { '#fs': A.feedShards, '#n': A.counter } })).Item
+    const recorded = optNum(item ?? {}, A.feedShards)
+    if (recorded !== undefined) checkShards(ctx, recorded)
+    else if (item?.[A.counter] !== undefined) checkShards(ctx, 1)
+    else if (ctx.config.feedShards > 1) throw new Error(`table ${ctx.config.commitsTable} records no feed shard count: call initialize() first`)
+  })().catch((cause: unknown) => {
+    ctx.shardCheck = undefined
+    throw cause
+  })
+  return ctx.shardCheck
 }
 
 /** Holds a token's place for readers: after a lost race, or when its commit is deleted. */
 export const fill = async (ctx: DynamoDbContext, place: TokenPlace): Promise<void> => {
-  await ctx.connection.send('PutItem', commitsTablePut(ctx.config, fillerItem(place)))
+  await ctx.connection.send('PutItem', commitsTablePut(ctx.config, fillerItem(place, ctx.config.feedShards)))
 }
 
-/** Tokens at or below the floor were purged: readers start above it. */
-export const readFloor = async (ctx: DynamoDbContext): Promise<number> => {
-  const out = await ctx.connection.send('GetItem', { ...globalCounterGet(ctx.config), ProjectionExpression: '#floor', ExpressionAttributeNames: { '#floor': A.floor } })
+/** Tokens at or below the shard's floor were purged: readers start above it. */
+export const readFloor = async (ctx: DynamoDbContext, shard = 0): Promise<number> => {
+  const out = await ctx.connection.send('GetItem', { ...globalCounterGet(ctx.config, shard), ProjectionExpression: '#floor', ExpressionAttributeNames: { '#floor': A.floor } })
   const floor = out.Item?.[A.floor]
-  return floor === undefined ? 0 : num(out.Item ?? {}, A.floor)
+  return floor === undefined ? 0 : tokenAt(ctx, shard, num(out.Item ?? {}, A.floor))
 }
 
-/** Raises the floor to the last token handed out (a purge of everything). */
+/** Raises every shard's floor to the last token it handed out (a purge of everything). */
 export const raiseFloor = async (ctx: DynamoDbContext): Promise<void> => {
-  await ctx.connection.send('UpdateItem', raiseFloorUpdate(ctx.config))
+  await Promise.all(shardsOf(ctx).map((shard) => ctx.connection.send('UpdateItem', raiseFloorUpdate(ctx.config, shard))))
 }
 
 // -------------------------------------------------------------------------------------
 // readers
 // -------------------------------------------------------------------------------------
 
-/** Commits with a token in `(from, to]` (`0 <= from < to`), ascending, stopping before a token in flight. */
-export async function* inTokenOrder(ctx: DynamoDbContext, from: number, to: number, tenantId: string | undefined): AsyncGenerator<Commit> {
-  let last = Math.max(from, await readFloor(ctx))
+/**
+ * A shard's commits with a token in `(from, to]` (`0 <= from < to`), ascending, stopping before a token in flight.
+ * In the shard's index the token before T is `T - S`: an entry whose link is above the last token read means a
+ * token of the shard between them is not visible yet.
+ */
+export async function* inTokenOrder(ctx: DynamoDbContext, from: number, to: number, tenantId: string | undefined, shard = 0): AsyncGenerator<Commit> {
+  await ensureFeedShards(ctx)
+  const shards = ctx.config.feedShards
+  let last = Math.max(from, await readFloor(ctx, shard))
   if (to <= last) return
   // Whether a commit (not only a filler) was handed out at `last`: a token can have both, when a writer's
   // retried put landed after it had filled the place.
   let handedOutLast = false
-  for await (const item of queryAll(ctx.connection, tokenRangeQuery(ctx.config, last + 1, to, tenantId), ctx.config.pageSize)) {
+  for await (const item of queryAll(ctx.connection, tokenRangeQuery(ctx.config, last + 1, to, tenantId, shard), ctx.config.pageSize)) {
     const token = num(item, A.token)
     if (token <= last) {
       if (token === last && !handedOutLast && !isFiller(item)) {
@@ -166,7 +252,7 @@ export async function* inTokenOrder(ctx: DynamoDbContext, from: number, to: numb
       }
       continue
     }
-    const link = tenantId === undefined ? token - 1 : num(item, A.previous)
+    const link = tenantId === undefined ? token - shards : num(item, A.previous)
     if (link > last && ctx.now() - num(item, A.allocatedAt) < ctx.config.settleMs) return
     last = token
     handedOutLast = !isFiller(item)

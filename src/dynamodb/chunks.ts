@@ -32,10 +32,11 @@ export interface PlannedBody {
 }
 
 /** Decides where the body goes: inline when the item fits, else in chunks. */
-export const planBody = (c: Commit): PlannedBody => {
+export const planBody = (c: Commit, shards = 1): PlannedBody => {
   const json = encodeBody(c)
   const inline: BodyPlace = { inline: json }
-  const sized = commitItem(c, { token: 0, previous: 0, tenantId: c.tenantId, allocatedAt: 0 }, inline)
+  // Token 1 is shard 0's: the item is sized with the tenant index key of a sharded table, when it has one.
+  const sized = commitItem(c, { token: 1, previous: 0, tenantId: c.tenantId, allocatedAt: 0 }, inline, shards)
   const bytes = Buffer.byteLength(json, 'utf8')
   if (itemBytes(sized) <= INLINE_LIMIT) return { body: inline, chunks: [], bytes }
   const data = Buffer.from(json, 'utf8')

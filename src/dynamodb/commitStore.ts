@@ -2,9 +2,10 @@ import * as E from 'fp-ts/lib/Either.js'
 import { refusal, type Head } from '../eventstore/adapter/attempt.js'
 import { UNBOUNDED, type Window } from '../eventstore/adapter/bounds.js'
 import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
-import { concurrencyConflict, duplicateCommit, invalidAttempt, type CommitError } from '../eventstore/errors.js'
+import { failed } from '../eventstore/adapter/reads.js'
+import { concurrencyConflict, duplicateCommit, invalidArgument, invalidAttempt, type CommitError } from '../eventstore/errors.js'
 import type { Reads } from '../eventstore/reads.js'
-import { allocate, fill, inTokenOrder } from './checkpoints.js'
+import { allocate, ensureFeedShards, fill, inTokenOrder } from './checkpoints.js'
 import { deleteChunks, loadCommit, planBody, writeChunks } from './chunks.js'
 import type { Item } from './connection.js'
 import type { DynamoDbContext } from './context.js'
@@ -12,6 +13,7 @@ import { certainlyNotApplied, isConditionalCheckFailed } from './errors.js'
 import { asReads, first, queryAll } from './paging.js'
 import { commitItem, num, str, type TokenPlace } from './rows.js'
 import { A, streamKey } from './schema.js'
+import { feedShardOf } from './shards.js'
 import { commitGet, commitIdQuery, commitPut, headQuery, sequenceFromQuery, streamFromQuery, streamToQuery, tenantToQuery } from './statements.js'
 
 // -------------------------------------------------------------------------------------
@@ -57,14 +59,15 @@ const prepare = async (
   a: CommitAttempt,
   pk: string,
   chunks: readonly Item[],
+  shard: number,
 ): Promise<E.Either<CommitError, Required<TokenPlace>>> => {
   if (chunks.length > 0) {
     const refused = await check(ctx, a, pk)
     if (refused !== undefined) return E.left(refused)
     await writeChunks(ctx, chunks)
-    return E.right(await allocate(ctx, a.tenantId))
+    return E.right(await allocate(ctx, a.tenantId, shard))
   }
-  const [checked, allocated] = await Promise.allSettled([check(ctx, a, pk), allocate(ctx, a.tenantId)])
+  const [checked, allocated] = await Promise.allSettled([check(ctx, a, pk), allocate(ctx, a.tenantId, shard)])
   const refused = checked.status === 'rejected' || checked.value !== undefined
   if (refused && allocated.status === 'fulfilled') await fill(ctx, allocated.value)
   if (checked.status === 'rejected') throw checked.reason
@@ -80,18 +83,20 @@ const prepare = async (
  * winner had its commit id) or a conflict.
  */
 export const commit = async (ctx: DynamoDbContext, a: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
-  const planned = planBody({ ...a, checkpointToken: 0 })
+  const shards = ctx.config.feedShards
+  const planned = planBody({ ...a, checkpointToken: 0 }, shards)
   const max = ctx.config.maxCommitBytes
   if (planned.bytes > max) return E.left(invalidAttempt(a.tenantId, a.streamId, commitTooLarge(planned.bytes, max)))
+  await ensureFeedShards(ctx)
   const pk = streamKey(a.tenantId, a.streamId)
-  const prepared = await prepare(ctx, a, pk, planned.chunks)
+  const prepared = await prepare(ctx, a, pk, planned.chunks, feedShardOf(a.tenantId, a.streamId, shards))
   if (E.isLeft(prepared)) return prepared
   const place = prepared.right
   const stored: Commit = { ...a, checkpointToken: place.token }
   try {
     await ctx.connection.send(
       'PutItem',
-      commitPut(ctx.config, commitItem(stored, place, planned.body)),
+      commitPut(ctx.config, commitItem(stored, place, planned.body, shards)),
       // Readers wait up to settleMs for an allocated token; a put sent later could land after they moved on.
       ctx.config.settleMs > 0 ? { deadline: place.allocatedAt + Math.floor(ctx.config.settleMs / 2) } : {},
     )
@@ -143,10 +148,51 @@ async function* loaded(ctx: DynamoDbContext, items: AsyncIterable<Item>): AsyncG
 export const getTo = (ctx: DynamoDbContext, tenantId: string, streamId: string, maxTime: Date): Reads<Commit> =>
   asReads(loaded(ctx, queryAll(ctx.connection, streamToQuery(ctx.config, streamKey(tenantId, streamId), maxTime.getTime()), ctx.config.pageSize)))
 
-/** A tenant's commits stamped at or before `maxTime`, in checkpoint order, from the tenant index. */
-export const getAllTo = (ctx: DynamoDbContext, tenantId: string, maxTime: Date): Reads<Commit> =>
-  asReads(loaded(ctx, queryAll(ctx.connection, tenantToQuery(ctx.config, tenantId, maxTime.getTime()), ctx.config.pageSize)))
+/**
+ * A tenant's commits stamped at or before `maxTime`, from the tenant index: in checkpoint order with one shard; with
+ * several, each shard's part in its token order, merged by commit stamp (ties by shard), holding one page a shard.
+ */
+export const getAllTo = (ctx: DynamoDbContext, tenantId: string, maxTime: Date): Reads<Commit> => {
+  const ofShard = (shard: number) => loaded(ctx, queryAll(ctx.connection, tenantToQuery(ctx.config, tenantId, maxTime.getTime(), shard), ctx.config.pageSize))
+  const shards = ctx.config.feedShards
+  return asReads(shards === 1 ? ofShard(0) : mergedByStamp(Array.from({ length: shards }, (_, k) => ofShard(k))))
+}
 
-/** Commits with a token in `(from, to]`, ascending, never past a token still in flight (checkpoints.ts). */
+/** Merges reads each ascending by commit stamp into one, ascending by stamp (ties: the earlier read first). */
+async function* mergedByStamp(reads: readonly AsyncGenerator<Commit>[]): AsyncGenerator<Commit> {
+  const heads = await Promise.all(reads.map((r) => r.next()))
+  try {
+    for (;;) {
+      let at = -1
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i] as IteratorResult<Commit>
+        if (h.done === true) continue
+        const best = at < 0 ? undefined : (heads[at] as IteratorYieldResult<Commit>).value
+        if (best === undefined || h.value.commitStamp.getTime() < best.commitStamp.getTime()) at = i
+      }
+      if (at < 0) return
+      yield (heads[at] as IteratorYieldResult<Commit>).value
+      heads[at] = await (reads[at] as AsyncGenerator<Commit>).next()
+    }
+  } finally {
+    await Promise.all(reads.map((r) => r.return(undefined)))
+  }
+}
+
+/**
+ * Commits with a token in `(from, to]`, ascending, never past a token still in flight (checkpoints.ts). On a table
+ * of several feed shards there is no single order that keeps that promise: the log is read one shard at a time.
+ */
 export const getFromTo = (ctx: DynamoDbContext, from: number, to: number, tenantId: string | undefined): Reads<Commit> =>
-  asReads(inTokenOrder(ctx, from, to, tenantId))
+  ctx.config.feedShards > 1 ? failed(notOneFeed('getFrom', ctx.config.feedShards)) : asReads(inTokenOrder(ctx, from, to, tenantId))
+
+/** A shard's commits with a token in `(from, to]`, ascending, never past a token still in flight. */
+export const getShardFromTo = (ctx: DynamoDbContext, shard: number, from: number, to: number, tenantId: string | undefined): Reads<Commit> =>
+  asReads(inTokenOrder(ctx, from, to, tenantId, shard))
+
+export const notOneFeed = (operation: string, shards: number) =>
+  invalidArgument(
+    operation,
+    `this store's log is split into ${shards} feed shards, each in its own order: read one with store.feed(k).getFrom(...) ` +
+      `(k from 0 to ${shards - 1}), and subscribe to each shard (docs/stores/dynamodb.md, "Feed shards")`,
+  )

@@ -55,6 +55,13 @@ export interface DynamoDbCommonOptions {
   readonly maxCommitBytes?: number
   /** The store's name in messages; `dynamodb` by default. */
   readonly name?: string
+  /**
+   * How many feed shards the global log is split into (SEMANTICS 7), 1 to 256; 1 by default, which is one feed with
+   * one strictly increasing token per store. Fixed per table: `initialize()` records it, and a store opened with
+   * another count is refused. With more than one, each stream belongs to one shard (`feedShardOf`) and the log is
+   * read one shard at a time, through `store.feed(k)` (docs/stores/dynamodb.md).
+   */
+  readonly feedShards?: number
 }
 
 /** A store on a client that the caller owns; `close()` leaves it open. */
@@ -84,7 +91,12 @@ export interface DynamoDbConfig {
   readonly settleMs: number
   readonly maxRetries: number
   readonly maxCommitBytes: number
+  /** Feed shards, 1 to `MAX_FEED_SHARDS`. */
+  readonly feedShards: number
 }
+
+/** The most feed shards a table may have: each is a counter item and a token-index partition of its own. */
+export const MAX_FEED_SHARDS = 256
 
 /** Where the client comes from: the caller's (never closed by the store), or one the store creates and owns. */
 export type ClientSource = { readonly given: DynamoDbClient } | { readonly create: DynamoDBClientConfig }
@@ -110,6 +122,7 @@ export const defaults = {
   settleMs: 10_000,
   maxRetries: 8,
   maxCommitBytes: 4 * 1024 * 1024,
+  feedShards: 1,
 } as const
 
 // DynamoDB's own rule for table names.
@@ -170,8 +183,10 @@ export const resolveOptions = (input: DynamoDbStoreOptions | undefined): E.Eithe
   }
   const name = options.name ?? defaults.name
   if (typeof name !== 'string' || name.length === 0) return fail('name must be a non-empty string')
+  const feedShards = options.feedShards ?? defaults.feedShards
+  if (!positiveInt(feedShards) || feedShards > MAX_FEED_SHARDS) return fail(`feedShards must be an integer from 1 to ${MAX_FEED_SHARDS}, got ${String(feedShards)}`)
   return E.right({
-    config: { name, commitsTable, snapshotsTable, subscriptionsTable, documentsTable, pageSize, billing, settleMs, maxRetries, maxCommitBytes },
+    config: { name, commitsTable, snapshotsTable, subscriptionsTable, documentsTable, pageSize, billing, settleMs, maxRetries, maxCommitBytes, feedShards },
     client: hasClient ? { given: client as DynamoDbClient } : { create: o['clientConfig'] as DynamoDBClientConfig },
   })
 }

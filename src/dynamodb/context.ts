@@ -10,8 +10,13 @@ export interface DynamoDbContext {
    * (subscriptionStore.ts); `Date.now` outside tests.
    */
   readonly now: () => number
-  /** What this process has learnt about the tenant links the global counter keeps (checkpoints.ts). */
-  readonly tenantLinks: TenantLinks
+  /** What this process has learnt about the tenant links each shard's counter keeps (checkpoints.ts), by shard. */
+  readonly tenantLinks: readonly TenantLinks[]
+  /**
+   * Whether the table's recorded shard count was found equal to this store's (checked once per process, on the
+   * first call that writes or reads the feed); a failed check is tried again.
+   */
+  shardCheck?: Promise<void> | undefined
 }
 
 /**
@@ -23,4 +28,4 @@ export interface TenantLinks {
   state: { readonly kind: 'unknown' } | { readonly kind: 'none' } | { readonly kind: 'full'; readonly members: ReadonlySet<string> }
 }
 
-export const tenantLinks = (): TenantLinks => ({ state: { kind: 'unknown' } })
+export const tenantLinks = (shards = 1): readonly TenantLinks[] => Array.from({ length: shards }, () => ({ state: { kind: 'unknown' } }))

@@ -13,3 +13,7 @@ export type {
   DynamoDbStoreOptions,
   DynamoDbTableNames,
 } from './config.js'
+export { MAX_FEED_SHARDS } from './config.js'
+export type { DynamoDbFeed } from './feeds.js'
+export { FeedShardsMismatch } from './checkpoints.js'
+export { feedShardOf, fnv1a32, shardOfToken } from './shards.js'

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { StorageError } from '../eventstore/errors.js'
-import { createTenantLinks, raiseFloor } from './checkpoints.js'
+import { createTenantLinks, raiseFloor, recordFeedShards } from './checkpoints.js'
 import { chunkKeys } from './chunks.js'
 import type { Item } from './connection.js'
 import type { DynamoDbContext } from './context.js'
@@ -34,12 +34,16 @@ const done = E.right(undefined)
  */
 export const initialize = async (ctx: DynamoDbContext): Done => {
   await createTables(ctx)
+  // First: a store opened with another shard count than the table's is refused before it writes anything.
+  await recordFeedShards(ctx)
   await createTenantLinks(ctx)
   return done
 }
 
 /** Deletes every table (subscriptions included) and waits until they are gone. */
 export const drop = async (ctx: DynamoDbContext): Done => {
+  // Tables made again later may record another shard count: check it again then.
+  ctx.shardCheck = undefined
   await deleteTables(ctx)
   return done
 }
@@ -51,7 +55,7 @@ const page = 100
 const replaceByFillers = (ctx: DynamoDbContext, items: AsyncIterable<Item>): Promise<void> =>
   inPages(withoutFillers(items), page, async (commits) => {
     const { commitsTable, maxRetries } = ctx.config
-    await batchWrite(ctx.connection, commitsTable, commits.map((c) => putRequest(fillerItem(placeOf(c)))), maxRetries)
+    await batchWrite(ctx.connection, commitsTable, commits.map((c) => putRequest(fillerItem(placeOf(c), ctx.config.feedShards))), maxRetries)
     // The commit items go first, so that no reader finds a commit without its chunks.
     await batchWrite(ctx.connection, commitsTable, commits.map(deleteRequest), maxRetries)
     await batchWrite(ctx.connection, commitsTable, commits.flatMap(chunkKeys).map(deleteRequest), maxRetries)
@@ -80,7 +84,9 @@ export const deleteStream = async (ctx: DynamoDbContext, tenantId: string, strea
 export const purge = async (ctx: DynamoDbContext, tenantId: string | undefined): Done => {
   const { pageSize, commitsTable, snapshotsTable } = ctx.config
   if (tenantId !== undefined) {
-    await replaceByFillers(ctx, queryAll(ctx.connection, tenantItemsQuery(ctx.config, tenantId), pageSize))
+    for (let shard = 0; shard < ctx.config.feedShards; shard++) {
+      await replaceByFillers(ctx, queryAll(ctx.connection, tenantItemsQuery(ctx.config, tenantId, shard), pageSize))
+    }
     await deleteAll(ctx, snapshotsTable, scanAll(ctx.connection, tenantSnapshotKeysScan(ctx.config, tenantId), pageSize))
   } else {
     await raiseFloor(ctx)

@@ -2,7 +2,6 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type { StoreShell } from '../eventstore/adapter/defineStore.js'
 import {
-  singleShardPosition,
   type ConditionalProjectionStore,
   type DocumentChange,
   type DocumentKey,
@@ -100,7 +99,25 @@ const decodeCursor = (after: string | undefined): Item | undefined => {
 /** The fence as the subscription store's calls take it (they read only its name, holder and epoch). */
 const asLease = (fence: ProjectionFence): Lease => ({ name: fence.name, holder: fence.holder, epoch: fence.epoch, expiresAt: new Date(0) })
 
-export const dynamoDbProjections = (shell: StoreShell<DynamoDbContext>, subscriptions: SubscriptionStore): ConditionalProjectionStore => {
+/**
+ * Where a projection's checkpoint is: the lease item's name for a subscription name, and the key of its position.
+ * The store's own: the name as it is, position `'0'`; a feed shard's view (feeds.ts): its namespaced lease items and
+ * its shard's key.
+ */
+export interface ProjectionFeed {
+  readonly leaseName: (name: string) => string
+  readonly shard: string
+}
+
+const ownFeed: ProjectionFeed = { leaseName: (name) => name, shard: '0' }
+
+/** A checkpoint's position in `shard`, 0 when absent. */
+const positionIn = (positions: Readonly<Record<string, number>> | undefined, shard: string): number => {
+  const p = positions?.[shard]
+  return typeof p === 'number' && Number.isSafeInteger(p) && p > 0 ? p : 0
+}
+
+export const dynamoDbProjections = (shell: StoreShell<DynamoDbContext>, subscriptions: SubscriptionStore, feed: ProjectionFeed = ownFeed): ConditionalProjectionStore => {
   const read = async (ctx: DynamoDbContext, key: DocumentKey): Promise<Stored | undefined> =>
     storedOf((await ctx.connection.send('GetItem', documentGet(ctx.config, key.projection, key.tenantId, key.id))).Item)
 
@@ -155,11 +172,11 @@ export const dynamoDbProjections = (shell: StoreShell<DynamoDbContext>, subscrip
       changes: (item: I) => E.Either<F, readonly DocumentChange<F>[]>,
     ) => {
       const applied = await shell.run('project', async (ctx): Promise<E.Either<F | LeaseLost, { readonly stored: number; readonly replays: readonly number[] }>> => {
-        const leaseItem = (await ctx.connection.send('GetItem', leaseGet(ctx.config, fence.name))).Item
+        const leaseItem = (await ctx.connection.send('GetItem', leaseGet(ctx.config, feed.leaseName(fence.name)))).Item
         const row = leaseRowOf(leaseItem)
         // Checked here to write nothing for a lease lost already; the guarantee is the fenced checkpoint write.
         if (row === undefined || row.holder !== fence.holder || row.epoch !== fence.epoch || row.released) return E.left(leaseLost(fence.name, fence.epoch))
-        const stored = singleShardPosition(checkpointOf(leaseItem)?.positions)
+        const stored = positionIn(checkpointOf(leaseItem)?.positions, feed.shard)
         const parked = parkedIndexOf(leaseItem)
         const replays: number[] = []
         for (const item of items) {
@@ -194,7 +211,7 @@ export const dynamoDbProjections = (shell: StoreShell<DynamoDbContext>, subscrip
         const unparked = await subscriptions.unpark(lease, token)
         if (E.isLeft(unparked)) return unparked
       }
-      return subscriptions.saveCheckpoint(lease, { positions: { '0': Math.max(applied.right.stored, position) } })
+      return subscriptions.saveCheckpoint(lease, { positions: { [feed.shard]: Math.max(applied.right.stored, position) } })
     },
   }
 }

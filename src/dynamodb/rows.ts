@@ -5,7 +5,8 @@ import type { Snapshot, StreamInfo } from '../eventstore/Snapshot.js'
 import type { Checkpoint, Lease, ParkedCommit } from '../eventstore/subscriptionStore.js'
 import type { Json } from '../eventstore/Json.js'
 import type { Item } from './connection.js'
-import { A, FILLERS, GLOBAL_PARTITION, parkedKey, SA, streamKey, utf8 } from './schema.js'
+import { A, FILLERS, parkedKey, SA, shardPartition, streamKey, tenantShardKey, utf8 } from './schema.js'
+import { shardOfToken } from './shards.js'
 
 /**
  * Commits and snapshots as items, and back. Bodies and headers are kept as one JSON string rather than as
@@ -26,14 +27,17 @@ export const str = (item: Item, name: string): string => {
   return v
 }
 
+/** An item's own attribute: a map keyed by ids (the counter's tenant links) may be asked for `toString`. */
+const own = (item: Item, name: string) => (Object.hasOwn(item, name) ? item[name] : undefined)
+
 export const num = (item: Item, name: string): number => {
-  const v = item[name]?.N
+  const v = own(item, name)?.N
   const n = v === undefined ? Number.NaN : Number(v)
   if (!Number.isFinite(n)) throw new TypeError(`item attribute ${name} is not a number`)
   return n
 }
 
-export const optNum = (item: Item, name: string): number | undefined => (item[name] === undefined ? undefined : num(item, name))
+export const optNum = (item: Item, name: string): number | undefined => (own(item, name) === undefined ? undefined : num(item, name))
 
 /** DynamoDB's item size: attribute names and values in UTF-8; a number is counted at its maximum, 21 bytes. */
 export const itemBytes = (item: Item): number => {
@@ -57,19 +61,24 @@ export interface TokenPlace {
   readonly allocatedAt: number
 }
 
-const placeAttributes = (p: TokenPlace): Item => ({
-  [A.global]: S(GLOBAL_PARTITION),
-  [A.token]: N(p.token),
-  [A.allocatedAt]: N(p.allocatedAt),
-  ...(p.tenantId !== undefined && p.previous !== undefined ? { [A.tenant]: S(p.tenantId), [A.previous]: N(p.previous) } : {}),
-})
+/** The index attributes of a token's place: its shard's token partition, and its tenant's (per shard, beyond one). */
+const placeAttributes = (p: TokenPlace, shards: number): Item => {
+  const shard = p.token > 0 ? shardOfToken(p.token, shards) : 0
+  return {
+    [A.global]: S(shardPartition(shard)),
+    [A.token]: N(p.token),
+    [A.allocatedAt]: N(p.allocatedAt),
+    ...(p.tenantId !== undefined && p.previous !== undefined ? { [A.tenant]: S(p.tenantId), [A.previous]: N(p.previous) } : {}),
+    ...(p.tenantId !== undefined && p.previous !== undefined && shards > 1 ? { [A.tenantShard]: S(tenantShardKey(p.tenantId, shard)) } : {}),
+  }
+}
 
 /** Where a commit's body is: in the commit item, or in chunk items of its own (see chunks.ts). */
 export type BodyPlace = { readonly inline: string } | { readonly chunkKey: string; readonly chunkCount: number }
 
 export const encodeBody = (c: Pick<Commit, 'headers' | 'events'>): string => JSON.stringify({ h: c.headers, e: c.events })
 
-export const commitItem = (c: Commit, place: TokenPlace, body: BodyPlace = { inline: encodeBody(c) }): Item => ({
+export const commitItem = (c: Commit, place: TokenPlace, body: BodyPlace = { inline: encodeBody(c) }, shards = 1): Item => ({
   [A.pk]: S(streamKey(c.tenantId, c.streamId)),
   [A.sk]: N(c.commitSequence),
   [A.stream]: S(c.streamId),
@@ -78,15 +87,15 @@ export const commitItem = (c: Commit, place: TokenPlace, body: BodyPlace = { inl
   [A.commitId]: S(c.commitId),
   [A.stamp]: N(c.commitStamp.getTime()),
   ...('inline' in body ? { [A.body]: S(body.inline) } : { [A.chunkKey]: S(body.chunkKey), [A.chunkCount]: N(body.chunkCount) }),
-  ...placeAttributes(place),
+  ...placeAttributes(place, shards),
 })
 
 /** A filler holds a token's place in the indexes for a commit that lost its race or was deleted. */
-export const fillerItem = (place: TokenPlace): Item => ({
+export const fillerItem = (place: TokenPlace, shards = 1): Item => ({
   [A.pk]: S(FILLERS),
   [A.sk]: N(place.token),
   [A.filler]: N(1),
-  ...placeAttributes(place),
+  ...placeAttributes(place, shards),
 })
 
 export const isFiller = (item: Item): boolean => item[A.filler] !== undefined

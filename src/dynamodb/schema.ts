@@ -54,8 +54,18 @@ export const A = {
   counter: 'n',
   /** On the global counter: tokens at or below it were purged. */
   floor: 'floor',
-  /** On the global counter: map of tenant id -> its last token, for the tenants whose chain it keeps (checkpoints.ts). */
+  /**
+   * On a shard's counter: map of tenant id -> its last count in the shard (the n of its last token, shards.ts), for
+   * the tenants whose chain it keeps (checkpoints.ts).
+   */
   tenantLinks: 'tl',
+  /** On the shard-0 counter: the table's number of feed shards, recorded by `initialize()` (absent: 1). */
+  feedShards: 'fs',
+  /**
+   * On tables of more than one shard: the key of the tenant index, `<shard>:<tenant id>`, so that a tenant's index
+   * partition is per (tenant, shard) and one busy tenant does not cap the store (one shard keys it on `t`).
+   */
+  tenantShard: 'tsh',
 } as const
 
 /** Attributes of the subscriptions table's items (`pk` is the subscription name, `sk` the kind of item). */
@@ -127,15 +137,26 @@ export const I = {
   byProjection: 'byProjection',
 } as const
 
-/** The value of the global index's only partition. */
+/** The value of the global index's only partition (of shard 0's, on a table of several shards). */
 export const GLOBAL_PARTITION = 'g'
 export const GLOBAL_COUNTER = '#global'
 export const FILLERS = '#filler'
 export const CHUNK_PREFIX = '#chunk'
 const TENANT_COUNTER = '#tenant'
-/** A tenant's counter: at most 7 + 2 + 6 × 256 = 1,545 bytes (JSON escapes a control character to 6). */
-export const tenantCounter = (tenantId: string): string => `${TENANT_COUNTER}${JSON.stringify(tenantId)}`
-export const isCounterKey = (pk: string): boolean => pk === GLOBAL_COUNTER || pk.startsWith(TENANT_COUNTER)
+
+/** Shard k's partition of the token index: `g` for shard 0 (a table of one shard has only it), `g<k>` beyond. */
+export const shardPartition = (shard: number): string => (shard === 0 ? GLOBAL_PARTITION : `${GLOBAL_PARTITION}${shard}`)
+/** Shard k's counter item: `#global` for shard 0, `#global#<k>` beyond. */
+export const shardCounter = (shard: number): string => (shard === 0 ? GLOBAL_COUNTER : `${GLOBAL_COUNTER}#${shard}`)
+/**
+ * A tenant's counter in a shard: `#tenant` and the id's JSON for shard 0 (as before shards), `#tenant#<k>` and the
+ * JSON beyond (JSON starts with a quote, so the two never meet). At most 7 + 4 + 2 + 6 × 256 = 1,549 bytes (JSON
+ * escapes a control character to 6).
+ */
+export const tenantCounter = (tenantId: string, shard = 0): string => `${TENANT_COUNTER}${shard === 0 ? '' : `#${shard}`}${JSON.stringify(tenantId)}`
+/** The tenant index's partition value of a tenant in a shard, on a table of several shards. */
+export const tenantShardKey = (tenantId: string, shard: number): string => `${shard}:${tenantId}`
+export const isCounterKey = (pk: string): boolean => pk.startsWith(GLOBAL_COUNTER) || pk.startsWith(TENANT_COUNTER)
 
 /**
  * The partition key of a stream: the tenant id's length in UTF-8 bytes, a colon, the tenant id and the stream id.
@@ -169,6 +190,9 @@ const throughput = (billing: DynamoDbBilling) =>
     ? { ProvisionedThroughput: { ReadCapacityUnits: billing.readCapacityUnits, WriteCapacityUnits: billing.writeCapacityUnits } }
     : {}
 
+/** The attribute the tenant index is keyed on: the tenant id on a table of one shard, (shard, tenant) beyond. */
+export const tenantIndexKey = (config: Pick<DynamoDbConfig, 'feedShards'>): string => (config.feedShards > 1 ? A.tenantShard : A.tenant)
+
 export const commitsTableInput = (config: DynamoDbConfig): CreateTableCommandInput => ({
   TableName: config.commitsTable,
   BillingMode: config.billing.mode,
@@ -179,7 +203,7 @@ export const commitsTableInput = (config: DynamoDbConfig): CreateTableCommandInp
     { AttributeName: A.revision, AttributeType: 'N' },
     { AttributeName: A.commitId, AttributeType: 'S' },
     { AttributeName: A.global, AttributeType: 'S' },
-    { AttributeName: A.tenant, AttributeType: 'S' },
+    { AttributeName: tenantIndexKey(config), AttributeType: 'S' },
     { AttributeName: A.token, AttributeType: 'N' },
   ],
   KeySchema: [key(A.pk, 'HASH'), key(A.sk, 'RANGE')],
@@ -190,7 +214,7 @@ export const commitsTableInput = (config: DynamoDbConfig): CreateTableCommandInp
   ],
   GlobalSecondaryIndexes: [
     { IndexName: I.byToken, KeySchema: [key(A.global, 'HASH'), key(A.token, 'RANGE')], Projection: { ProjectionType: 'ALL' }, ...throughput(config.billing) },
-    { IndexName: I.byTenant, KeySchema: [key(A.tenant, 'HASH'), key(A.token, 'RANGE')], Projection: { ProjectionType: 'ALL' }, ...throughput(config.billing) },
+    { IndexName: I.byTenant, KeySchema: [key(tenantIndexKey(config), 'HASH'), key(A.token, 'RANGE')], Projection: { ProjectionType: 'ALL' }, ...throughput(config.billing) },
   ],
 })
 

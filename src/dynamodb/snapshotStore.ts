@@ -47,10 +47,12 @@ export const streamsToSnapshot = (ctx: DynamoDbContext, tenantId: string, thresh
 
 async function* heads(ctx: DynamoDbContext, tenantId: string, threshold: number): AsyncGenerator<StreamHead> {
   const revisions = new Map<string, number>()
-  for await (const item of queryAll(ctx.connection, tenantHeadsQuery(ctx.config, tenantId), ctx.config.pageSize)) {
-    if (isFiller(item)) continue
-    const streamId = str(item, A.stream)
-    revisions.set(streamId, Math.max(revisions.get(streamId) ?? 0, num(item, A.revision)))
+  for (let shard = 0; shard < ctx.config.feedShards; shard++) {
+    for await (const item of queryAll(ctx.connection, tenantHeadsQuery(ctx.config, tenantId, shard), ctx.config.pageSize)) {
+      if (isFiller(item)) continue
+      const streamId = str(item, A.stream)
+      revisions.set(streamId, Math.max(revisions.get(streamId) ?? 0, num(item, A.revision)))
+    }
   }
   for (const [streamId, headRevision] of revisions) {
     const snapshot = await newest(ctx, tenantId, streamId, UNBOUNDED)

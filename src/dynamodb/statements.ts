@@ -2,14 +2,14 @@ import type { DeleteItemCommandInput, GetItemCommandInput, PutItemCommandInput, 
 import type { DynamoDbConfig } from './config.js'
 import type { Item } from './connection.js'
 import { N, S } from './rows.js'
-import { A, DA, documentPartition, GLOBAL_COUNTER, GLOBAL_PARTITION, I, LEASE_ITEM, PARKED_PREFIX, SA, tenantCounter } from './schema.js'
+import { A, DA, documentPartition, I, LEASE_ITEM, PARKED_PREFIX, SA, shardCounter, shardPartition, tenantCounter, tenantIndexKey, tenantShardKey } from './schema.js'
 
 /**
  * Every request the store sends, as data: the command inputs, built from the table names and the values. Paging
  * (`Limit`, `ExclusiveStartKey`) is added by paging.ts.
  */
 
-type Tables = Pick<DynamoDbConfig, 'commitsTable' | 'snapshotsTable' | 'subscriptionsTable' | 'documentsTable'>
+type Tables = Pick<DynamoDbConfig, 'commitsTable' | 'snapshotsTable' | 'subscriptionsTable' | 'documentsTable' | 'feedShards'>
 
 // -------------------------------------------------------------------------------------
 // a stream's partition of the commits table
@@ -103,42 +103,45 @@ export const streamItemsQuery = (t: Tables, pk: string): QueryCommandInput => ({
 // a tenant's commits (the byTenant index) and the global order (byToken)
 // -------------------------------------------------------------------------------------
 
+/** A tenant's partition of the tenant index: its id, or on a table of several shards its (shard, id) key. */
+const tenantPartitionValue = (t: Tables, tenantId: string, shard: number) => S(t.feedShards > 1 ? tenantShardKey(tenantId, shard) : tenantId)
+
 /** A tenant's commits stamped at or before `maxTime`, in token order, without fillers. */
-export const tenantToQuery = (t: Tables, tenantId: string, maxTime: number): QueryCommandInput => ({
+export const tenantToQuery = (t: Tables, tenantId: string, maxTime: number, shard = 0): QueryCommandInput => ({
   TableName: t.commitsTable,
   IndexName: I.byTenant,
   KeyConditionExpression: '#t = :t',
   FilterExpression: '#ts <= :max AND attribute_not_exists(#f)',
-  ExpressionAttributeNames: { '#t': A.tenant, '#ts': A.stamp, '#f': A.filler },
-  ExpressionAttributeValues: { ':t': S(tenantId), ':max': N(maxTime) },
+  ExpressionAttributeNames: { '#t': tenantIndexKey(t), '#ts': A.stamp, '#f': A.filler },
+  ExpressionAttributeValues: { ':t': tenantPartitionValue(t, tenantId, shard), ':max': N(maxTime) },
 })
 
 /** The stream and revision of each of a tenant's entries (fillers marked), for streamsToSnapshot. */
-export const tenantHeadsQuery = (t: Tables, tenantId: string): QueryCommandInput => ({
+export const tenantHeadsQuery = (t: Tables, tenantId: string, shard = 0): QueryCommandInput => ({
   TableName: t.commitsTable,
   IndexName: I.byTenant,
   KeyConditionExpression: '#t = :t',
   ProjectionExpression: '#s, #rev, #f',
-  ExpressionAttributeNames: { '#t': A.tenant, '#s': A.stream, '#rev': A.revision, '#f': A.filler },
-  ExpressionAttributeValues: { ':t': S(tenantId) },
+  ExpressionAttributeNames: { '#t': tenantIndexKey(t), '#s': A.stream, '#rev': A.revision, '#f': A.filler },
+  ExpressionAttributeValues: { ':t': tenantPartitionValue(t, tenantId, shard) },
 })
 
 /** Every entry of a tenant, whole (purge replaces each commit by a filler). */
-export const tenantItemsQuery = (t: Tables, tenantId: string): QueryCommandInput => ({
+export const tenantItemsQuery = (t: Tables, tenantId: string, shard = 0): QueryCommandInput => ({
   TableName: t.commitsTable,
   IndexName: I.byTenant,
   KeyConditionExpression: '#t = :t',
-  ExpressionAttributeNames: { '#t': A.tenant },
-  ExpressionAttributeValues: { ':t': S(tenantId) },
+  ExpressionAttributeNames: { '#t': tenantIndexKey(t) },
+  ExpressionAttributeValues: { ':t': tenantPartitionValue(t, tenantId, shard) },
 })
 
-/** Entries with a token in `[lo, hi]`, ascending: of every tenant (byToken), or of one (byTenant). */
-export const tokenRangeQuery = (t: Tables, lo: number, hi: number, tenantId: string | undefined): QueryCommandInput => ({
+/** A shard's entries with a token in `[lo, hi]`, ascending: of every tenant (byToken), or of one (byTenant). */
+export const tokenRangeQuery = (t: Tables, lo: number, hi: number, tenantId: string | undefined, shard = 0): QueryCommandInput => ({
   TableName: t.commitsTable,
   IndexName: tenantId === undefined ? I.byToken : I.byTenant,
   KeyConditionExpression: '#p = :p AND #tok BETWEEN :lo AND :hi',
-  ExpressionAttributeNames: { '#p': tenantId === undefined ? A.global : A.tenant, '#tok': A.token },
-  ExpressionAttributeValues: { ':p': S(tenantId ?? GLOBAL_PARTITION), ':lo': N(lo), ':hi': N(hi) },
+  ExpressionAttributeNames: { '#p': tenantId === undefined ? A.global : tenantIndexKey(t), '#tok': A.token },
+  ExpressionAttributeValues: { ':p': tenantId === undefined ? S(shardPartition(shard)) : tenantPartitionValue(t, tenantId, shard), ':lo': N(lo), ':hi': N(hi) },
 })
 
 // -------------------------------------------------------------------------------------
@@ -147,10 +150,10 @@ export const tokenRangeQuery = (t: Tables, lo: number, hi: number, tenantId: str
 
 const counterKey = (pk: string): Item => ({ [A.pk]: S(pk), [A.sk]: N(0) })
 
-/** Takes the next global token (atomic `ADD`), answering the new value. */
-export const nextTokenUpdate = (t: Tables): UpdateItemCommandInput => ({
+/** Takes the shard's next count (atomic `ADD`), answering the new value. */
+export const nextTokenUpdate = (t: Tables, shard = 0): UpdateItemCommandInput => ({
   TableName: t.commitsTable,
-  Key: counterKey(GLOBAL_COUNTER),
+  Key: counterKey(shardCounter(shard)),
   UpdateExpression: 'ADD #n :one',
   ExpressionAttributeNames: { '#n': A.counter },
   ExpressionAttributeValues: { ':one': N(1) },
@@ -158,9 +161,9 @@ export const nextTokenUpdate = (t: Tables): UpdateItemCommandInput => ({
 })
 
 /** Moves a tenant's chain to `token` if it is the highest yet, answering the previous link. */
-export const linkTokenUpdate = (t: Tables, tenantId: string, token: number): UpdateItemCommandInput => ({
+export const linkTokenUpdate = (t: Tables, tenantId: string, token: number, shard = 0): UpdateItemCommandInput => ({
   TableName: t.commitsTable,
-  Key: counterKey(tenantCounter(tenantId)),
+  Key: counterKey(tenantCounter(tenantId, shard)),
   UpdateExpression: 'SET #n = :token',
   ConditionExpression: 'attribute_not_exists(#n) OR #n < :token',
   ExpressionAttributeNames: { '#n': A.counter },
@@ -174,9 +177,9 @@ export const linkTokenUpdate = (t: Tables, tenantId: string, token: number): Upd
  * old values (`UPDATED_OLD`) are the token before it and the tenant's previous one. The condition admits the
  * tenants already in the map, and new ones while it holds fewer than `maxTenants`.
  */
-export const nextLinkedTokenUpdate = (t: Tables, tenantId: string, maxTenants: number): UpdateItemCommandInput => ({
+export const nextLinkedTokenUpdate = (t: Tables, tenantId: string, maxTenants: number, shard = 0): UpdateItemCommandInput => ({
   TableName: t.commitsTable,
-  Key: counterKey(GLOBAL_COUNTER),
+  Key: counterKey(shardCounter(shard)),
   UpdateExpression: 'SET #n = if_not_exists(#n, :zero) + :one, #tl.#t = if_not_exists(#n, :zero) + :one',
   ConditionExpression: 'attribute_exists(#tl.#t) OR (attribute_exists(#tl) AND size(#tl) < :max)',
   ExpressionAttributeNames: { '#n': A.counter, '#tl': A.tenantLinks, '#t': tenantId },
@@ -188,29 +191,42 @@ export const nextLinkedTokenUpdate = (t: Tables, tenantId: string, maxTenants: n
  * Gives a counter that never handed out a token the map of tenant links. A counter that did keeps the tenant chains
  * in their own items for good (a store of 0.2 with commits), so that no tenant ever has two chains.
  */
-export const tenantLinksCreate = (t: Tables): UpdateItemCommandInput => ({
+export const tenantLinksCreate = (t: Tables, shard = 0): UpdateItemCommandInput => ({
   TableName: t.commitsTable,
-  Key: counterKey(GLOBAL_COUNTER),
+  Key: counterKey(shardCounter(shard)),
   UpdateExpression: 'SET #tl = if_not_exists(#tl, :empty)',
   ConditionExpression: 'attribute_not_exists(#n)',
   ExpressionAttributeNames: { '#n': A.counter, '#tl': A.tenantLinks },
   ExpressionAttributeValues: { ':empty': { M: {} } },
 })
 
-/** The global counter (its `floor`, its tenant links), strongly consistent. */
-export const globalCounterGet = (t: Tables): GetItemCommandInput => ({
+/** A shard's counter (its `floor`, its tenant links; on shard 0 the shard count), strongly consistent. */
+export const globalCounterGet = (t: Tables, shard = 0): GetItemCommandInput => ({
   TableName: t.commitsTable,
-  Key: counterKey(GLOBAL_COUNTER),
+  Key: counterKey(shardCounter(shard)),
   ConsistentRead: true,
 })
 
-/** Raises the floor to the last token handed out. */
-export const raiseFloorUpdate = (t: Tables): UpdateItemCommandInput => ({
+/** Raises the shard's floor to the last count it handed out (readers turn it into that count's token). */
+export const raiseFloorUpdate = (t: Tables, shard = 0): UpdateItemCommandInput => ({
   TableName: t.commitsTable,
-  Key: counterKey(GLOBAL_COUNTER),
+  Key: counterKey(shardCounter(shard)),
   UpdateExpression: 'SET #floor = if_not_exists(#n, :zero)',
   ExpressionAttributeNames: { '#floor': A.floor, '#n': A.counter },
   ExpressionAttributeValues: { ':zero': N(0) },
+})
+
+/**
+ * Records the table's shard count on the shard-0 counter if none is recorded, answering the item after: the count
+ * recorded first wins, and a store opened with another one learns it. A table without the attribute has one shard.
+ */
+export const feedShardsRecord = (t: Tables): UpdateItemCommandInput => ({
+  TableName: t.commitsTable,
+  Key: counterKey(shardCounter(0)),
+  UpdateExpression: 'SET #fs = if_not_exists(#fs, :fs)',
+  ExpressionAttributeNames: { '#fs': A.feedShards },
+  ExpressionAttributeValues: { ':fs': N(t.feedShards) },
+  ReturnValues: 'ALL_NEW',
 })
 
 /** An unconditional put into the commits table (fillers). */

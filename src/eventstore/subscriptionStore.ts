@@ -117,3 +117,12 @@ export interface HorizonSession {
 export interface HorizonReporter {
   horizonHolder(): Promise<Either<StorageError, Option<HorizonSession>>>
 }
+
+/**
+ * A view of one feed shard of a store whose log is split into several (SEMANTICS 7; DynamoDB's `store.feed(k)`): its
+ * `getFrom`/`getFromTo` read that shard only, its subscription store keeps leases of its own, and a checkpoint of a
+ * subscription on it keeps its position under this key. A store without it has one feed, shard `'0'`.
+ */
+export interface FeedShardView {
+  readonly feedShard: string
+}

@@ -1,7 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { invalidArgument, type InvalidArgument } from '../eventstore/errors.js'
 import {
-  singleShardPosition,
   type ConditionallyProjectable,
   type ConditionalProjectionStore,
   type Projectable,
@@ -15,6 +14,7 @@ import type { Json } from '../eventstore/Json.js'
 import { applyDocumentsAsync, applyDocumentsSync, documentChanges, type DocumentProjection } from './documents.js'
 import type { Lease, SubscriptionStore } from '../eventstore/subscriptionStore.js'
 import type { BatchContext, CommonOptions, DecodedCommit, Source, SubscribableStore } from '../subscriptions/options.js'
+import { positionOf, SHARD, shardOf } from '../subscriptions/positions.js'
 import { subscribe, type Subscription } from '../subscriptions/subscribe.js'
 import type { EventMeta, Projection } from './define.js'
 import type { ProjectionBatchError, ProjectionRejected } from './errors.js'
@@ -128,13 +128,17 @@ export const applyAsync =
  * of the runtime (moving over commits the projection does not select, or storing the start) goes through the
  * projection's own checkpoint write (`save`) too, so that it never moves back below what the projection stored.
  */
-const projectionSubscriptions = (ss: SubscriptionStore, save: (lease: Lease, position: number) => ReturnType<SubscriptionStore['saveCheckpoint']>): SubscriptionStore => ({
+const projectionSubscriptions = (
+  ss: SubscriptionStore,
+  save: (lease: Lease, position: number) => ReturnType<SubscriptionStore['saveCheckpoint']>,
+  shard: string = SHARD,
+): SubscriptionStore => ({
   acquire: (...a) => ss.acquire(...a),
   renew: (...a) => ss.renew(...a),
   release: (...a) => ss.release(...a),
   lease: (...a) => ss.lease(...a),
   checkpoint: (...a) => ss.checkpoint(...a),
-  saveCheckpoint: (lease, checkpoint) => save(lease, singleShardPosition(checkpoint.positions)),
+  saveCheckpoint: (lease, checkpoint) => save(lease, positionOf(checkpoint, shard)),
   resetCheckpoint: (...a) => ss.resetCheckpoint(...a),
   park: (...a) => ss.park(...a),
   parked: (...a) => ss.parked(...a),
@@ -207,7 +211,10 @@ const startConditional = <Ev extends { readonly type: string }>(
   return subscribe<Ev, ProjectionBatchError>({
     ...options,
     name,
-    store: withSubscriptions(store, projectionSubscriptions(store.subscriptions, (lease, position) => port.applyDocuments(lease, position, [], () => E.right([])))),
+    store: withSubscriptions(
+      store,
+      projectionSubscriptions(store.subscriptions, (lease, position) => port.applyDocuments(lease, position, [], () => E.right([])), shardOf(store)),
+    ),
     source: { ...options.source, topics: projection.topics.topics },
     decode: { topics: projection.topics, onError: onFailure === 'park' ? 'park' : 'stop' },
     handler: (batch: readonly DecodedCommit<Ev>[], context: BatchContext) => {

@@ -4,6 +4,7 @@
  * Store-agnostic: it needs only a store's reads and its `subscriptions` (the `SubscriptionStore` port).
  */
 export { subscribe, type Subscription, type SubscriptionState, type Status } from './subscribe.js'
+export { subscribeFeeds, type FeedSubscriptions } from './feeds.js'
 export { resetSubscription, replayParked, listParked, type ResetOptions, type RawReplayOptions, type DecodedReplayOptions } from './manage.js'
 export type { ReplayReport } from './parking.js'
 export type {

@@ -19,7 +19,7 @@ import {
   type SubscribableStore,
 } from './options.js'
 import { replayWith, type ReplayReport } from './parking.js'
-import { checkpointAt, positionOfStart } from './positions.js'
+import { checkpointAt, positionOfStart, shardOf } from './positions.js'
 import { preparer } from './source.js'
 
 const guard = async <L, A>(operation: string, call: () => Promise<E.Either<L, A>>): Promise<E.Either<L | StorageError, A>> => {
@@ -63,7 +63,7 @@ export const resetSubscription = async (options: ResetOptions): Promise<E.Either
   const { store, name } = options
   const position = await positionOfStart(store, options.to, options.tenantId)
   if (E.isLeft(position)) return position
-  const checkpoint = checkpointAt(position.right)
+  const checkpoint = checkpointAt(position.right, shardOf(store))
   const r = await guard('resetCheckpoint', () => store.subscriptions.resetCheckpoint(name, oneOffHolder('reset'), checkpoint))
   if (E.isLeft(r)) return r
   if (O.isNone(r.right)) return E.left(await heldBy(store, name))

@@ -6,13 +6,19 @@ import type { Reads } from '../eventstore/reads.js'
 import type { Checkpoint } from '../eventstore/subscriptionStore.js'
 import type { StartAt } from './options.js'
 
-/** The feed shard of a store with one feed (SEMANTICS 7): every store of the kit today. */
+/** The feed shard of a store with one feed (SEMANTICS 7). */
 export const SHARD = '0'
 
-export const checkpointAt = (position: number): Checkpoint => ({ positions: { [SHARD]: position } })
+/** The feed shard a store reads: a shard's view names its own (`FeedShardView`), any other store has one feed. */
+export const shardOf = (store: unknown): string => {
+  const s = (store as { readonly feedShard?: unknown } | null)?.feedShard
+  return typeof s === 'string' ? s : SHARD
+}
 
-export const positionOf = (checkpoint: Checkpoint): number => {
-  const p = checkpoint.positions[SHARD]
+export const checkpointAt = (position: number, shard: string = SHARD): Checkpoint => ({ positions: { [shard]: position } })
+
+export const positionOf = (checkpoint: Checkpoint, shard: string = SHARD): number => {
+  const p = checkpoint.positions[shard]
   return typeof p === 'number' && Number.isSafeInteger(p) && p > 0 ? p : 0
 }
 

@@ -16,7 +16,7 @@ import {
 import { deliver, failureJson, streamKey, type Delivery, type DeliveryControl, type Item } from './handling.js'
 import { settingsOf, type BatchContext, type DecodedOptions, type Handler, type RawOptions, type Settings } from './options.js'
 import { blockersOf, replayWith, type ReplayReport } from './parking.js'
-import { BatchReader, checkpointAt, lagAfter, positionOf, positionOfStart } from './positions.js'
+import { BatchReader, checkpointAt, lagAfter, positionOf, positionOfStart, shardOf } from './positions.js'
 import { preparer, type Prepared } from './source.js'
 import { backoff, sleep, Waker } from './timing.js'
 
@@ -218,7 +218,7 @@ class Runner<A, E> {
     const parked = await guard('status', () => this.ss.parked(this.s.name))
     if (E.isLeft(parked)) return parked
     const stored = O.toUndefined(checkpoint.right)
-    const position = stored === undefined ? 0 : positionOf(stored)
+    const position = stored === undefined ? 0 : positionOf(stored, shardOf(this.s.store))
     const lag = await lagAfter(this.s.store, position, tenantId, LAG_LIMIT)
     if (E.isLeft(lag)) return lag
     const oldest = lag.right.oldestStamp
@@ -368,7 +368,7 @@ class Runner<A, E> {
         const commits = batch.right
         if (commits.length === 0) {
           this.state = 'live'
-          this.settleWaiters(E.right(checkpointAt(t.position)), readNumber)
+          this.settleWaiters(E.right(checkpointAt(t.position, shardOf(this.s.store))), readNumber)
           const woken = await this.waker.wait(idle)
           idle = woken ? this.s.pollMs : Math.min(this.s.idleMaxMs, idle * this.s.idleFactor)
           continue
@@ -383,7 +383,7 @@ class Runner<A, E> {
         if (outcome.kind === 'fail') return outcome.error
         if (outcome.kind === 'failed') return outcome.error
         if (outcome.kind !== 'ok') return undefined
-        if (atHead) this.settleWaiters(E.right(checkpointAt(t.position)), readNumber)
+        if (atHead) this.settleWaiters(E.right(checkpointAt(t.position, shardOf(this.s.store))), readNumber)
       }
       return undefined
     } finally {
@@ -472,7 +472,7 @@ class Runner<A, E> {
   private async load(t: Tenure): Promise<Delivery<E>> {
     const stored = await this.storing(t, 'checkpoint', () => this.ss.checkpoint(this.s.name))
     if (E.isLeft(stored)) return stored.left
-    if (O.isSome(stored.right)) t.position = positionOf(stored.right.value)
+    if (O.isSome(stored.right)) t.position = positionOf(stored.right.value, shardOf(this.s.store))
     else {
       const start = await this.storing(t, 'find the start', () => positionOfStart(this.s.store, this.s.start, this.s.source.tenantId) as Promise<E.Either<StorageError, number>>)
       if (E.isLeft(start)) return start.left
@@ -494,7 +494,7 @@ class Runner<A, E> {
 
   private async save(t: Tenure, position: number, always = false): Promise<Delivery<E>> {
     if (position <= t.position && !always) return ok
-    const r = await this.storing(t, 'saveCheckpoint', () => this.ss.saveCheckpoint(t.lease, checkpointAt(position)))
+    const r = await this.storing(t, 'saveCheckpoint', () => this.ss.saveCheckpoint(t.lease, checkpointAt(position, shardOf(this.s.store))))
     if (E.isLeft(r)) return r.left
     t.position = position
     return ok

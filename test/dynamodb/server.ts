@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect } from 'vitest'
 import { dynamoDbStore, type DynamoDbClient, type DynamoDbCommonOptions, type DynamoDbConfig, type DynamoDbStore } from '../../src/dynamodb/index.js'
 import type { Commit, Persistence } from '../../src/eventstore/index.js'
 import type { StoreHarness } from 'aett/testing/contract'
+import { feedShardOf } from '../../src/dynamodb/shards.js'
 import { uniqueName } from '../support/services.js'
 
 /** A running dynalite (in memory, tables ACTIVE at once) and a client pointed at it. */
@@ -95,6 +96,23 @@ export const dynaliteHarness = (db: () => Dynalite, options: DynamoDbCommonOptio
       client: { send: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { name: 'NetworkingError' })) },
       tables: { prefix: `${uniqueName('down')}_` },
     }),
+})
+
+/**
+ * The harness of a store of `shards` feed shards: the contract reads its log shard by shard (`store.feeds()`), and a
+ * commit belongs to the shard its ids route to (`feedShardOf`), which each shard's read must agree with.
+ */
+export const shardedHarness = (db: () => Dynalite, shards: number, options: DynamoDbCommonOptions = {}): StoreHarness => ({
+  ...dynaliteHarness(db, { ...options, feedShards: shards }),
+  name: `dynamodb (dynalite, ${shards} feed shards)`,
+  feeds: {
+    readers: (store) => {
+      const feeds = (store as DynamoDbStore).feeds()
+      if (feeds._tag === 'Left') throw new Error(feeds.left.message)
+      return feeds.right
+    },
+    shardOf: (ids: Pick<Commit, 'tenantId' | 'streamId'>) => feedShardOf(ids.tenantId, ids.streamId, shards),
+  },
 })
 
 /** The SDK command a client is asked to send: its class name tells the operation. */

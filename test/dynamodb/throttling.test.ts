@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { Commit, Persistence } from '../../src/eventstore/index.js'
 import { attempt, collect, expectCommits } from 'aett/testing/contract'
 import { disposeStore, dynaliteForFile, freshStore, pollingReader } from './server.js'
+import { runScaling, type ScalingRun } from './scaling.js'
 import { throttlingClient } from './throttling.js'
 
 const db = dynaliteForFile()
@@ -72,4 +73,32 @@ describe('dynamodb: under a throttling model', () => {
       await disposeStore(store)
     }
   }, 60_000)
+
+  it('appends/s grow with the feed shards (1, 4, 16) while every shard reader sees every commit of its shard once, in order', async () => {
+    // 10 writes a second a partition: one shard's counter (and token partition) caps it near 10 commits/s, far below
+    // the emulator's own speed; 32 writers, one stream each, spread evenly over the shards.
+    const options = { writers: 32, durationMs: 2_500, writesPerSecond: 10, indexDelayMs: 200, settleMs: 1_000 }
+    const runs: ScalingRun[] = []
+    for (const shards of [1, 4, 16]) {
+      const run = await runScaling(db().client, { ...options, shards })
+      runs.push(run)
+      // every acknowledged commit, once, in token order, by its shard's reader (and tenant a's commits by a's)
+      for (let k = 0; k < shards; k++) {
+        expectCommits(run.seen[k] ?? [], run.expected[k] ?? [])
+        expectCommits(run.seenOfA[k] ?? [], (run.expected[k] ?? []).filter((c) => c.tenantId === 'a'))
+      }
+      // and each stream holds its commits once
+      for (const s of run.streams) expectCommits(s.stored, s.written)
+      expect(run.throttled).toBeGreaterThan(0)
+      console.log(
+        `figure: appends under the throttling model (10 writes/s a partition, ${shards} feed shard${shards === 1 ? '' : 's'}) = ${run.perSecond.toFixed(1)} /s; ` +
+          `${run.commits} commits, throttled ${run.throttled}, writes ${run.writes}, failed attempts ${run.failedAttempts}`,
+      )
+    }
+    const [one, four, sixteen] = runs.map((r) => r.perSecond) as [number, number, number]
+    // Loose bounds for a shared machine (the emulator's own speed caps 16 shards here); bench/src/extras/feedShards.ts
+    // measures the ratio on its own.
+    expect(four).toBeGreaterThan(2.5 * one)
+    expect(sixteen).toBeGreaterThan(5 * one)
+  }, 90_000)
 })

@@ -2,20 +2,26 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { DynamoDbClient } from '../../src/dynamodb/index.js'
 import type { Item } from '../../src/dynamodb/connection.js'
 import { A, I } from '../../src/dynamodb/schema.js'
-import type { SentCommand } from './server.js'
 
 /**
  * A model of DynamoDB's per-partition write limit and of its global indexes' lag, around a real (emulated) client.
  *
  * Writes: every partition a write lands in has a token bucket of `writesPerSecond` (with a tenth of a second of
  * burst, at least 4 units): the table's partition (one unit for the item and one for each local index entry, which share its item
- * collection) and the partition of each global index the item is in (`byToken` by `gp`, `byTenant` by `t`). A
+ * collection) and the partition of each global index the item is in (`byToken` by `gp`, `byTenant` by `t`, or on a
+ * table of several feed shards by `tsh`, the (shard, tenant) key). A
  * write that finds any of its partitions empty is refused whole with `ProvisionedThroughputExceededException`,
  * as DynamoDB does, and consumes nothing. Reads are not limited.
  *
  * Index lag: an item written with a global index key is hidden from Queries of the global indexes for a random
  * delay of up to `indexDelayMs` after its write, in no particular order (dynalite updates indexes at once).
  */
+/** The SDK command a client is asked to send (as server.ts's `SentCommand`; not imported, so benches can use this file). */
+interface SentCommand {
+  readonly input: Record<string, unknown>
+  readonly constructor: { readonly name: string }
+}
+
 export interface ThrottleModel {
   readonly writesPerSecond: number
   readonly indexDelayMs: number
@@ -43,7 +49,7 @@ const partitionsOf = (table: string, item: Item): ReadonlyMap<string, number> =>
   out.set(`${table}|${pk}`, 1 + local)
   const g = item[A.global]?.S
   if (g !== undefined) out.set(`${table}|${I.byToken}|${g}`, 1)
-  const t = item[A.tenant]?.S
+  const t = item[A.tenantShard]?.S ?? item[A.tenant]?.S
   if (t !== undefined && item[A.token] !== undefined) out.set(`${table}|${I.byTenant}|${t}`, 1)
   return out
 }

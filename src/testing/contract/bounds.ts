@@ -2,15 +2,20 @@ import * as O from 'fp-ts/lib/Option.js'
 import { describe, expect, it } from 'vitest'
 import type { Commit, Persistence, Reads, RevisionRange, StreamHead } from '../../eventstore/index.js'
 import type { StoreHarness } from './harness.js'
-import { at, collect, expectCommits, failsWith, freshIds, left, right, settles, sharedStore, snapshot, writeStream } from './fixtures.js'
+import { at, collect, expectCommits, failsWith, freshIds, left, logFor, right, settles, sharedStore, snapshot, writeStream } from './fixtures.js'
 
 /**
  * One tenant with two streams: `a` has commits of revisions 1-3, 4-6 and 7-9 stamped at +1s, +2s, +3s and
  * snapshots at 3 and 6 (three revisions behind its head); `b` has one commit of four events and no snapshot.
  */
-const seed = async (store: Persistence) => {
+/**
+ * A tenant's two streams: a (three commits, snapshots at 3 and 6) then b (one commit). On a store of feed shards
+ * (`harness.feeds`) b is chosen in a's shard, so that the four commits share one log and its token order.
+ */
+const seed = async (harness: StoreHarness, store: Persistence) => {
   const a = freshIds()
-  const b = { tenantId: a.tenantId, streamId: `${a.streamId}-b` }
+  let b = { tenantId: a.tenantId, streamId: `${a.streamId}-b` }
+  for (let i = 0; harness.feeds !== undefined && harness.feeds.shardOf(b) !== harness.feeds.shardOf(a); i++) b = { tenantId: a.tenantId, streamId: `${a.streamId}-b${i}` }
   const commits = await writeStream(store, a, 3, 3, (i) => at((i + 1) * 1000))
   for (const r of [3, 6]) right(await store.addSnapshot(snapshot(a, r)))
   const [ofB] = await writeStream(store, b, 1, 4, () => at(1500))
@@ -48,9 +53,17 @@ const notNumbers: ReadonlyArray<readonly [string, number]> = [
 export const boundsContract = (harness: StoreHarness): void => {
   describe(`${harness.name}: read bounds (SEMANTICS 5, 6, 7, 9, 11)`, () => {
     const store = sharedStore(harness)
+    // The log the last seeded streams are in: the store's one log, or their feed shard's.
+    let seeded = { tenantId: '', streamId: '' }
+    const log = () => logFor(harness, store(), seeded)
+    const seedLog = async () => {
+      const r = await seed(harness, store())
+      seeded = r.a
+      return r
+    }
 
     it('SEMANTICS 5: get with a NaN (or non-number) minRevision or maxRevision is an InvalidArgument, not a read from the start', async () => {
-      const { a } = await seed(store())
+      const { a } = await seed(harness, store())
       for (const [what, bad] of notNumbers) {
         const ranges: readonly RevisionRange[] = [
           { minRevision: bad },
@@ -69,7 +82,7 @@ export const boundsContract = (harness: StoreHarness): void => {
     })
 
     it('SEMANTICS 5: maxRevision Infinity reads to the end and minRevision -Infinity from the start, as no bound does', async () => {
-      const { a, c1, c2, c3 } = await seed(store())
+      const { a, c1, c2, c3 } = await seed(harness, store())
       const get = (range: RevisionRange) => store().get(a.tenantId, a.streamId, range)
       expectCommits(await same('max Infinity', get({ maxRevision: Number.POSITIVE_INFINITY }), get({})), [c1, c2, c3])
       await same('min -Infinity', get({ minRevision: Number.NEGATIVE_INFINITY }), get({}))
@@ -82,7 +95,7 @@ export const boundsContract = (harness: StoreHarness): void => {
     })
 
     it('SEMANTICS 5: minRevision Infinity or past MAX_SAFE_INTEGER reads nothing, as a bound past the head does', async () => {
-      const { a } = await seed(store())
+      const { a } = await seed(harness, store())
       const get = (range: RevisionRange) => store().get(a.tenantId, a.streamId, range)
       for (const min of [Number.POSITIVE_INFINITY, Number.MAX_VALUE, 2 ** 60, Number.MAX_SAFE_INTEGER + 2, Number.MAX_SAFE_INTEGER]) {
         expect(await same(`min ${min}`, get({ minRevision: min }), get({ minRevision: 10 }))).toEqual([])
@@ -91,7 +104,7 @@ export const boundsContract = (harness: StoreHarness): void => {
     })
 
     it('SEMANTICS 5: a fractional minRevision rounds up and a fractional maxRevision rounds down', async () => {
-      const { a, c1, c2, c3 } = await seed(store())
+      const { a, c1, c2, c3 } = await seed(harness, store())
       const get = (range: RevisionRange) => store().get(a.tenantId, a.streamId, range)
       expectCommits(await same('min 3.5', get({ minRevision: 3.5 }), get({ minRevision: 4 })), [c2, c3])
       expectCommits(await same('min 3.01', get({ minRevision: 3.01 }), get({ minRevision: 4 })), [c2, c3])
@@ -103,7 +116,7 @@ export const boundsContract = (harness: StoreHarness): void => {
     })
 
     it('SEMANTICS 5: a maxRevision past MAX_SAFE_INTEGER is clamped: it reads to the end', async () => {
-      const { a, c1, c2, c3 } = await seed(store())
+      const { a, c1, c2, c3 } = await seed(harness, store())
       const get = (range: RevisionRange) => store().get(a.tenantId, a.streamId, range)
       for (const max of [2 ** 60, Number.MAX_VALUE, 1e300, Number.MAX_SAFE_INTEGER + 2]) {
         expectCommits(await same(`max ${max}`, get({ maxRevision: max }), get({ maxRevision: Number.MAX_SAFE_INTEGER })), [c1, c2, c3])
@@ -112,7 +125,7 @@ export const boundsContract = (harness: StoreHarness): void => {
     })
 
     it('SEMANTICS 6: getTo and getAllTo with an Invalid Date (or a value that is not a Date) are an InvalidArgument', async () => {
-      const { a } = await seed(store())
+      const { a } = await seed(harness, store())
       const bad: ReadonlyArray<readonly [string, Date]> = [
         ['an Invalid Date', new Date(Number.NaN)],
         ['an ISO string', '2026-01-15T10:30:00.000Z' as unknown as Date],
@@ -126,7 +139,7 @@ export const boundsContract = (harness: StoreHarness): void => {
     })
 
     it('SEMANTICS 6: getTo and getAllTo with the latest Date read everything, with the earliest nothing', async () => {
-      const { a, c1, c2, c3, ofB, tenantId } = await seed(store())
+      const { a, c1, c2, c3, ofB, tenantId } = await seed(harness, store())
       const latest = new Date(8.64e15)
       const earliest = new Date(-8.64e15)
       expectCommits(await same('getTo latest', store().getTo(a.tenantId, a.streamId, latest), store().getTo(a.tenantId, a.streamId, at(1e9))), [c1, c2, c3])
@@ -136,61 +149,61 @@ export const boundsContract = (harness: StoreHarness): void => {
     })
 
     it('SEMANTICS 7: getFrom(NaN), getFromTo(NaN, x) and getFromTo(x, NaN) are an InvalidArgument, never a read from 0', async () => {
-      const { tenantId, c3 } = await seed(store())
+      const { tenantId, c3 } = await seedLog()
       for (const [what, bad] of notNumbers) {
         for (const t of [tenantId, undefined]) {
           const scope = t === undefined ? 'every tenant' : 'one tenant'
-          await failsWith(`getFrom(${what}) of ${scope}`, () => store().getFrom(bad, t), 'InvalidArgument')
-          await failsWith(`getFromTo(${what}, x) of ${scope}`, () => store().getFromTo(bad, c3.checkpointToken, t), 'InvalidArgument')
-          await failsWith(`getFromTo(0, ${what}) of ${scope}`, () => store().getFromTo(0, bad, t), 'InvalidArgument')
-          await failsWith(`getFromTo(${what}, ${what}) of ${scope}`, () => store().getFromTo(bad, bad, t), 'InvalidArgument')
+          await failsWith(`getFrom(${what}) of ${scope}`, () => log().getFrom(bad, t), 'InvalidArgument')
+          await failsWith(`getFromTo(${what}, x) of ${scope}`, () => log().getFromTo(bad, c3.checkpointToken, t), 'InvalidArgument')
+          await failsWith(`getFromTo(0, ${what}) of ${scope}`, () => log().getFromTo(0, bad, t), 'InvalidArgument')
+          await failsWith(`getFromTo(${what}, ${what}) of ${scope}`, () => log().getFromTo(bad, bad, t), 'InvalidArgument')
         }
       }
     })
 
     it('SEMANTICS 7: getFrom(-Infinity) reads from the beginning, and getFrom(Infinity) or past MAX_SAFE_INTEGER reads nothing', async () => {
-      const { tenantId, c1, c2, c3, ofB } = await seed(store())
-      expectCommits(await same('getFrom(-Infinity)', store().getFrom(Number.NEGATIVE_INFINITY, tenantId), store().getFrom(0, tenantId)), [c1, c2, c3, ofB])
-      await same('getFrom(-5)', store().getFrom(-5, tenantId), store().getFrom(0, tenantId))
+      const { tenantId, c1, c2, c3, ofB } = await seedLog()
+      expectCommits(await same('getFrom(-Infinity)', log().getFrom(Number.NEGATIVE_INFINITY, tenantId), log().getFrom(0, tenantId)), [c1, c2, c3, ofB])
+      await same('getFrom(-5)', log().getFrom(-5, tenantId), log().getFrom(0, tenantId))
       for (const from of [Number.POSITIVE_INFINITY, Number.MAX_VALUE, 2 ** 60, Number.MAX_SAFE_INTEGER]) {
-        expect(await same(`getFrom(${from})`, store().getFrom(from, tenantId), store().getFrom(ofB.checkpointToken, tenantId))).toEqual([])
-        expect(await settles(`getFrom(${from}) of every tenant`, () => collect(store().getFrom(from)))).toEqual([])
+        expect(await same(`getFrom(${from})`, log().getFrom(from, tenantId), log().getFrom(ofB.checkpointToken, tenantId))).toEqual([])
+        expect(await settles(`getFrom(${from}) of every tenant`, () => collect(log().getFrom(from)))).toEqual([])
       }
     })
 
     it('SEMANTICS 7: a fractional checkpoint reads the tokens above its whole part: getFrom(2.5) is getFrom(2)', async () => {
-      const { tenantId, c1, c2, c3, ofB } = await seed(store())
+      const { tenantId, c1, c2, c3, ofB } = await seedLog()
       const [t1, t2, t3] = [c1.checkpointToken, c2.checkpointToken, c3.checkpointToken]
-      expectCommits(await same('getFrom(t1 + 0.5)', store().getFrom(t1 + 0.5, tenantId), store().getFrom(t1, tenantId)), [c2, c3, ofB])
-      expectCommits(await same('getFrom(t1 - 0.5)', store().getFrom(t1 - 0.5, tenantId), store().getFrom(t1 - 1, tenantId)), [c1, c2, c3, ofB])
+      expectCommits(await same('getFrom(t1 + 0.5)', log().getFrom(t1 + 0.5, tenantId), log().getFrom(t1, tenantId)), [c2, c3, ofB])
+      expectCommits(await same('getFrom(t1 - 0.5)', log().getFrom(t1 - 0.5, tenantId), log().getFrom(t1 - 1, tenantId)), [c1, c2, c3, ofB])
       expectCommits(
-        await same('getFromTo(t1 - 0.5, t2 + 0.5)', store().getFromTo(t1 - 0.5, t2 + 0.5, tenantId), store().getFromTo(t1 - 1, t2, tenantId)),
+        await same('getFromTo(t1 - 0.5, t2 + 0.5)', log().getFromTo(t1 - 0.5, t2 + 0.5, tenantId), log().getFromTo(t1 - 1, t2, tenantId)),
         [c1, c2],
       )
       // an upper bound rounds down too: (t1, t3 - 0.5] holds no token above t3 - 1
-      expectCommits(await same('getFromTo(t1, t3 - 0.5)', store().getFromTo(t1, t3 - 0.5, tenantId), store().getFromTo(t1, t3 - 1, tenantId)), [c2])
-      await same('getFromTo(0.5, t2 + 0.999)', store().getFromTo(0.5, t2 + 0.999, tenantId), store().getFromTo(0, t2, tenantId))
+      expectCommits(await same('getFromTo(t1, t3 - 0.5)', log().getFromTo(t1, t3 - 0.5, tenantId), log().getFromTo(t1, t3 - 1, tenantId)), [c2])
+      await same('getFromTo(0.5, t2 + 0.999)', log().getFromTo(0.5, t2 + 0.999, tenantId), log().getFromTo(0, t2, tenantId))
     })
 
     it('SEMANTICS 7: getFromTo with infinite or huge bounds is clamped: (-Infinity, Infinity] is everything, an upper bound of -Infinity nothing', async () => {
-      const { tenantId, c1, c2, c3, ofB } = await seed(store())
-      const all = () => store().getFrom(0, tenantId)
+      const { tenantId, c1, c2, c3, ofB } = await seedLog()
+      const all = () => log().getFrom(0, tenantId)
       expectCommits(
-        await same('(-Infinity, Infinity]', store().getFromTo(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, tenantId), all()),
+        await same('(-Infinity, Infinity]', log().getFromTo(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, tenantId), all()),
         [c1, c2, c3, ofB],
       )
-      await same('(0, 2^60]', store().getFromTo(0, 2 ** 60, tenantId), all())
-      await same('(0, MAX_VALUE]', store().getFromTo(0, Number.MAX_VALUE, tenantId), all())
-      await same('(t1, Infinity]', store().getFromTo(c1.checkpointToken, Number.POSITIVE_INFINITY, tenantId), store().getFrom(c1.checkpointToken, tenantId))
-      await same('(-Infinity, t2]', store().getFromTo(Number.NEGATIVE_INFINITY, c2.checkpointToken, tenantId), store().getFromTo(0, c2.checkpointToken, tenantId))
-      expect(await settles('(0, -Infinity]', () => collect(store().getFromTo(0, Number.NEGATIVE_INFINITY, tenantId)))).toEqual([])
-      expect(await settles('(Infinity, Infinity]', () => collect(store().getFromTo(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, tenantId)))).toEqual([])
-      expect(await settles('(2^60, Infinity]', () => collect(store().getFromTo(2 ** 60, Number.POSITIVE_INFINITY)))).toEqual([])
-      expect(await settles('(ofB, 2^60]', () => collect(store().getFromTo(ofB.checkpointToken, 2 ** 60, tenantId)))).toEqual([])
+      await same('(0, 2^60]', log().getFromTo(0, 2 ** 60, tenantId), all())
+      await same('(0, MAX_VALUE]', log().getFromTo(0, Number.MAX_VALUE, tenantId), all())
+      await same('(t1, Infinity]', log().getFromTo(c1.checkpointToken, Number.POSITIVE_INFINITY, tenantId), log().getFrom(c1.checkpointToken, tenantId))
+      await same('(-Infinity, t2]', log().getFromTo(Number.NEGATIVE_INFINITY, c2.checkpointToken, tenantId), log().getFromTo(0, c2.checkpointToken, tenantId))
+      expect(await settles('(0, -Infinity]', () => collect(log().getFromTo(0, Number.NEGATIVE_INFINITY, tenantId)))).toEqual([])
+      expect(await settles('(Infinity, Infinity]', () => collect(log().getFromTo(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, tenantId)))).toEqual([])
+      expect(await settles('(2^60, Infinity]', () => collect(log().getFromTo(2 ** 60, Number.POSITIVE_INFINITY)))).toEqual([])
+      expect(await settles('(ofB, 2^60]', () => collect(log().getFromTo(ofB.checkpointToken, 2 ** 60, tenantId)))).toEqual([])
     })
 
     it('SEMANTICS 9: getSnapshot with a NaN (or non-number) maxRevision is an InvalidArgument', async () => {
-      const { a } = await seed(store())
+      const { a } = await seed(harness, store())
       for (const [what, bad] of notNumbers) {
         const e = left(await settles(`getSnapshot(${what})`, () => store().getSnapshot(a.tenantId, a.streamId, bad)), 'InvalidArgument')
         expect(e.reason.length).toBeGreaterThan(0)
@@ -198,7 +211,7 @@ export const boundsContract = (harness: StoreHarness): void => {
     })
 
     it('SEMANTICS 9: getSnapshot with infinite, fractional and huge maxRevision: Infinity is no bound, 5.9 is 5', async () => {
-      const { a } = await seed(store())
+      const { a } = await seed(harness, store())
       const newest = await revisionAt(store(), a, undefined)
       expect(newest).toBe(6)
       expect(await revisionAt(store(), a, Number.POSITIVE_INFINITY)).toBe(newest)
@@ -213,7 +226,7 @@ export const boundsContract = (harness: StoreHarness): void => {
     })
 
     it('SEMANTICS 11: streamsToSnapshot with a NaN (or non-number) threshold is an InvalidArgument', async () => {
-      const { tenantId } = await seed(store())
+      const { tenantId } = await seed(harness, store())
       for (const [what, bad] of notNumbers) {
         await failsWith(`streamsToSnapshot(${what})`, () => store().streamsToSnapshot(tenantId, bad), 'InvalidArgument')
       }
@@ -221,7 +234,7 @@ export const boundsContract = (harness: StoreHarness): void => {
 
     it('SEMANTICS 11: streamsToSnapshot with infinite, fractional and huge thresholds: 2.5 is 3, Infinity lists nothing', async () => {
       // given a stream 3 revisions past its snapshot and one 4 revisions past none
-      const { tenantId, a, b } = await seed(store())
+      const { tenantId, a, b } = await seed(harness, store())
       const both = [
         { ...a, headRevision: 9, snapshotRevision: 6 },
         { ...b, headRevision: 4, snapshotRevision: 0 },

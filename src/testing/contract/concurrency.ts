@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import type { Commit } from '../../eventstore/index.js'
-import type { StoreHarness } from './harness.js'
+import type { LogReader, StoreHarness } from './harness.js'
 import {
   attempt,
   collect,
@@ -58,9 +58,13 @@ export const concurrencyContract = (harness: StoreHarness): void => {
         const results = await Promise.all(streams.map((ids) => fresh.commit(attempt({ ...ids, commitSequence: 1, events: 2 }))))
         const commits = results.map(right)
         expect(new Set(tokens(commits)).size).toBe(commits.length)
-        // and a global read lists them all once, ascending
-        const read = await collect(fresh.getFrom(0))
-        expectStrictlyAscending(tokens(read))
+        // and a global read lists them all once, ascending (each feed shard's, when the store has shards)
+        const read: Commit[] = []
+        for (const log of harness.feeds?.readers(fresh) ?? [fresh]) {
+          const ofLog = await collect(log.getFrom(0))
+          expectStrictlyAscending(tokens(ofLog))
+          read.push(...ofLog)
+        }
         expect(read.map((c) => c.streamId).sort()).toEqual(streams.map((s) => s.streamId).sort())
         for (const c of read) expect(c.checkpointToken).toBe(commits.find((w) => w.streamId === c.streamId)?.checkpointToken)
       })
@@ -80,23 +84,24 @@ export const concurrencyContract = (harness: StoreHarness): void => {
             for (let i = 0; i < perWriter; i++) out.push(right(await fresh.commit(next(out[out.length - 1], ids))))
             return out
           }
-          // and a reader that keeps reading from the last token it saw
-          const seen: Commit[] = []
-          const poll = async (): Promise<void> => {
+          // and a reader that keeps reading from the last token it saw (one a feed shard, when the store has shards)
+          const poll = async (log: LogReader): Promise<Commit[]> => {
+            const seen: Commit[] = []
             for (;;) {
               const finished = done // read the flag before the page, so the last poll starts after every write
               const from = seen[seen.length - 1]?.checkpointToken ?? 0
-              seen.push(...(await collect(scope === 'global' ? fresh.getFrom(from) : fresh.getFrom(from, 'polling'))))
-              if (finished) return
+              seen.push(...(await collect(scope === 'global' ? log.getFrom(from) : log.getFrom(from, 'polling'))))
+              if (finished) return seen
               await new Promise((resolve) => setImmediate(resolve))
             }
           }
-          const reader = poll()
+          const readers = Promise.all((harness.feeds?.readers(fresh) ?? [fresh]).map(poll))
           const written = (await Promise.all(Array.from({ length: writers }, (_, w) => write(w)))).flat()
           done = true
-          await reader
-          // then the reader's tokens only ever went up, and it missed nothing of its scope
-          expectStrictlyAscending(tokens(seen))
+          const seenByLog = await readers
+          // then each reader's tokens only ever went up, and together they missed nothing of their scope
+          for (const seen of seenByLog) expectStrictlyAscending(tokens(seen))
+          const seen = seenByLog.flat()
           const expected = written.filter((c) => c.tenantId === 'polling')
           expect(seen.map((c) => c.commitId).sort()).toEqual(expected.map((c) => c.commitId).sort())
         })

@@ -14,7 +14,7 @@ import {
   type Reads,
   type Snapshot,
 } from '../../eventstore/index.js'
-import type { StoreHarness } from './harness.js'
+import type { LogReader, StoreHarness } from './harness.js'
 
 // -------------------------------------------------------------------------------------
 // ids
@@ -296,4 +296,60 @@ export const expectSameJson = (actual: unknown, expected: unknown, path = ''): v
   const e = expected as Record<string, unknown>
   expect(Object.keys(a).sort(), `${where}: keys`).toEqual(Object.keys(e).sort())
   for (const key of Object.keys(e)) expectSameJson(a[key], e[key], `${path}/${key}`)
+}
+
+// -------------------------------------------------------------------------------------
+// the log, of one feed or of several (SEMANTICS 7)
+// -------------------------------------------------------------------------------------
+
+/**
+ * Checks a read of the log against `expected` (the commits it must hold, in commit order): on a store of one feed,
+ * `read(store)` holds exactly them, in that order; on a store of feed shards (`harness.feeds`), `read(shard)` of
+ * each shard holds exactly `expected`'s commits of that shard, in that order, tokens strictly ascending.
+ */
+export const expectLog = async (
+  harness: Pick<StoreHarness, 'feeds'>,
+  store: Persistence,
+  read: (reader: LogReader) => Reads<Commit>,
+  expected: readonly Commit[],
+): Promise<void> => {
+  const feeds = harness.feeds
+  if (feeds === undefined) return expectCommits(await collect(read(store)), expected)
+  for (const [k, reader] of feeds.readers(store).entries()) {
+    const got = await collect(read(reader))
+    expectCommits(got, expected.filter((c) => feeds.shardOf(c) === k))
+    expectStrictlyAscending(tokens(got))
+  }
+}
+
+/** Tokens grow strictly in commit order: in the one feed, or within each feed shard. */
+export const expectTokensAscending = (harness: Pick<StoreHarness, 'feeds'>, written: readonly Commit[]): void => {
+  const feeds = harness.feeds
+  if (feeds === undefined) return expectStrictlyAscending(tokens(written))
+  const shards = new Set(written.map(feeds.shardOf))
+  for (const k of shards) expectStrictlyAscending(tokens(written.filter((c) => feeds.shardOf(c) === k)))
+  // and tokens are unique across the shards
+  expect(new Set(tokens(written)).size).toBe(written.length)
+}
+
+/** The log a stream's commits are read from: the store's one log, or its shard's (`harness.feeds`). */
+export const logFor = (harness: Pick<StoreHarness, 'feeds'>, store: Persistence, ids: { readonly tenantId: string; readonly streamId: string }): LogReader => {
+  const feeds = harness.feeds
+  if (feeds === undefined) return store
+  const reader = feeds.readers(store)[feeds.shardOf(ids)]
+  if (reader === undefined) throw new Error(`no feed shard ${feeds.shardOf(ids)}`)
+  return reader
+}
+
+/**
+ * A read across a tenant's streams that the contract orders by checkpoint (`getAllTo`): on one feed exactly
+ * `expected`, in order; on feed shards the same commits, each shard's in its token order (no order holds across).
+ */
+export const expectAcrossShards = (harness: Pick<StoreHarness, 'feeds'>, got: readonly Commit[], expected: readonly Commit[]): void => {
+  const feeds = harness.feeds
+  if (feeds === undefined) return expectCommits(got, expected)
+  expect(got.length).toBe(expected.length)
+  for (const k of new Set([...got, ...expected].map(feeds.shardOf))) {
+    expectCommits(got.filter((c) => feeds.shardOf(c) === k), expected.filter((c) => feeds.shardOf(c) === k))
+  }
 }

@@ -16,7 +16,7 @@ import {
 } from '../../eventstore/index.js'
 import { jsonKey, jsonNumber } from './arbitraries.js'
 import { answers, at, expectCommits, expectSameJson, idOfBytes, settles, utf8Bytes, withFreshStore } from './fixtures.js'
-import type { FuzzOptions, StoreHarness } from './harness.js'
+import type { Feeds, FuzzOptions, StoreHarness } from './harness.js'
 
 // -------------------------------------------------------------------------------------
 // what is JSON, and which ids can be stored: the contract's own oracle, independent of any store's code
@@ -373,7 +373,8 @@ interface StreamModel {
 
 class Model {
   readonly tenants = new Map<string, Map<string, StreamModel>>()
-  lastToken = 0
+  /** The last token of each feed shard (one feed: shard 0). */
+  readonly lastTokens = new Map<number, number>()
   stamps = 0
 
   stream(tenantId: string, streamId: string): StreamModel | undefined {
@@ -450,10 +451,30 @@ const expectRead = async <A>(
 
 interface Run {
   readonly store: Persistence
+  /** The store's feed shards (`harness.feeds`): log reads are made of each, and tokens grow per shard. */
+  readonly feeds: Feeds | undefined
   readonly model: Model
   readonly tenants: readonly unknown[]
   readonly streams: readonly unknown[]
   readonly prefix: string
+}
+
+/** The logs to read: the store's one (shard `undefined`), or each feed shard's. */
+const logsOf = (run: Run): readonly (readonly [number | undefined, Pick<Persistence, 'getFrom' | 'getFromTo'>])[] =>
+  run.feeds === undefined ? [[undefined, run.store]] : run.feeds.readers(run.store).map((r, k) => [k, r] as const)
+
+/** The commits of shard `k` (all of them for the one log). */
+const inShard = (run: Run, k: number | undefined, commits: readonly Commit[]): Commit[] =>
+  k === undefined || run.feeds === undefined ? [...commits] : commits.filter((c) => run.feeds?.shardOf(c) === k)
+
+/**
+ * A read across the shards (`getAllTo`): with one log exactly `expected`; with feed shards the same commits, and
+ * each shard's in its token order (the order across shards is the store's).
+ */
+const expectByShard = (run: Run, label: string, got: readonly Commit[], expected: readonly Commit[]): void => {
+  if (run.feeds === undefined) return expectStored(label, got, expected)
+  expect(got.length, `${label}: commits`).toBe(expected.length)
+  for (let k = 0; k < run.feeds.readers(run.store).length; k++) expectStored(`${label} (shard ${k})`, inShard(run, k, got), inShard(run, k, expected))
 }
 
 const tokenOf = (run: Run, spec: TokenSpec): unknown => {
@@ -503,10 +524,11 @@ const step = async (run: Run, o: Op, index: number): Promise<void> => {
       }
       if (E.isLeft(result)) return expect.fail(`${label}: a valid attempt was refused: ${JSON.stringify(result.left)}`)
       const c = result.right
-      expect(c.checkpointToken, `${label}: tokens grow`).toBeGreaterThan(model.lastToken)
+      const shard = run.feeds?.shardOf(c) ?? 0
+      expect(c.checkpointToken, `${label}: tokens grow`).toBeGreaterThan(model.lastTokens.get(shard) ?? 0)
       const expected: Commit = { ...(imageOf({ headers: a.headers, events: a.events }) as Pick<Commit, 'headers' | 'events'>), ...pick(a), checkpointToken: c.checkpointToken }
       expectStored(label, [c], [expected])
-      model.lastToken = c.checkpointToken
+      model.lastTokens.set(shard, c.checkpointToken)
       const stream = model.ensure(tenantId, streamId)
       stream.commits.push(expected)
       stream.commitIds.add(commitId)
@@ -575,7 +597,7 @@ const step = async (run: Run, o: Op, index: number): Promise<void> => {
     case 'getAllTo': {
       await expectRead(label, () => store.getAllTo(tenantId, o.time as Date), { bounds: isTime(o.time), ids: okTenant }, (got) => {
         const limit = (o.time as Date).getTime()
-        expectStored(label, got, model.log(tenantId).filter((c) => c.commitStamp.getTime() <= limit))
+        expectByShard(run, label, got, model.log(tenantId).filter((c) => c.commitStamp.getTime() <= limit))
       })
       return
     }
@@ -585,12 +607,15 @@ const step = async (run: Run, o: Op, index: number): Promise<void> => {
       if (tenantId === undefined) return
       const from = tokenOf(run, o.from)
       const to = o.kind === 'getFromTo' ? tokenOf(run, o.to) : Number.POSITIVE_INFINITY
-      await expectRead(
-        `${label} (${String(from)}, ${String(to)}]`,
-        () => (o.kind === 'getFrom' ? store.getFrom(from as number, tenantId) : store.getFromTo(from as number, to as number, tenantId)),
-        { bounds: isBound(from) && isBound(to), ids: okTenant },
-        (got) => expectStored(label, got, model.log(tenantId).filter((c) => c.checkpointToken > (from as number) && c.checkpointToken <= (to as number))),
-      )
+      for (const [k, log] of logsOf(run)) {
+        await expectRead(
+          `${label} (${String(from)}, ${String(to)}]${k === undefined ? '' : ` of shard ${k}`}`,
+          () => (o.kind === 'getFrom' ? log.getFrom(from as number, tenantId) : log.getFromTo(from as number, to as number, tenantId)),
+          { bounds: isBound(from) && isBound(to), ids: okTenant },
+          (got) =>
+            expectStored(label, got, inShard(run, k, model.log(tenantId)).filter((c) => c.checkpointToken > (from as number) && c.checkpointToken <= (to as number))),
+        )
+      }
       return
     }
     case 'getSnapshot': {
@@ -662,10 +687,12 @@ const finalCheck = async (run: Run): Promise<void> => {
   for (const tenantId of run.tenants) {
     const okTenant = storableId('tenantId', tenantId)
     if (tenantId !== undefined) {
-      await expectRead(`end: getFrom(0, ${JSON.stringify(tenantId)})`, () => store.getFrom(0, tenantId as string), { bounds: true, ids: okTenant }, (got) => {
-        for (const c of got) expect(c.tenantId, 'a tenant read returns its own tenant only').toBe(tenantId)
-        expectStored('end: tenant log', got, model.log(tenantId as string))
-      })
+      for (const [k, log] of logsOf(run)) {
+        await expectRead(`end: getFrom(0, ${JSON.stringify(tenantId)})${k === undefined ? '' : ` of shard ${k}`}`, () => log.getFrom(0, tenantId as string), { bounds: true, ids: okTenant }, (got) => {
+          for (const c of got) expect(c.tenantId, 'a tenant read returns its own tenant only').toBe(tenantId)
+          expectStored('end: tenant log', got, inShard(run, k, model.log(tenantId as string)))
+        })
+      }
     }
     for (const streamId of run.streams) {
       const ok = okTenant && storableId('streamId', streamId)
@@ -693,6 +720,7 @@ export const storeFuzz = async (harness: StoreHarness, options: FuzzOptions = {}
         const prefix = `${randomUUID()}/`
         const run: Run = {
           store,
+          feeds: harness.feeds,
           model: new Model(),
           tenants: poolOf(p.tenants, prefix, 'tenantId'),
           streams: poolOf(p.streams, 's/', 'streamId'),

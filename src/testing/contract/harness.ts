@@ -1,4 +1,17 @@
-import type { Persistence } from '../../eventstore/index.js'
+import type { Commit, Persistence } from '../../eventstore/index.js'
+
+/** What reads a log: a store, or one feed shard of a store whose log is split (SEMANTICS 7). */
+export type LogReader = Pick<Persistence, 'getFrom' | 'getFromTo'>
+
+/**
+ * A store whose log is split into feed shards (SEMANTICS 7): a reader per shard, and the shard a commit is in. The
+ * log's cases then read every shard: each shard's read must hold exactly that shard's commits, in commit order, with
+ * strictly ascending tokens, and the shards together every commit once. The store's own `getFrom` is not used.
+ */
+export interface Feeds {
+  readonly readers: (store: Persistence) => readonly LogReader[]
+  readonly shardOf: (ids: Pick<Commit, 'tenantId' | 'streamId'>) => number
+}
 
 /** How many random runs the contract's fuzz case makes on a store (see `storeFuzz`). */
 export interface FuzzOptions {
@@ -42,4 +55,6 @@ export interface StoreHarness {
   readonly reopen?: (store: Persistence) => Promise<Persistence>
   /** Optional: run counts of the fuzz case; a store behind a server may want fewer than the default. */
   readonly fuzz?: FuzzOptions
+  /** Optional: the store's log is split into feed shards; see `Feeds`. Absent: one feed, the store's own reads. */
+  readonly feeds?: Feeds
 }

@@ -8,9 +8,11 @@ import {
   attempt,
   collect,
   expectCommits,
+  expectLog,
   freshIds,
   idOfBytes,
   left,
+  logFor,
   next,
   right,
   settles,
@@ -54,9 +56,9 @@ const seed = async (store: Persistence, ids: Ids): Promise<{ readonly commits: r
 }
 
 /** Asserts that a seeded stream is whole: its commits, in its tenant's log too, and its snapshot. */
-const expectIntact = async (store: Persistence, ids: Ids, seeded: { readonly commits: readonly Commit[]; readonly snapshot: Snapshot }) => {
+const expectIntact = async (harness: StoreHarness, store: Persistence, ids: Ids, seeded: { readonly commits: readonly Commit[]; readonly snapshot: Snapshot }) => {
   expectCommits(await collect(store.get(ids.tenantId, ids.streamId)), seeded.commits)
-  expectCommits(await collect(store.getFrom(0, ids.tenantId)), seeded.commits)
+  expectCommits(await collect(logFor(harness, store, ids).getFrom(0, ids.tenantId)), seeded.commits)
   expect(some(right(await store.getSnapshot(ids.tenantId, ids.streamId)))).toEqual(seeded.snapshot)
 }
 
@@ -64,7 +66,7 @@ const expectIntact = async (store: Persistence, ids: Ids, seeded: { readonly com
  * Asserts that every read of (tenantId, streamId) finds nothing, as a success; the tenant-wide reads too, unless
  * the tenant holds other streams (`tenantHoldsData`).
  */
-const expectNothingAt = async (store: Persistence, what: string, tenantId: unknown, streamId: unknown, tenantHoldsData = false) => {
+const expectNothingAt = async (harness: StoreHarness, store: Persistence, what: string, tenantId: unknown, streamId: unknown, tenantHoldsData = false) => {
   const t = tenantId as string
   const s = streamId as string
   const reads = {
@@ -76,8 +78,15 @@ const expectNothingAt = async (store: Persistence, what: string, tenantId: unkno
       : {
           getAllTo: store.getAllTo(t, at(1_000_000)),
           streamsToSnapshot: store.streamsToSnapshot(t, 0),
-          // without a tenant, getFrom and getFromTo read every tenant
-          ...(tenantId === undefined ? {} : { getFrom: store.getFrom(0, t), getFromTo: store.getFromTo(0, Number.MAX_SAFE_INTEGER, t) }),
+          // without a tenant, getFrom and getFromTo read every tenant (of every feed shard, when it has shards)
+          ...(tenantId === undefined
+            ? {}
+            : Object.fromEntries(
+                (harness.feeds?.readers(store) ?? [store]).flatMap((log, k) => [
+                  [`getFrom (log ${k})`, log.getFrom(0, t)],
+                  [`getFromTo (log ${k})`, log.getFromTo(0, Number.MAX_SAFE_INTEGER, t)],
+                ]),
+              )),
         }),
   }
   for (const [name, read] of Object.entries(reads)) {
@@ -118,8 +127,8 @@ export const idsContract = (harness: StoreHarness): void => {
       expectCommits(await collect(store().get(ids.tenantId, ids.streamId, { minRevision: 3, maxRevision: 3 })), [c2])
       expectCommits(await collect(store().getTo(ids.tenantId, ids.streamId, at(1_000_000))), [c1, c2])
       expectCommits(await collect(store().getAllTo(ids.tenantId, at(1_000_000))), [c1, c2])
-      expectCommits(await collect(store().getFrom(0, ids.tenantId)), [c1, c2])
-      expectCommits(await collect(store().getFromTo(0, c2.checkpointToken, ids.tenantId)), [c1, c2])
+      expectCommits(await collect(logFor(harness, store(), ids).getFrom(0, ids.tenantId)), [c1, c2])
+      expectCommits(await collect(logFor(harness, store(), ids).getFromTo(0, c2.checkpointToken, ids.tenantId)), [c1, c2])
       expect(some(right(await store().getSnapshot(ids.tenantId, ids.streamId)))).toEqual(snap)
       expect(await collect(store().streamsToSnapshot(ids.tenantId, 0))).toEqual([{ ...ids, headRevision: 3, snapshotRevision: 2 }])
       // and the long commit id still identifies its commit
@@ -132,7 +141,7 @@ export const idsContract = (harness: StoreHarness): void => {
       expect(again?.commitSequence).toBe(1)
       right(await store().addSnapshot(snapshot(ids, 1)))
       right(await store().purge(ids.tenantId))
-      expect(await collect(store().getFrom(0, ids.tenantId))).toEqual([])
+      await expectLog(harness, store(), (r) => r.getFrom(0, ids.tenantId), [])
       expect(right(await store().getSnapshot(ids.tenantId, ids.streamId))).toEqual(O.none)
     })
 
@@ -156,11 +165,11 @@ export const idsContract = (harness: StoreHarness): void => {
         left(await store().addSnapshot(snapshotWith(snapshot(ok, 1), field, over[field])), 'InvalidAttempt')
       }
       // then nothing was stored, under the long ids or under the ids they would be cut to
-      await expectNothingAt(store(), 'the tenant one byte over', over.tenantId, ok.streamId)
-      await expectNothingAt(store(), 'the tenant cut to the limit', truncated.tenantId, ok.streamId)
-      await expectNothingAt(store(), 'the stream one byte over', ok.tenantId, over.streamId)
-      await expectNothingAt(store(), 'the stream cut to the limit', ok.tenantId, truncated.streamId)
-      await expectNothingAt(store(), 'the stream of the long commit id', ok.tenantId, ok.streamId)
+      await expectNothingAt(harness, store(), 'the tenant one byte over', over.tenantId, ok.streamId)
+      await expectNothingAt(harness, store(), 'the tenant cut to the limit', truncated.tenantId, ok.streamId)
+      await expectNothingAt(harness, store(), 'the stream one byte over', ok.tenantId, over.streamId)
+      await expectNothingAt(harness, store(), 'the stream cut to the limit', ok.tenantId, truncated.streamId)
+      await expectNothingAt(harness, store(), 'the stream of the long commit id', ok.tenantId, ok.streamId)
     })
 
     it('SEMANTICS 13: the limits count UTF-8 bytes, not characters or UTF-16 units', async () => {
@@ -194,7 +203,7 @@ export const idsContract = (harness: StoreHarness): void => {
       for (const field of ['tenantId', 'streamId'] as const) {
         left(await store().addSnapshot(snapshotWith(snapshot(ok, 1), field, overInBytes[field])), 'InvalidAttempt')
       }
-      await expectNothingAt(store(), 'the stream of the refused commits', ok.tenantId, ok.streamId)
+      await expectNothingAt(harness, store(), 'the stream of the refused commits', ok.tenantId, ok.streamId)
     })
 
     it('SEMANTICS 13: reads, deleteStream and purge of an id over its limit find nothing, and never reach the id it would be cut to', async () => {
@@ -205,14 +214,14 @@ export const idsContract = (harness: StoreHarness): void => {
       for (const suffix of ['x', '\u00e9', '\u{1F600}']) {
         const longTenant = `${ids.tenantId}${suffix}`
         const longStream = `${ids.streamId}${suffix}`
-        await expectNothingAt(store(), `tenant + ${suffix}`, longTenant, ids.streamId)
-        await expectNothingAt(store(), `stream + ${suffix}`, ids.tenantId, longStream, true)
+        await expectNothingAt(harness, store(), `tenant + ${suffix}`, longTenant, ids.streamId)
+        await expectNothingAt(harness, store(), `stream + ${suffix}`, ids.tenantId, longStream, true)
         right(await settles('deleteStream (long tenant)', () => store().deleteStream(longTenant, ids.streamId)))
         right(await settles('deleteStream (long stream)', () => store().deleteStream(ids.tenantId, longStream)))
         right(await settles('purge (long tenant)', () => store().purge(longTenant)))
       }
       // then the stream at the limit is whole
-      await expectIntact(store(), ids, seeded)
+      await expectIntact(harness, store(), ids, seeded)
     })
 
     it('SEMANTICS 13: addSnapshot refuses ids with U+0000 or a lone surrogate as an InvalidAttempt, and nothing is stored', async () => {
@@ -227,7 +236,7 @@ export const idsContract = (harness: StoreHarness): void => {
         }
       }
       // and the stream's own snapshot is still the one it had, not one of the refused ones under a changed id
-      await expectIntact(store(), ids, seeded)
+      await expectIntact(harness, store(), ids, seeded)
     })
 
     it('SEMANTICS 13: commit refuses commit ids with U+0000 or a lone surrogate, and nothing is stored', async () => {
@@ -238,7 +247,7 @@ export const idsContract = (harness: StoreHarness): void => {
       for (const [what, bad] of unstorableVariants(commitId)) {
         left(await settles(`commit (commitId: ${what})`, () => store().commit(next(head, ids, { commitId: bad }))), 'InvalidAttempt')
       }
-      await expectIntact(store(), ids, seeded)
+      await expectIntact(harness, store(), ids, seeded)
     })
 
     it('SEMANTICS 13: reads of ids with U+0000 or a lone surrogate find nothing, not even what a driver would turn them into', async () => {
@@ -255,12 +264,12 @@ export const idsContract = (harness: StoreHarness): void => {
         ['tenant with U+D800 for U+FFFD', `${base}\ud800`],
         ...unstorableVariants(base),
       ] as const) {
-        await expectNothingAt(store(), what, tenantId, replaced.streamId)
-        await expectNothingAt(store(), what, tenantId, plain.streamId)
+        await expectNothingAt(harness, store(), what, tenantId, replaced.streamId)
+        await expectNothingAt(harness, store(), what, tenantId, plain.streamId)
       }
       for (const [what, streamId] of [['stream with U+DBFF for U+FFFD', 's\udbff'], ...unstorableVariants('s')] as const) {
-        await expectNothingAt(store(), what, replaced.tenantId, streamId, true)
-        await expectNothingAt(store(), what, plain.tenantId, streamId, true)
+        await expectNothingAt(harness, store(), what, replaced.tenantId, streamId, true)
+        await expectNothingAt(harness, store(), what, plain.tenantId, streamId, true)
       }
     })
 
@@ -283,8 +292,8 @@ export const idsContract = (harness: StoreHarness): void => {
         right(await settles(`deleteStream(t, ${JSON.stringify(streamId)})`, () => store().deleteStream(plain.tenantId, streamId)))
       }
       // then both tenants are whole
-      await expectIntact(store(), replaced, seededReplaced)
-      await expectIntact(store(), plain, seededPlain)
+      await expectIntact(harness, store(), replaced, seededReplaced)
+      await expectIntact(harness, store(), plain, seededPlain)
     })
   })
 
@@ -304,8 +313,8 @@ export const idsContract = (harness: StoreHarness): void => {
             left(await settles(`addSnapshot (${field}: ${what})`, () => store.addSnapshot(snapshotWith(snapshot(ids, 1), field, bad))), 'InvalidAttempt')
           }
           // and reads with it find nothing
-          await expectNothingAt(store, `tenant ${what}`, bad, ids.streamId)
-          await expectNothingAt(store, `stream ${what}`, ids.tenantId, bad, true)
+          await expectNothingAt(harness, store, `tenant ${what}`, bad, ids.streamId)
+          await expectNothingAt(harness, store, `stream ${what}`, ids.tenantId, bad, true)
           // and deleting or purging it deletes nothing: in particular purge(null) or purge('') is not purge()
           // (purge(undefined) is purge() by the port's signature, so it is left out)
           if (bad !== undefined) right(await settles(`purge(${what})`, () => store.purge(bad as string)))
@@ -313,8 +322,8 @@ export const idsContract = (harness: StoreHarness): void => {
           right(await settles(`deleteStream(t, ${what})`, () => store.deleteStream(ids.tenantId, bad as string)))
         }
         // then the store holds exactly the stream it held
-        await expectIntact(store, ids, seeded)
-        expectCommits(await collect(store.getFrom(0)), seeded.commits)
+        await expectIntact(harness, store, ids, seeded)
+        await expectLog(harness, store, (r) => r.getFrom(0), seeded.commits)
       })
     })
   })

@@ -31,6 +31,7 @@ export interface ContractOptions {
  * gets stores of its own from the harness, and each test works in fresh tenants and streams.
  */
 export const storeContract = (harness: StoreHarness, options: ContractOptions = {}): void => {
+  // A store of feed shards (`harness.feeds`) runs every topic too: each read of the log is made of every shard.
   numbersContract(harness)
   readsContract(harness)
   boundsContract(harness)

@@ -8,6 +8,7 @@ import {
   expectSameJson,
   freshIds,
   left,
+  logFor,
   next,
   right,
   settles,
@@ -114,11 +115,11 @@ export const valuesContract = (harness: StoreHarness): void => {
       }
       // and the stream's head is unchanged: nothing stored, no commit visible to a global read
       expectCommits(await collect(store().get(ids.tenantId, ids.streamId)), [c1!])
-      expectCommits(await collect(store().getFrom(0, ids.tenantId)), [c1!])
+      expectCommits(await collect(logFor(harness, store(), ids).getFrom(0, ids.tenantId)), [c1!])
       // and the next commit continues it as if nothing had been tried
       const c2 = right(await store().commit(next(c1, ids)))
       expect(c2.commitSequence).toBe(2)
-      expectCommits(await collect(store().getFrom(c1!.checkpointToken, ids.tenantId)), [c2])
+      expectCommits(await collect(logFor(harness, store(), ids).getFrom(c1!.checkpointToken, ids.tenantId)), [c2])
     })
 
     it('SEMANTICS 14: a snapshot payload or header that is not JSON is an InvalidAttempt naming its path, and nothing is stored', async () => {
