@@ -70,7 +70,7 @@ const writeBatch = async (ctx: Context, batch: readonly Queued[]): Promise<void>
  * Batches in flight at once, each on a connection of its own. PostgreSQL lets concurrent commits share a WAL
  * flush, so batches in flight together share syncs too, and while some wait for theirs the next batch gathers.
  */
-const maxBatchesInFlight = 4
+const maxBatchesInFlight = 2
 
 const enqueue = contextQueues<Context, Prepared, E.Either<StorageError, Called>>(maxBatchesInFlight, writeBatch, (cause) =>
   E.left(storageError('commit', cause)),
