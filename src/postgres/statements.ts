@@ -155,14 +155,19 @@ const appendManyText = (n: Names, options: StatementOptions): string => `WITH in
         $8::text[], $9::text[], $10::integer[])
         AS t(tenant_id, stream_id, commit_id, stream_revision, event_count, commit_sequence, stamp_ms, headers, events, ordinal)
     ), checked AS MATERIALIZED (
-      SELECT i.*, h.commit_sequence AS head_sequence, h.stream_revision AS head_revision,
-        EXISTS (SELECT 1 FROM ${n.commits} c WHERE c.tenant_id = i.tenant_id AND c.stream_id = i.stream_id AND c.commit_id = i.commit_id) AS duplicate
+      SELECT i.*, h.commit_sequence AS head_sequence, h.stream_revision AS head_revision, d.found IS NOT NULL AS duplicate
       FROM input i
       LEFT JOIN LATERAL (
         SELECT c.commit_sequence, c.stream_revision FROM ${n.commits} c
         WHERE c.tenant_id = i.tenant_id AND c.stream_id = i.stream_id
         ORDER BY c.commit_sequence DESC LIMIT 1
       ) h ON true
+      -- A lateral probe, not EXISTS: the planner turns an EXISTS over the arrays into a hashed subplan that scans
+      -- the whole table.
+      LEFT JOIN LATERAL (
+        SELECT true AS found FROM ${n.commits} c
+        WHERE c.tenant_id = i.tenant_id AND c.stream_id = i.stream_id AND c.commit_id = i.commit_id LIMIT 1
+      ) d ON true
     ), appended AS (
       INSERT INTO ${n.commits}
         (token, tenant_id, stream_id, stream_revision, event_count, commit_id, commit_sequence,
