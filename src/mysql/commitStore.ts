@@ -11,7 +11,7 @@ import { execute, runText, selectRows, watched, withConnection } from './connect
 import type { MysqlContext } from './context.js'
 import { isRetryable } from './errors.js'
 import { inlineOf, type InlineApply } from './inline.js'
-import { groupCommitQueue, type GroupCommitConfig } from '../sql/groupCommit.js'
+import { contextQueues, type GroupCommitConfig, type Queued as QueuedItem } from '../sql/groupCommit.js'
 import { appendBatch, type Prepared } from './batchAppend.js'
 import { appendParameters, streamKey, tenantKey, toCommit, toOutcome, type AppendOutcome, type CommitRow } from './rows.js'
 
@@ -89,9 +89,7 @@ const rollBack = async <A>(connection: MysqlPoolConnection, answer: E.Either<Sto
 // group commit
 // -------------------------------------------------------------------------------------
 
-interface Queued extends Prepared {
-  readonly answer: (called: E.Either<StorageError, Called>) => void
-}
+type Queued = QueuedItem<Prepared, E.Either<StorageError, Called>>
 
 /**
  * Writes one batch of the queue: a lone append through the append routine (exactly as without group commit),
@@ -107,25 +105,18 @@ const writeBatch = async (ctx: MysqlContext, batch: readonly Queued[]): Promise<
 }
 
 /** One queue per store context: every append of the store's pool goes through it. */
-const queues = new WeakMap<MysqlContext, (q: Queued) => void>()
-
-const queued = (ctx: MysqlContext, group: GroupCommitConfig, attempt: CommitAttempt, values: readonly unknown[]): Promise<E.Either<StorageError, Called>> => {
-  let enqueue = queues.get(ctx)
-  if (enqueue === undefined) {
-    enqueue = groupCommitQueue<Queued>(group, maxBatchesInFlight, (batch) =>
-      writeBatch(ctx, batch).catch((cause: unknown) => batch.forEach((q) => q.answer(E.left(storageError('append', cause))))),
-    )
-    queues.set(ctx, enqueue)
-  }
-  const add = enqueue
-  return new Promise((answer) => add({ attempt, values, answer }))
-}
+const queued = (ctx: MysqlContext, group: GroupCommitConfig, attempt: CommitAttempt, values: readonly unknown[]): Promise<E.Either<StorageError, Called>> =>
+  enqueue(ctx, group, { attempt, values })
 
 /**
  * Batches in flight at once. Two: while one batch waits for its sync, the next one already holds the counter row
  * (InnoDB releases row locks at commit, before the log is flushed) and runs, so the server overlaps the two.
  */
 const maxBatchesInFlight = 2
+
+const enqueue = contextQueues<MysqlContext, Prepared, E.Either<StorageError, Called>>(maxBatchesInFlight, writeBatch, (cause) =>
+  E.left(storageError('append', cause)),
+)
 
 /**
  * Appends in one round trip (SEMANTICS 1-4, 7-8). The routine inserts only when the attempt continues the head

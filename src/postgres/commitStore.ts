@@ -6,10 +6,11 @@ import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Co
 import { storageError, type CommitError, type HookRejected, type StorageError } from '../eventstore/errors.js'
 import type { Reads } from '../eventstore/reads.js'
 import { mapRows, num } from '../sql/rows.js'
+import { contextQueues, type Queued as QueuedItem } from '../sql/groupCommit.js'
+import { appendBatch, lostRace, project, retryAlone, tokenOf, type Called, type Prepared, type Unseen } from './batchAppend.js'
 import { run, type Row } from './connection.js'
 import type { Context } from './context.js'
 import { inlineOf } from './inline.js'
-import { violatedConstraint } from './errors.js'
 import { horizonReads } from './horizonReads.js'
 import { appendParams, timeBound, toCommit } from './rows.js'
 
@@ -17,52 +18,88 @@ import { appendParams, timeBound, toCommit } from './rows.js'
 // append
 // -------------------------------------------------------------------------------------
 
-/**
- * Appends in one round trip (see `statements.append`); a second one only when the attempt is behind the head or
- * raced another writer, to fetch the commits the writer missed (and to tell a duplicate from a conflict).
- */
-export const commit = async (ctx: Context, attempt: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
+/** The append statement on its own (its own transaction), or with inline projections in a transaction of its own. */
+const appendAlone = async (ctx: Context, p: Prepared): Promise<E.Either<StorageError, Called>> => {
   const inline = inlineOf(ctx)
   let rejected: HookRejected | undefined
   const result =
     inline === undefined
-      ? await ctx.db.query('commit', ctx.sql.append, appendParams(attempt))
+      ? await ctx.db.query('commit', ctx.sql.append, [...p.values])
       : // With inline projections (issue 15): the append statement and the projections in one transaction; a
         // refusal rolls both back. The statement's row is inspected inside, so that a refused or duplicate append
         // runs no projection.
         await ctx.db.transaction('commit', async (client): Promise<E.Either<StorageError, readonly Row[]>> => {
-          const rows = await run(client, 'commit', ctx.sql.append, appendParams(attempt))
+          const rows = await run(client, 'commit', ctx.sql.append, [...p.values])
           if (E.isLeft(rows)) return rows
-          const token = rows.right[0]?.['checkpoint_token']
-          if (token === null || token === undefined) return rows
-          const stored = { ...attempt, checkpointToken: num(token) }
-          for (const apply of inline) {
-            const r = await apply(client, stored)
-            if (E.isLeft(r)) {
-              rejected = r.left
-              return E.left(storageError('commit', r.left))
-            }
-          }
-          return rows
+          const token = rows.right[0] === undefined ? undefined : tokenOf(rows.right[0])
+          if (token === undefined) return rows
+          rejected = await project(client, inline, { ...p.attempt, checkpointToken: token })
+          return rejected === undefined ? rows : E.left(storageError('commit', rejected))
         })
-  if (rejected !== undefined) return E.left(rejected)
-  if (E.isLeft(result)) {
-    const constraint = violatedConstraint(result.left.cause)
-    const { sequence, commitId } = ctx.names.constraints
-    return constraint === sequence || constraint === commitId ? raced(ctx, attempt) : result
-  }
+  if (rejected !== undefined) return E.right({ rejected })
+  if (E.isLeft(result)) return lostRace(ctx, result.left) ? E.right({ raced: true }) : result
   const row = result.right[0]
-  if (row === undefined) return E.left(storageError('commit', new Error('the append statement returned no row')))
-  const token = row['checkpoint_token']
-  if (token !== null && token !== undefined) {
+  return row === undefined ? E.left(storageError('commit', new Error('the append statement returned no row'))) : E.right({ row })
+}
+
+// -------------------------------------------------------------------------------------
+// group commit
+// -------------------------------------------------------------------------------------
+
+type Queued = QueuedItem<Prepared, E.Either<StorageError, Called>>
+
+/**
+ * Writes one batch of the queue: a lone append exactly as without group commit, several in one transaction
+ * (batchAppend.ts). Each append is answered once the transaction holding it has committed; when that failed, every
+ * append of the batch gets the failure and none is stored, except when it lost a race to another writer (or a
+ * deadlock to another batch): then the batch is written again one append at a time, in order, each resolving its
+ * own race as a lone append does.
+ */
+const writeBatch = async (ctx: Context, batch: readonly Queued[]): Promise<void> => {
+  const [only] = batch
+  if (only !== undefined && batch.length === 1) return only.answer(await appendAlone(ctx, only))
+  const called = await appendBatch(ctx, batch)
+  if (E.isLeft(called) && retryAlone(ctx, called.left)) {
+    for (const q of batch) q.answer(await appendAlone(ctx, q))
+    return
+  }
+  batch.forEach((q, i) => q.answer(E.isLeft(called) ? called : E.right(called.right[i] as Called)))
+}
+
+/**
+ * Batches in flight at once, each on a connection of its own. PostgreSQL lets concurrent commits share a WAL
+ * flush, so batches in flight together share syncs too, and while some wait for theirs the next batch gathers.
+ */
+const maxBatchesInFlight = 2
+
+const enqueue = contextQueues<Context, Prepared, E.Either<StorageError, Called>>(maxBatchesInFlight, writeBatch, (cause) =>
+  E.left(storageError('commit', cause)),
+)
+
+/**
+ * Appends in one round trip (see `statements.append`); a second one only when the attempt is behind the head or
+ * raced another writer, to fetch the commits the writer missed (and to tell a duplicate from a conflict). With
+ * group commit (the default) the append joins the store's queue and may share one transaction with others made
+ * meanwhile, answered just the same.
+ */
+export const commit = async (ctx: Context, attempt: CommitAttempt): Promise<E.Either<CommitError, Commit>> => {
+  const p: Prepared = { attempt, values: appendParams(attempt) }
+  const called = ctx.groupCommit === undefined ? await appendAlone(ctx, p) : await enqueue(ctx, ctx.groupCommit, p)
+  if (E.isLeft(called)) return called
+  const c = called.right
+  if ('rejected' in c) return E.left(c.rejected)
+  if ('failed' in c) return E.left(c.failed)
+  if ('raced' in c) return raced(ctx, attempt)
+  const token = tokenOf(c.row)
+  if (token !== undefined) {
     ctx.committed()
-    return E.right({ ...attempt, checkpointToken: num(token) })
+    return E.right({ ...attempt, checkpointToken: token })
   }
   const head =
-    row['head_sequence'] === null || row['head_sequence'] === undefined
+    c.row['head_sequence'] === null || c.row['head_sequence'] === undefined
       ? undefined
-      : { commitSequence: num(row['head_sequence']), streamRevision: num(row['head_revision']) }
-  return refused(attempt, { duplicate: row['duplicate'] === true, head }, () => collisions(ctx, attempt))
+      : { commitSequence: num(c.row['head_sequence']), streamRevision: num(c.row['head_revision']) }
+  return refused(attempt, { duplicate: c.row['duplicate'] === true, head }, () => collisions(ctx, attempt, c.unseen))
 }
 
 const refused = async (
@@ -72,11 +109,16 @@ const refused = async (
 ): Promise<E.Either<CommitError, Commit>> =>
   E.left((await refusal(attempt, known, missed)) ?? storageError('commit', new Error('the attempt continued the head but was not stored')))
 
-/** The commits an attempt collided with: the one bearing its commit id, and those it had not seen. */
-const collisions = async (ctx: Context, a: CommitAttempt): Promise<E.Either<StorageError, readonly Commit[]>> => {
+/**
+ * The commits an attempt collided with: the one bearing its commit id, and those it had not seen. An attempt of a
+ * batch was checked before the later attempts of its transaction were stored: those (`unseen`) it did not miss.
+ */
+const collisions = async (ctx: Context, a: CommitAttempt, unseen?: Unseen): Promise<E.Either<StorageError, readonly Commit[]>> => {
   const operation = 'commit (reading the conflict)'
   const rows = await ctx.db.query(operation, ctx.sql.collisions, [a.tenantId, a.streamId, a.commitSequence, firstRevision(a), a.commitId])
-  return E.isLeft(rows) ? rows : mapRows(operation, rows.right, toCommit)
+  const commits = E.isLeft(rows) ? rows : mapRows(operation, rows.right, toCommit)
+  if (E.isLeft(commits) || unseen === undefined) return commits
+  return E.right(commits.right.filter((c) => c.checkpointToken <= unseen.after || c.checkpointToken >= unseen.before))
 }
 
 /**

@@ -1,5 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { storageError, type StorageError } from '../eventstore/errors.js'
+import { groupCommitConfig, type GroupCommitConfig, type GroupCommitOption } from '../sql/groupCommit.js'
+import { tokenScheme } from './schema.js'
 
 // -------------------------------------------------------------------------------------
 // driver
@@ -101,6 +103,13 @@ interface CommonOptions {
    * `false`: none; other processes find new commits by polling.
    */
   readonly notify?: boolean | 'in-transaction'
+  /**
+   * Group commit (issue 18): appends of this store object made while its previous batches are in flight share one
+   * transaction (one WAL flush), each checked and answered on its own; see "Group commit" in docs/stores/postgres.md.
+   * `true` (the default): `maxBatch` 256 (the most one transaction's tokens can number), `maxWaitMs` 0; `false`:
+   * one transaction per append.
+   */
+  readonly groupCommit?: GroupCommitOption
 }
 
 /** Use a pool the caller owns; `close()` leaves it open. */
@@ -125,6 +134,8 @@ export interface PostgresConfig {
   readonly pageSize: number
   readonly readWaitMs: number
   readonly notify: NotifyMode
+  /** Undefined: one transaction per append. */
+  readonly groupCommit: GroupCommitConfig | undefined
   readonly connection:
     | { readonly _tag: 'pool'; readonly pool: PgPool }
     | { readonly _tag: 'connectionString'; readonly connectionString: string; readonly poolSize: number | undefined }
@@ -141,6 +152,7 @@ export const defaultTables: PostgresTables = {
 export const defaultSchema = 'aett'
 export const defaultPageSize = 500
 export const defaultReadWaitMs = 1000
+export const defaultGroupCommit = { enabled: true, maxBatch: tokenScheme.ordinals, maxWaitMs: 0 } as const
 /** `coalesced`: after commits, at most one in flight; `statement`: inside each append; `off`: none. */
 export type NotifyMode = 'coalesced' | 'statement' | 'off'
 
@@ -187,13 +199,16 @@ export const validateOptions = (options: PostgresStoreOptions | null | undefined
   const notify: NotifyMode | undefined =
     notifyOption === true ? 'coalesced' : notifyOption === false ? 'off' : notifyOption === 'in-transaction' ? 'statement' : undefined
   if (notify === undefined) return fail(`notify must be true, false or 'in-transaction', got ${String(notifyOption)}`)
+  const group = groupCommitConfig(o.groupCommit, defaultGroupCommit, tokenScheme.ordinals)
+  if ('error' in group) return fail(group.error)
+  const groupCommit = group.config
   const name = o.name ?? 'postgres'
   if (o.pool !== undefined && o.connectionString !== undefined) return fail('give either pool or connectionString, not both')
   if (o.pool !== undefined) {
     const pool = o.pool as Partial<PgPool> | null
     if (typeof pool !== 'object' || pool === null || typeof pool.query !== 'function' || typeof pool.connect !== 'function')
       return fail('pool must have query() and connect()')
-    return E.right({ name, schema, tables, pageSize, readWaitMs, notify, connection: { _tag: 'pool', pool: o.pool } })
+    return E.right({ name, schema, tables, pageSize, readWaitMs, notify, groupCommit, connection: { _tag: 'pool', pool: o.pool } })
   }
   if (typeof o.connectionString !== 'string' || o.connectionString.length === 0)
     return fail('give a pool or a connectionString')
@@ -206,6 +221,7 @@ export const validateOptions = (options: PostgresStoreOptions | null | undefined
     pageSize,
     readWaitMs,
     notify,
+    groupCommit,
     connection: { _tag: 'connectionString', connectionString: o.connectionString, poolSize: o.poolSize },
   })
 }

@@ -1,3 +1,4 @@
+import type { GroupCommitConfig } from '../sql/groupCommit.js'
 import type { PostgresConfig } from './config.js'
 import type { Connection } from './connection.js'
 import { coalesced, listener, type Listener } from './notifications.js'
@@ -17,6 +18,8 @@ export interface Context {
   readonly listener: Listener
   /** Called after every stored commit: sends the coalesced `NOTIFY` (a no-op unless `notify` is `true`). */
   readonly committed: () => void
+  /** Concurrent appends share transactions (see `batchAppend.ts`); undefined: one transaction per append. */
+  readonly groupCommit: GroupCommitConfig | undefined
 }
 
 export const createContext = (config: PostgresConfig, db: Connection): Context => {
@@ -29,6 +32,7 @@ export const createContext = (config: PostgresConfig, db: Connection): Context =
     pageSize: config.pageSize,
     readWaitMs: config.readWaitMs,
     listener: listener(() => db.listenClient(), { channel: n.channel, listen: sql.subscriptions.listen }),
+    groupCommit: config.groupCommit,
     committed: config.notify === 'coalesced' ? coalesced(() => db.query('commit (notify)', sql.subscriptions.notify, [])) : () => {},
   }
 }

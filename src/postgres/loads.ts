@@ -44,7 +44,7 @@ export const loadStatement = (n: Names): NamedStatement => {
       NULL::bigint AS stamp_ms, headers, payload AS body
     FROM snap
     UNION ALL
-    (SELECT 1, checkpoint_token, stream_revision, commit_id, commit_sequence,
+    (SELECT 1, token, stream_revision, commit_id, commit_sequence,
        (extract(epoch FROM commit_stamp) * 1000)::bigint, headers::text, events::text
      FROM ${n.commits}
      WHERE tenant_id = $1 AND stream_id = $2

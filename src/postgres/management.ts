@@ -5,7 +5,7 @@ import type { PgQueryable } from './config.js'
 import { run } from './connection.js'
 import type { Context } from './context.js'
 import { sqlState, sqlStates } from './errors.js'
-import { createMigrationsTable, migrations, type Names } from './schema.js'
+import { createMigrationsTable, migrations, tokenScheme, type Names } from './schema.js'
 
 type Done = Promise<E.Either<StorageError, void>>
 
@@ -43,26 +43,36 @@ const migrate = async (client: PgQueryable, n: Names): Done => {
 }
 
 /**
- * Tokens are transaction ids, so they only grow while the cluster's transaction counter is ahead of every stored
- * token. A logical dump restored into a new cluster breaks that (new commits would get lower tokens, and the
- * restored ones would be held back for ever), so initialize() refuses such a database instead of serving it.
+ * Tokens grow with transaction ids (`tokenScheme` in schema.ts), so they only grow while the cluster's transaction
+ * counter is ahead of every stored token: every token below `xid * 2^ordinalBits`. A logical dump restored into a
+ * new cluster breaks that (new commits would get lower tokens, and the restored ones would be held back for ever),
+ * so initialize() refuses such a database instead of serving it; and a cluster whose ids have outgrown the scheme's
+ * bound (tokens past 2^53 would no longer be exact numbers). Tokens of version 1-3 (plain ids) are below the bound
+ * of any later transaction, so they pass.
  */
 const checkTransactionCounter = async (client: PgQueryable, n: Names): Done => {
   const rows = await run(
     client,
     'initialize (transaction counter)',
-    `SELECT max(checkpoint_token)::text AS token, pg_current_xact_id()::text AS xid FROM ${n.commits}`,
+    `SELECT max(token)::text AS token, pg_current_xact_id()::text AS xid FROM ${n.commits}`,
   )
   if (E.isLeft(rows)) return rows
   const token = rows.right[0]?.['token']
-  const xid = rows.right[0]?.['xid']
-  if (token === null || token === undefined || BigInt(String(token)) < BigInt(String(xid))) return E.right(undefined)
+  const xid = BigInt(String(rows.right[0]?.['xid']))
+  if (xid > BigInt(tokenScheme.maxTransactionId))
+    return E.left(
+      storageError(
+        'initialize',
+        new Error(`the cluster's transaction counter (${xid}) is past ${tokenScheme.maxTransactionId}, beyond which checkpoint tokens are not exact numbers`),
+      ),
+    )
+  if (token === null || token === undefined || BigInt(String(token)) < xid * BigInt(tokenScheme.ordinals)) return E.right(undefined)
   return E.left(
     storageError(
       'initialize',
       new Error(
-        `the cluster's transaction counter (${String(xid)}) is not past the highest stored checkpoint token ` +
-          `(${String(token)}), as after restoring a logical dump into a new cluster; advance it (pg_resetwal -x) ` +
+        `the cluster's transaction counter (${xid}) is not past the highest stored checkpoint token ` +
+          `(${String(token)}, tokens are transaction ids x ${tokenScheme.ordinals}), as after restoring a logical dump into a new cluster; advance it (pg_resetwal -x) ` +
           'before using this store, see docs/stores/postgres.md',
       ),
     ),

@@ -63,6 +63,28 @@ const channelOf = (schema: string, commits: string): string => {
 }
 
 // -------------------------------------------------------------------------------------
+// checkpoint tokens
+// -------------------------------------------------------------------------------------
+
+/**
+ * Since version 4, a commit's token is `xid * 2^ordinalBits + ordinal`: `xid` the id of the transaction that wrote
+ * it (`pg_current_xact_id()`, 64 bits, never reused), `ordinal` its place among that transaction's commits
+ * (0..2^ordinalBits - 1). Every transaction in flight, and every one yet to start, has an id at or above the
+ * snapshot's xmin, so all its tokens are at or above `xmin * 2^ordinalBits`: that is the gap-free horizon.
+ *
+ * Tokens are JavaScript numbers, exact below 2^53, so the scheme holds while transaction ids stay below
+ * 2^(53 - ordinalBits) = 2^45 (about 3.5e13: 110 years at 10,000 transactions a second); `initialize()` refuses a
+ * cluster past `maxTransactionId`. With 8 bits a transaction holds at most 256 commits: group commit's `maxBatch`.
+ */
+export const tokenScheme = {
+  ordinalBits: 8,
+  /** Commits one transaction can hold. */
+  ordinals: 2 ** 8,
+  /** The highest transaction id whose tokens are still exact JavaScript numbers. */
+  maxTransactionId: 2 ** (53 - 8) - 1,
+} as const
+
+// -------------------------------------------------------------------------------------
 // migrations
 // -------------------------------------------------------------------------------------
 
@@ -163,13 +185,30 @@ const v3: Migration = {
   ],
 }
 
+/**
+ * Version 4: checkpoint tokens that let one transaction hold many commits (group commit, issue 18). A new commit's
+ * token is its transaction's id times 2^`ordinalBits` plus its ordinal in that transaction (see `tokenScheme`);
+ * the horizon is scaled alike (`token < xmin * 2^ordinalBits`). Stored tokens are kept as they are: each is an old
+ * transaction id, lower than the id of any transaction that starts after this step, so below every new token.
+ *
+ * The column is renamed (`checkpoint_token` to `token`), so that a process still running an earlier release fails
+ * loudly on its next statement, reads and appends alike, instead of writing a token of the old scheme (far below
+ * the new ones, behind readers that already passed it) or waiting for ever behind its old, unscaled horizon. The
+ * rename waits for the appends in flight (it takes the table's exclusive lock) and is instant (a catalog change).
+ */
+const v4: Migration = {
+  version: 4,
+  description: 'checkpoint tokens: transaction id x 256 + ordinal',
+  statements: (n) => [`ALTER TABLE ${n.commits} RENAME COLUMN checkpoint_token TO token`],
+}
+
 const quoteConstraint = quote
 
 // The table part of a qualified name `"schema"."table"`, without quotes.
 const unqualified = (qualified: string): string => qualified.slice(qualified.lastIndexOf('.') + 2, -1)
 
 /** Every step, oldest first. Append new steps; never edit a released one. */
-export const migrations: readonly Migration[] = [v1, v2, v3]
+export const migrations: readonly Migration[] = [v1, v2, v3, v4]
 
 export const latestVersion = (): number => migrations[migrations.length - 1]?.version ?? 0
 

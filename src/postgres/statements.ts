@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Names } from './schema.js'
+import { tokenScheme, type Names } from './schema.js'
 
 /** A statement pg prepares once per connection (by name) and then runs without parsing or planning it again. */
 export interface NamedStatement {
@@ -25,6 +25,10 @@ const named = (prefix: string, text: string): NamedStatement => ({
 export interface Statements {
   /** Prepared: the append is the hot path, and its plan (index probes and an insert) never depends on values. */
   readonly append: NamedStatement
+  /** `append` at an ordinal of its transaction ($10): one append of a batch that runs them one at a time. */
+  readonly appendAt: NamedStatement
+  /** Several appends on distinct streams in one statement (arrays, see `appendManyText`). */
+  readonly appendMany: NamedStatement
   readonly collisions: string
   readonly streamPage: string
   /** `streamPage` without revision bounds (the whole stream): tenant, stream, after sequence, limit. */
@@ -79,35 +83,42 @@ const later = (ttlParam: string): string => `${clock} + ${ttlParam}::bigint * in
 const literal = (s: string): string => `'${s}'`
 
 /** Columns read back for a commit; see `rows.ts`. */
-const commitColumns = `checkpoint_token, tenant_id, stream_id, stream_revision, commit_id, commit_sequence,
+const commitColumns = `token AS checkpoint_token, tenant_id, stream_id, stream_revision, commit_id, commit_sequence,
   (extract(epoch FROM commit_stamp) * 1000)::bigint AS stamp_ms, headers::text AS headers, events::text AS events`
 
 /**
- * The gap-free horizon (SEMANTICS 8). A commit's token is the id of the transaction that wrote it, and every
- * transaction still in flight has an id at or above the snapshot's xmin, as has every transaction yet to start.
- * So a commit below the horizon is final and nothing can ever appear below it: a reader that hands out token T
- * never meets a lower one later.
+ * The gap-free horizon (SEMANTICS 8). A commit's token is the id of the transaction that wrote it times
+ * 2^ordinalBits plus its ordinal (`tokenScheme` in schema.ts), and every transaction still in flight has an id at or
+ * above the snapshot's xmin, as has every transaction yet to start: all their tokens are at or above
+ * `xmin * 2^ordinalBits`. So a commit below the horizon is final and nothing can ever appear below it: a reader
+ * that hands out token T never meets a lower one later.
  */
 const xmin = `pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
-const horizon = `checkpoint_token < ${xmin}`
+const scaledXmin = `(${xmin} * ${tokenScheme.ordinals})`
+const horizon = `token < ${scaledXmin}`
+
+/** The token of the commit at `ordinal` (an SQL expression) of the current transaction. */
+const tokenAt = (ordinal: string): string => `pg_current_xact_id()::text::bigint * ${tokenScheme.ordinals} + ${ordinal}`
 
 /** Whether the append statement itself sends a `NOTIFY` (`notify: 'in-transaction'`, see `PostgresStoreOptions`). */
 export interface StatementOptions {
   readonly notify: boolean
 }
 
-export const statements = (n: Names, options: StatementOptions = { notify: false }): Statements => ({
-  /*
-   * One round trip: read the head and look for the commit id (both in the statement's snapshot), insert only when
-   * the attempt continues the head and is not a duplicate, and report what was seen. A writer that races past the
-   * snapshot meets the unique constraints instead: the insert waits for the other transaction and fails with
-   * 23505 if it committed, which `commitStore.ts` resolves with `collisions`.
-   *
-   * With `notify` (`'in-transaction'`), a stored commit also sends `pg_notify` on the store's channel from inside
-   * the same statement, so still one round trip: PostgreSQL delivers it when the transaction commits, and never for
-   * one that rolls back. A CTE without data changes runs only when read, so the final SELECT reads it.
-   */
-  append: named('append', `WITH head AS (
+const notifiedCte = (n: Names, from: string): string => `, notified AS (SELECT pg_notify(${literal(n.channel)}, '') FROM ${from})`
+
+/*
+ * One round trip: read the head and look for the commit id (both in the statement's snapshot), insert only when
+ * the attempt continues the head and is not a duplicate, and report what was seen. A writer that races past the
+ * snapshot meets the unique constraints instead: the insert waits for the other transaction and fails with
+ * 23505 if it committed, which `commitStore.ts` resolves with `collisions`. The token is taken only for a row
+ * that is inserted, so a refused attempt gets no transaction id (and its transaction no commit record to flush).
+ *
+ * With `notify` (`'in-transaction'`), a stored commit also sends `pg_notify` on the store's channel from inside
+ * the same statement, so still one round trip: PostgreSQL delivers it when the transaction commits, and never for
+ * one that rolls back. A CTE without data changes runs only when read, so the final SELECT reads it.
+ */
+const appendText = (n: Names, options: StatementOptions, ordinal: string): string => `WITH head AS (
       SELECT commit_sequence, stream_revision FROM ${n.commits}
       WHERE tenant_id = $1 AND stream_id = $2
       ORDER BY commit_sequence DESC LIMIT 1
@@ -115,21 +126,69 @@ export const statements = (n: Names, options: StatementOptions = { notify: false
       SELECT EXISTS (SELECT 1 FROM ${n.commits} WHERE tenant_id = $1 AND stream_id = $2 AND commit_id = $3) AS found
     ), appended AS (
       INSERT INTO ${n.commits}
-        (checkpoint_token, tenant_id, stream_id, stream_revision, event_count, commit_id, commit_sequence,
+        (token, tenant_id, stream_id, stream_revision, event_count, commit_id, commit_sequence,
          commit_stamp, headers, events)
-      SELECT pg_current_xact_id()::text::bigint, $1, $2, $4::bigint, $5::integer, $3, $6::bigint,
+      SELECT ${tokenAt(ordinal)}, $1, $2, $4::bigint, $5::integer, $3, $6::bigint,
         ${stampFromMs('$7')}, $8::json, $9::json
       FROM dup
       WHERE NOT dup.found
         AND $6::bigint = COALESCE((SELECT commit_sequence FROM head), 0) + 1
         AND $4::bigint - $5::integer = COALESCE((SELECT stream_revision FROM head), 0)
-      RETURNING checkpoint_token
-    )${options.notify ? `, notified AS (SELECT pg_notify(${literal(n.channel)}, '') FROM appended)` : ''}
-    SELECT (SELECT checkpoint_token FROM appended) AS checkpoint_token,
+      RETURNING token
+    )${options.notify ? notifiedCte(n, 'appended') : ''}
+    SELECT (SELECT token FROM appended) AS checkpoint_token,
       (SELECT found FROM dup) AS duplicate,
       (SELECT commit_sequence FROM head) AS head_sequence,
       (SELECT stream_revision FROM head) AS head_revision${options.notify ? `,
-      (SELECT count(*) FROM notified) AS notified` : ''}`),
+      (SELECT count(*) FROM notified) AS notified` : ''}`
+
+/*
+ * `append` for several attempts at once (group commit, see `batchAppend.ts`), each on a stream of its own: the
+ * attempts travel as one array per column ($1..$9 as `append`'s, $10 their ordinals), each is checked against its
+ * stream's head and commit ids exactly as `append` checks one, and the row of every attempt comes back in ordinal
+ * order, with its token if it was stored. One text whatever the batch's size, so it is prepared once per
+ * connection. A statement does not see its own inserts, hence one stream per statement: `batchAppend.ts` sends a
+ * batch holding a stream twice as several statements in one transaction.
+ */
+const appendManyText = (n: Names, options: StatementOptions): string => `WITH input AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::integer[], $6::bigint[], $7::bigint[],
+        $8::text[], $9::text[], $10::integer[])
+        AS t(tenant_id, stream_id, commit_id, stream_revision, event_count, commit_sequence, stamp_ms, headers, events, ordinal)
+    ), checked AS MATERIALIZED (
+      SELECT i.*, h.commit_sequence AS head_sequence, h.stream_revision AS head_revision, d.found IS NOT NULL AS duplicate
+      FROM input i
+      LEFT JOIN LATERAL (
+        SELECT c.commit_sequence, c.stream_revision FROM ${n.commits} c
+        WHERE c.tenant_id = i.tenant_id AND c.stream_id = i.stream_id
+        ORDER BY c.commit_sequence DESC LIMIT 1
+      ) h ON true
+      -- A lateral probe, not EXISTS: the planner turns an EXISTS over the arrays into a hashed subplan that scans
+      -- the whole table.
+      LEFT JOIN LATERAL (
+        SELECT true AS found FROM ${n.commits} c
+        WHERE c.tenant_id = i.tenant_id AND c.stream_id = i.stream_id AND c.commit_id = i.commit_id LIMIT 1
+      ) d ON true
+    ), appended AS (
+      INSERT INTO ${n.commits}
+        (token, tenant_id, stream_id, stream_revision, event_count, commit_id, commit_sequence,
+         commit_stamp, headers, events)
+      SELECT ${tokenAt('ordinal')}, tenant_id, stream_id, stream_revision, event_count, commit_id, commit_sequence,
+        ${stampFromMs('stamp_ms')}, headers::json, events::json
+      FROM checked
+      WHERE NOT duplicate
+        AND commit_sequence = COALESCE(head_sequence, 0) + 1
+        AND stream_revision - event_count = COALESCE(head_revision, 0)
+      RETURNING token
+    )${options.notify ? notifiedCte(n, 'appended') : ''}
+    SELECT c.ordinal, a.token AS checkpoint_token, c.duplicate, c.head_sequence, c.head_revision${options.notify ? `,
+      (SELECT count(*) FROM notified) AS notified` : ''}
+    FROM checked c LEFT JOIN appended a ON a.token % ${tokenScheme.ordinals} = c.ordinal
+    ORDER BY c.ordinal`
+
+export const statements = (n: Names, options: StatementOptions = { notify: false }): Statements => ({
+  append: named('append', appendText(n, options, '0')),
+  appendAt: named('append_at', appendText(n, options, '$10::integer')),
+  appendMany: named('append_many', appendManyText(n, options)),
 
   // What a rejected attempt collided with: its own commit id (a duplicate) or the commits it had not seen (from
   // the first whose sequence or last revision reaches the attempt's sequence or first revision, see `collidesWith`).
@@ -153,27 +212,27 @@ export const statements = (n: Names, options: StatementOptions = { notify: false
     ORDER BY commit_sequence LIMIT $5`,
 
   tenantPageTo: `SELECT ${commitColumns} FROM ${n.commits}
-    WHERE tenant_id = $1 AND checkpoint_token > $2::bigint AND commit_stamp <= ${stampFromMs('$3')} AND ${horizon}
-    ORDER BY checkpoint_token LIMIT $4`,
+    WHERE tenant_id = $1 AND token > $2::bigint AND commit_stamp <= ${stampFromMs('$3')} AND ${horizon}
+    ORDER BY token LIMIT $4`,
 
   globalPage: `SELECT ${commitColumns} FROM ${n.commits}
-    WHERE checkpoint_token > $1::bigint AND checkpoint_token <= $2::bigint AND ${horizon}
-    ORDER BY checkpoint_token LIMIT $3`,
+    WHERE token > $1::bigint AND token <= $2::bigint AND ${horizon}
+    ORDER BY token LIMIT $3`,
 
   tenantGlobalPage: `SELECT ${commitColumns} FROM ${n.commits}
-    WHERE tenant_id = $4 AND checkpoint_token > $1::bigint AND checkpoint_token <= $2::bigint AND ${horizon}
-    ORDER BY checkpoint_token LIMIT $3`,
+    WHERE tenant_id = $4 AND token > $1::bigint AND token <= $2::bigint AND ${horizon}
+    ORDER BY token LIMIT $3`,
 
   // Where a global read that came back short stands: the next visible commit beyond its cursor (if any) and the
   // horizon, in one snapshot. See `horizonReads.ts`.
-  nextGlobal: `SELECT min(checkpoint_token)::text AS next, ${xmin}::text AS horizon FROM ${n.commits}
-    WHERE checkpoint_token > $1::bigint AND checkpoint_token <= $2::bigint`,
+  nextGlobal: `SELECT min(token)::text AS next, ${scaledXmin}::text AS horizon FROM ${n.commits}
+    WHERE token > $1::bigint AND token <= $2::bigint`,
 
-  nextTenant: `SELECT min(checkpoint_token)::text AS next, ${xmin}::text AS horizon FROM ${n.commits}
-    WHERE tenant_id = $3 AND checkpoint_token > $1::bigint AND checkpoint_token <= $2::bigint`,
+  nextTenant: `SELECT min(token)::text AS next, ${scaledXmin}::text AS horizon FROM ${n.commits}
+    WHERE tenant_id = $3 AND token > $1::bigint AND token <= $2::bigint`,
 
-  nextTenantTo: `SELECT min(checkpoint_token)::text AS next, ${xmin}::text AS horizon FROM ${n.commits}
-    WHERE tenant_id = $2 AND checkpoint_token > $1::bigint AND commit_stamp <= ${stampFromMs('$3')}`,
+  nextTenantTo: `SELECT min(token)::text AS next, ${scaledXmin}::text AS horizon FROM ${n.commits}
+    WHERE tenant_id = $2 AND token > $1::bigint AND commit_stamp <= ${stampFromMs('$3')}`,
 
   getSnapshot: `SELECT tenant_id, stream_id, stream_revision, commit_sequence, payload::text AS payload,
       headers::text AS headers

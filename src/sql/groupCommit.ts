@@ -22,17 +22,22 @@ export const groupCommitLimits = { maxBatch: 10_000, maxWaitMs: 1000 } as const
 
 const isIntegerIn = (n: unknown, min: number, max: number): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= min && n <= max
 
-/** Validates a `groupCommit` option against `defaults`: the config, undefined (off), or what is wrong with it. */
+/**
+ * Validates a `groupCommit` option against `defaults`: the config, undefined (off), or what is wrong with it.
+ * `maxBatchLimit` is the store's own ceiling, when it has one below the shared one (PostgreSQL: the commits one
+ * transaction's tokens can number).
+ */
 export const groupCommitConfig = (
   option: GroupCommitOption | undefined,
   defaults: { readonly enabled: boolean } & GroupCommitConfig,
+  maxBatchLimit: number = groupCommitLimits.maxBatch,
 ): { readonly config: GroupCommitConfig | undefined } | { readonly error: string } => {
   const given = option ?? defaults.enabled
   if (given === false) return { config: undefined }
   if (given === true) return { config: { maxBatch: defaults.maxBatch, maxWaitMs: defaults.maxWaitMs } }
   if (typeof given !== 'object' || given === null) return { error: `groupCommit must be a boolean or { maxBatch, maxWaitMs }, got ${String(given)}` }
   const { maxBatch = defaults.maxBatch, maxWaitMs = defaults.maxWaitMs } = given
-  if (!isIntegerIn(maxBatch, 1, groupCommitLimits.maxBatch)) return { error: `groupCommit.maxBatch must be an integer in 1..${groupCommitLimits.maxBatch}, got ${String(maxBatch)}` }
+  if (!isIntegerIn(maxBatch, 1, maxBatchLimit)) return { error: `groupCommit.maxBatch must be an integer in 1..${maxBatchLimit}, got ${String(maxBatch)}` }
   if (!isIntegerIn(maxWaitMs, 0, groupCommitLimits.maxWaitMs)) return { error: `groupCommit.maxWaitMs must be an integer in 0..${groupCommitLimits.maxWaitMs}, got ${String(maxWaitMs)}` }
   return { config: { maxBatch, maxWaitMs } }
 }
@@ -75,5 +80,32 @@ export const groupCommitQueue = <T>(
     scheduled = true
     if (config.maxWaitMs > 0) setTimeout(send, config.maxWaitMs)
     else settle(waiting.length, 0)
+  }
+}
+
+/** An item of a store's queue: what to write, and how to answer it. */
+export type Queued<T, A> = T & { readonly answer: (answer: A) => void }
+
+/**
+ * The queues of one kind of store, one per store context, made on its first append: `enqueue(ctx, config, item)`
+ * resolves with the answer `write` gives the item. A `write` that throws answers every item of its batch with
+ * `failed(cause)`, so no append waits for ever.
+ */
+export const contextQueues = <C extends object, T extends object, A>(
+  maxInFlight: number,
+  write: (ctx: C, batch: readonly Queued<T, A>[]) => Promise<void>,
+  failed: (cause: unknown) => A,
+): ((ctx: C, config: GroupCommitConfig, item: T) => Promise<A>) => {
+  const queues = new WeakMap<C, (q: Queued<T, A>) => void>()
+  return (ctx, config, item) => {
+    let enqueue = queues.get(ctx)
+    if (enqueue === undefined) {
+      enqueue = groupCommitQueue<Queued<T, A>>(config, maxInFlight, (batch) =>
+        write(ctx, batch).catch((cause: unknown) => batch.forEach((q) => q.answer(failed(cause)))),
+      )
+      queues.set(ctx, enqueue)
+    }
+    const add = enqueue
+    return new Promise((answer) => add({ ...item, answer }))
   }
 }

@@ -14,3 +14,9 @@ describe.skipIf(!available)('postgres contract', () => {
   storeContract(harness)
   storeProperties(harness, { model: 8, roundTrip: 15, maxOperations: 30, timeout: 60_000 })
 })
+
+// Group commit is on by default; the contract holds with it off too (one transaction per append).
+describe.skipIf(!available)('postgres contract, groupCommit off', () => {
+  cleanUpAfterAll(stores)
+  storeContract(stores.harness('postgres (groupCommit: false)', { groupCommit: false }))
+})

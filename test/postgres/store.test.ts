@@ -147,7 +147,7 @@ describe.skipIf(!available)('postgres store', () => {
       // given a commit whose token lies beyond the cluster's transaction counter
       const store = await fresh()
       await stores.pool().query(
-        `INSERT INTO "${schemaOf(store)}".commits (checkpoint_token, tenant_id, stream_id, stream_revision, event_count,
+        `INSERT INTO "${schemaOf(store)}".commits (token, tenant_id, stream_id, stream_revision, event_count,
            commit_id, commit_sequence, commit_stamp, headers, events)
          VALUES (2 ^ 50, 't', 's', 1, 1, 'c', 1, now(), '{}', '[{"body":{"type":"x"},"headers":{}}]')`,
       )

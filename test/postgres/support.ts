@@ -57,10 +57,10 @@ export const pgStores = (prefix = 'aett') => {
     await pool.end()
     shared.reset()
   }
-  const harness = (name: string): StoreHarness => ({
+  const harness = (name: string, options: Partial<PostgresStoreOptions> = {}): StoreHarness => ({
     name,
     create: async () => {
-      const store = create()
+      const store = create(options)
       const init = await store.initialize()
       if (init._tag === 'Left') throw new Error(init.left.message, { cause: init.left.cause })
       return store

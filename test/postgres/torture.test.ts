@@ -61,7 +61,7 @@ const naiveTail = (pool: pg.Pool, schema: string) => {
   const done = (async () => {
     while (!stopping) {
       const { rows } = await pool.query<{ commit_id: string; checkpoint_token: string }>(
-        `SELECT commit_id, checkpoint_token FROM "${schema}".commits WHERE checkpoint_token > $1 ORDER BY checkpoint_token LIMIT 500`,
+        `SELECT commit_id, token AS checkpoint_token FROM "${schema}".commits WHERE token > $1 ORDER BY token LIMIT 500`,
         [last],
       )
       for (const r of rows) {
@@ -164,8 +164,8 @@ describe.skipIf(!available)('postgres torture', () => {
       stream_revision: string
       event_count: number
       events: unknown[]
-    }>(`SELECT commit_id, stream_id, checkpoint_token, commit_sequence, stream_revision, event_count, events
-        FROM "${schema}".commits ORDER BY checkpoint_token`)
+    }>(`SELECT commit_id, stream_id, token AS checkpoint_token, commit_sequence, stream_revision, event_count, events
+        FROM "${schema}".commits ORDER BY token`)
     const deadline = Date.now() + 20_000
     while (reader.seen.length < stored.rows.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     await reader.stop()

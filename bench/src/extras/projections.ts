@@ -294,9 +294,10 @@ const postgresCatchup = async (commits: number, log: (line: string) => void): Pr
         },
       })
 
-    const read = `SELECT checkpoint_token::text AS token, events FROM ${q}.commits
-      WHERE checkpoint_token > $1::bigint AND checkpoint_token < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-      ORDER BY checkpoint_token LIMIT $2`
+    // The store's schema version 4: tokens are transaction ids x 256 + ordinal, the horizon scaled alike.
+    const read = `SELECT token::text AS token, events FROM ${q}.commits
+      WHERE token > $1::bigint AND token < pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 256
+      ORDER BY token LIMIT $2`
     const upsertRaw = pgUpsert(`${q}.bench_balances_raw`)
     const save = `UPDATE ${q}.bench_checkpoint_raw SET position = $2::bigint WHERE name = $1`
     const rawPass: Pass = async () => {

@@ -3,9 +3,9 @@
  * on one pool as one statement beats the server's own group commit"). N writers in one process, each on its own
  * stream, single-event commits, one pool of `--pool` connections per contender. Contenders, in rotating order each
  * round, each on fresh tables:
- *   aett        the store (`aett/postgres` with its default coalesced NOTIFY; `aett/mysql` with its counter row and
- *               group commit, its default)
- *   aett-1x1    MariaDB only: the same store with `groupCommit: false` (one append routine call per append)
+ *   aett        the store with its defaults: group commit on both (`aett/postgres` with its coalesced NOTIFY and
+ *               tokens of transaction id x 256 + ordinal; `aett/mysql` with its counter row)
+ *   aett-1x1    the same store with `groupCommit: false` (one append statement or routine call per append)
  *   raw         the driver, one INSERT per commit (its own transaction), optimistic concurrency from a unique key
  *   raw-batch   the driver, appends made in one turn of the event loop sent as ONE multi-row INSERT (one
  *               transaction, one sync): the upper bound of batching on the client. It answers every append in a
@@ -145,6 +145,11 @@ const pgContenders: readonly Contender[] = [
   aettContender('aett', () => {
     const pool = pgPool()
     return { store: postgresStore({ pool, schema: uniqueName('aett_writers') }), close: () => pool.end() }
+  }),
+  // The same store with group commit off: one append statement (one transaction) per append.
+  aettContender('aett-1x1', () => {
+    const pool = pgPool()
+    return { store: postgresStore({ pool, schema: uniqueName('aett_writers'), groupCommit: false }), close: () => pool.end() }
   }),
   pgRaw(false),
   pgRaw(true),

@@ -1,0 +1,187 @@
+import * as E from 'fp-ts/lib/Either.js'
+import type { Commit, CommitAttempt } from '../eventstore/Commit.js'
+import { storageError, type HookRejected, type StorageError } from '../eventstore/errors.js'
+import { num } from '../sql/rows.js'
+import type { PgQueryable } from './config.js'
+import { run, type Row } from './connection.js'
+import type { Context } from './context.js'
+import { sqlState, violatedConstraint } from './errors.js'
+import { inlineOf, type InlineApply } from './inline.js'
+import { tokenScheme } from './schema.js'
+import type { Statement } from './statements.js'
+
+/**
+ * Group commit on PostgreSQL (issue 18): several appends in one transaction, so one WAL flush, each checked on its
+ * own. The tokens (`tokenScheme` in schema.ts) are the transaction's id times 256 plus the attempt's place in the
+ * batch, so the stored ones come in the batch's order, and the horizon holds them all back until the transaction
+ * ends (they share its id).
+ *
+ * Without inline projections a batch is one `appendMany` statement, on its own (autocommit: one round trip, as a
+ * lone append), when every attempt is on a stream of its own; a batch holding a stream k times is k such
+ * statements, its first attempts on each stream, then its second ones, ..., in one transaction: a statement sees
+ * the rows of the statements before it, not its own.
+ *
+ * With inline projections every attempt runs `appendAt` and its projections inside a savepoint of the batch's
+ * transaction: a projection that refuses, or a handler whose failed statement it swallowed, rolls back that
+ * attempt only.
+ *
+ * A writer that raced past a statement's snapshot (another process, or another batch in flight, storing the same
+ * sequence or commit id first) meets the unique constraints: that fails the whole statement, and the batch is
+ * written again one append at a time (see commitStore.ts), each of which resolves its own race.
+ */
+
+/** An attempt with the parameters of `append` (rows.ts, `appendParams`). */
+export interface Prepared {
+  readonly attempt: CommitAttempt
+  readonly values: readonly unknown[]
+}
+
+/**
+ * Tokens a refused attempt of a batch must not count as missed: the later attempts of its own transaction
+ * (above `after`, below `before`), stored after it was checked.
+ */
+export interface Unseen {
+  readonly after: number
+  readonly before: number
+}
+
+/** What the store answered one attempt, before it is classified (commitStore.ts). */
+export type Called =
+  | { readonly row: Row; readonly unseen?: Unseen }
+  | { readonly rejected: HookRejected }
+  | { readonly raced: true }
+  | { readonly failed: StorageError }
+
+const operation = 'commit'
+
+/** A unique violation of the commits' sequence or commit id: another writer stored the same first. */
+export const lostRace = (ctx: Context, e: StorageError): boolean => {
+  const c = violatedConstraint(e.cause)
+  return c === ctx.names.constraints.sequence || c === ctx.names.constraints.commitId
+}
+
+const deadlockDetected = '40P01'
+
+/** Whether a failed batch is worth writing again one append at a time: it lost a race, or a deadlock between batches. */
+export const retryAlone = (ctx: Context, e: StorageError): boolean => lostRace(ctx, e) || sqlState(e.cause) === deadlockDetected
+
+/** Runs the inline projections of a stored commit on the append's client; the first refusal, if any. */
+export const project = async (client: PgQueryable, inline: readonly InlineApply[], stored: Commit): Promise<HookRejected | undefined> => {
+  for (const apply of inline) {
+    const r = await apply(client, stored)
+    if (E.isLeft(r)) return r.left
+  }
+  return undefined
+}
+
+export const tokenOf = (row: Row): number | undefined => {
+  const t = row['checkpoint_token']
+  return t === null || t === undefined ? undefined : num(t)
+}
+
+/** Marks, for each refused attempt, the tokens of its batch it could not have seen (they share one transaction id). */
+const withUnseen = (called: readonly Called[]): Called[] => {
+  const token = called.map((c) => ('row' in c ? tokenOf(c.row) : undefined)).find((t) => t !== undefined)
+  if (token === undefined) return [...called]
+  const base = token - (token % tokenScheme.ordinals)
+  return called.map((c, i) => ('row' in c && tokenOf(c.row) === undefined ? { row: c.row, unseen: { after: base + i, before: base + tokenScheme.ordinals } } : c))
+}
+
+/** The batch's indexes by round: each attempt's stream appears once per round, in batch order. */
+const roundsOf = (batch: readonly Prepared[]): number[][] => {
+  const seen = new Map<string, number>()
+  const rounds: number[][] = []
+  batch.forEach((p, i) => {
+    const key = JSON.stringify([p.attempt.tenantId, p.attempt.streamId])
+    const round = seen.get(key) ?? 0
+    seen.set(key, round + 1)
+    ;(rounds[round] ??= []).push(i)
+  })
+  return rounds
+}
+
+/** `appendMany`'s parameters: one array per column of `append`, then the ordinals. */
+const columnsOf = (batch: readonly Prepared[], indexes: readonly number[]): unknown[] => {
+  const columns: unknown[][] = Array.from({ length: 9 }, () => [])
+  for (const i of indexes) (batch[i] as Prepared).values.forEach((v, k) => columns[k]?.push(v))
+  return [...columns, indexes]
+}
+
+type Query = (statement: Statement, values: unknown[]) => Promise<E.Either<StorageError, readonly Row[]>>
+
+/** One `appendMany` for the attempts at `indexes`; their rows land in `rows` at their indexes. */
+const round = async (query: Query, ctx: Context, batch: readonly Prepared[], indexes: readonly number[], rows: Row[]): Promise<E.Either<StorageError, void>> => {
+  const result = await query(ctx.sql.appendMany, columnsOf(batch, indexes))
+  if (E.isLeft(result)) return result
+  if (result.right.length !== indexes.length) return E.left(storageError(operation, new Error(`the batch statement returned ${result.right.length} rows for ${indexes.length} attempts`)))
+  for (const row of result.right) rows[num(row['ordinal'])] = row
+  return E.right(undefined)
+}
+
+const abortedMessage =
+  "an inline projection's statement failed and its handler went on: the transaction was aborted, and this append " +
+  'was rolled back to its savepoint (nothing of it was stored)'
+
+const savepoint = 'aett_append'
+const backToSavepoint = `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`
+
+/** The batch with inline projections: each attempt and its projections inside a savepoint, in order. */
+const appendEach = async (ctx: Context, client: PgQueryable, batch: readonly Prepared[], inline: readonly InlineApply[]): Promise<E.Either<StorageError, Called[]>> => {
+  const out: Called[] = []
+  const undo = async (answer: Called): Promise<E.Either<StorageError, void>> => {
+    const back = await run(client, operation, backToSavepoint)
+    if (E.isLeft(back)) return back
+    out.push(answer)
+    return E.right(undefined)
+  }
+  for (const [i, p] of batch.entries()) {
+    const saved = await run(client, operation, `SAVEPOINT ${savepoint}`)
+    if (E.isLeft(saved)) return saved
+    const rows = await run(client, operation, ctx.sql.appendAt, [...p.values, i])
+    if (E.isLeft(rows)) {
+      if (!lostRace(ctx, rows.left)) return rows
+      const undone = await undo({ raced: true })
+      if (E.isLeft(undone)) return undone
+      continue
+    }
+    const row = rows.right[0]
+    if (row === undefined) return E.left(storageError(operation, new Error('the append statement returned no row')))
+    const token = tokenOf(row)
+    const rejected = token === undefined ? undefined : await project(client, inline, { ...p.attempt, checkpointToken: token })
+    if (rejected !== undefined) {
+      const undone = await undo({ rejected })
+      if (E.isLeft(undone)) return undone
+      continue
+    }
+    const released = await run(client, operation, `RELEASE SAVEPOINT ${savepoint}`)
+    if (E.isLeft(released)) {
+      const undone = await undo({ failed: storageError(operation, new Error(abortedMessage, { cause: released.left.cause })) })
+      if (E.isLeft(undone)) return undone
+      continue
+    }
+    out.push({ row })
+  }
+  return E.right(out)
+}
+
+/** Appends `batch` in one transaction; one answer per attempt, in order, once it committed. */
+export const appendBatch = async (ctx: Context, batch: readonly Prepared[]): Promise<E.Either<StorageError, readonly Called[]>> => {
+  const inline = inlineOf(ctx)
+  if (inline !== undefined) {
+    const each = await ctx.db.transaction(operation, (client) => appendEach(ctx, client, batch, inline))
+    return E.isLeft(each) ? each : E.right(withUnseen(each.right))
+  }
+  const rounds = roundsOf(batch)
+  const rows: Row[] = new Array(batch.length)
+  const written =
+    rounds.length === 1
+      ? await round((s, v) => ctx.db.query(operation, s, v), ctx, batch, rounds[0] as number[], rows)
+      : await ctx.db.transaction(operation, async (client) => {
+          for (const indexes of rounds) {
+            const r = await round((s, v) => run(client, operation, s, v), ctx, batch, indexes, rows)
+            if (E.isLeft(r)) return r
+          }
+          return E.right(undefined)
+        })
+  return E.isLeft(written) ? written : E.right(withUnseen(rows.map((row) => ({ row }))))
+}

@@ -1,0 +1,285 @@
+import * as E from 'fp-ts/lib/Either.js'
+import fc from 'fast-check'
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { Commit, Persistence } from '../../src/eventstore/index.js'
+import { memoryStore } from '../../src/memory/index.js'
+import { postgresStore } from '../../src/postgres/index.js'
+import { migrations, names as namesOf, tokenScheme } from '../../src/postgres/schema.js'
+import { defaultTables } from '../../src/postgres/config.js'
+import { attempt as specAttempt, type Spec, spec as specs } from '../support/attemptSpecs.js'
+import { pgUrl } from '../support/services.js'
+import { cleanUpAfterAll, pgAvailable, pgStores } from './support.js'
+
+const available = await pgAvailable()
+const stores = pgStores('aett_gc')
+
+const attempt = (tenantId: string, s: Spec) => specAttempt(tenantId, s, { text: 'ü 😀 "q" \\ {x}' })
+const spec = specs(['a', 'b', 'c', 'ä😀'])
+
+type Answer = E.Either<{ readonly _tag: string; readonly missed?: readonly Commit[] }, Commit>
+
+/** An answer with tokens replaced by their rank among `tokens` (PostgreSQL tokens ascend but are not consecutive). */
+const outcome = (rank: (t: number) => number) => (r: Answer) =>
+  E.isRight(r)
+    ? { ok: r.right.commitId, stream: r.right.streamId, token: rank(r.right.checkpointToken), seq: r.right.commitSequence, rev: r.right.streamRevision, events: r.right.events }
+    : { error: r.left._tag, missed: r.left.missed?.map((c) => [c.commitId, rank(c.checkpointToken)]) }
+
+const commitsOf = async (store: Persistence, tenantId: string) => {
+  const out: Commit[] = []
+  for await (const r of store.getFrom(0)) {
+    if (E.isLeft(r)) throw new Error(r.left.message)
+    if (r.right.tenantId === tenantId) out.push(r.right)
+  }
+  return out
+}
+
+const rankOf = (log: readonly Commit[]) => {
+  const ranks = new Map(log.map((c, i) => [c.checkpointToken, i + 1]))
+  return (t: number) => ranks.get(t) ?? -t
+}
+
+const memoryLog = async (store: Persistence, tenantId: string) => {
+  const log = await commitsOf(store, tenantId)
+  return log.map((c) => outcome(rankOf(log))(E.right(c)))
+}
+
+/** As in test/mysql/groupCommit.test.ts: an order of `turn` that, fed one at a time to the memory store, answers so. */
+const oneAtATimeOrder = async (before: readonly Spec[], turn: readonly Spec[], answers: readonly unknown[], log: readonly unknown[]) => {
+  const stored = turn.map((_, at) => at).filter((at) => 'ok' in (answers[at] as object))
+  stored.sort((a, b) => (answers[a] as { token: number }).token - (answers[b] as { token: number }).token)
+  const refused = turn.map((_, at) => at).filter((at) => !stored.includes(at))
+  const dead = new Set<string>()
+  const answerAfter = async (order: readonly number[], next: number) => {
+    const reference = memoryStore()
+    for (const s of before) await reference.commit(attempt('t', s))
+    for (const at of order) await reference.commit(attempt('t', turn[at] as Spec))
+    const r = await reference.commit(attempt('t', turn[next] as Spec))
+    const refLog = await commitsOf(reference, 't')
+    return { answer: outcome(rankOf(refLog))(r), reference }
+  }
+  const search = async (order: number[], storedSoFar: number): Promise<number[] | undefined> => {
+    if (order.length === turn.length) {
+      const { reference } = await answerAfter(order.slice(0, -1), order[order.length - 1] as number)
+      return JSON.stringify(await memoryLog(reference, 't')) === JSON.stringify(log) ? order : undefined
+    }
+    const key = [...order].sort((a, b) => a - b).join(',')
+    if (dead.has(key)) return undefined
+    const next = [...(storedSoFar < stored.length ? [stored[storedSoFar] as number] : []), ...refused.filter((at) => !order.includes(at))]
+    for (const at of next) {
+      const { answer } = await answerAfter(order, at)
+      if (JSON.stringify(answer) !== JSON.stringify(answers[at])) continue
+      const found = await search([...order, at], storedSoFar + (stored.includes(at) ? 1 : 0))
+      if (found !== undefined) return found
+    }
+    dead.add(key)
+    return undefined
+  }
+  return search([], 0)
+}
+
+/** A pool that counts the statements sent, by kind, and can make the next batch statement fail. */
+const instrumented = () => {
+  const pool = new pg.Pool({ connectionString: pgUrl, max: 6 })
+  pool.on('error', () => undefined)
+  const counts = { batches: 0, singles: 0, failNextBatch: false }
+  const count = (config: { name?: string }) => {
+    if (config.name?.startsWith('aett_append_many')) {
+      counts.batches += 1
+      if (counts.failNextBatch) {
+        counts.failNextBatch = false
+        throw Object.assign(new Error('injected failure'), { code: '57014' })
+      }
+    } else if (config.name?.startsWith('aett_append_')) counts.singles += 1
+  }
+  const query = pool.query.bind(pool) as (c: unknown) => Promise<unknown>
+  const wrapped = {
+    query: async (config: { name?: string }) => (count(config), query(config)),
+    connect: async () => {
+      // A wrapper, not a patched client: the pool's own query() calls the client's query with a callback.
+      const client = await pool.connect()
+      return {
+        query: async (config: { name?: string }) => (count(config), client.query(config as never)),
+        release: (destroy?: boolean | Error) => client.release(destroy),
+      }
+    },
+  }
+  return { pool: wrapped as never, counts, end: () => pool.end() }
+}
+
+describe.skipIf(!available)('postgres group commit', () => {
+  cleanUpAfterAll(stores)
+
+  it('answers concurrent attempts as one-at-a-time appends in the order the store chose would, and stores that order', async () => {
+    const store = stores.create({ groupCommit: { maxBatch: 4 } })
+    expect(E.isRight(await store.initialize())).toBe(true)
+    const seen = new Map<string, number>()
+    let run = 0
+    await fc.assert(
+      fc.asyncProperty(fc.array(spec, { maxLength: 6 }), fc.array(spec, { minLength: 1, maxLength: 16 }), async (before, turn) => {
+        // given some commits made one at a time, on a tenant of this run's own
+        const tenantId = `run-${run++}`
+        for (const s of before) await store.commit(attempt(tenantId, s))
+        // when the rest are submitted at once (batches of at most 4, in order, several in flight)
+        const raw = await Promise.all(turn.map((s) => store.commit(attempt(tenantId, s))))
+        const log = await commitsOf(store, tenantId)
+        const rank = rankOf(log)
+        const answers = raw.map(outcome(rank))
+        // then some order of them, fed one at a time to the memory store, answers exactly so and stores that log
+        const stored = log.map((c) => outcome(rank)(E.right(c)))
+        expect(await oneAtATimeOrder(before, turn, answers, stored), JSON.stringify({ turn, answers })).toBeDefined()
+        // with tokens strictly ascending in log order, and a batch's tokens within one transaction's range
+        const tokens = log.map((c) => c.checkpointToken)
+        expect(tokens).toEqual([...tokens].sort((a, b) => a - b))
+        expect(new Set(tokens).size).toBe(tokens.length)
+        for (const a of answers) seen.set('ok' in a ? 'Right' : a.error, (seen.get('ok' in a ? 'Right' : a.error) ?? 0) + 1)
+      }),
+      { numRuns: 50 },
+    )
+    await store.close()
+    for (const kind of ['Right', 'ConcurrencyConflict', 'DuplicateCommit', 'InvalidAttempt']) expect(seen.get(kind) ?? 0, kind).toBeGreaterThan(10)
+  }, 120_000)
+
+  it('sends concurrent appends as batches of at most maxBatch in one transaction each (one id), and a lone append alone', async () => {
+    const { pool, counts, end } = instrumented()
+    const store = postgresStore({ pool, schema: `${stores.run}_counted`, groupCommit: { maxBatch: 4 } })
+    try {
+      expect(E.isRight(await store.initialize())).toBe(true)
+      counts.batches = 0
+      counts.singles = 0
+      const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => store.commit(attempt('t', { stream: `s${i}`, seq: 1, revBase: 0, events: 1, id: `c${i}` }))))
+      const tokens = rs.map((r) => (E.isRight(r) ? r.right.checkpointToken : Number.NaN))
+      // every append stored, in submission order, in batches of 4, 4 and 2 (each batch: one transaction id)
+      expect(tokens).toEqual([...tokens].sort((a, b) => a - b))
+      const xids = tokens.map((t) => Math.floor(t / tokenScheme.ordinals))
+      expect(new Set(xids).size).toBe(3)
+      expect(tokens.map((t) => t % tokenScheme.ordinals)).toEqual([0, 1, 2, 3, 0, 1, 2, 3, 0, 1])
+      expect(counts.batches).toBe(3)
+      expect(counts.singles).toBe(0)
+      // a lone append is the single append statement
+      counts.batches = 0
+      const lone = await store.commit(attempt('t', { stream: 'lone', seq: 1, revBase: 0, events: 1, id: 'l' }))
+      expect(E.isRight(lone) && lone.right.checkpointToken % tokenScheme.ordinals).toBe(0)
+      expect([counts.batches, counts.singles]).toEqual([0, 1])
+    } finally {
+      await store.drop()
+      await store.close()
+      await end()
+    }
+  })
+
+  it('answers every append of a batch whose statement failed with the failure, and stores none of them', async () => {
+    const { pool, counts, end } = instrumented()
+    const store = postgresStore({ pool, schema: `${stores.run}_failing` })
+    try {
+      expect(E.isRight(await store.initialize())).toBe(true)
+      expect(E.isRight(await store.commit(attempt('t', { stream: 'a', seq: 1, revBase: 0, events: 1, id: 'first' })))).toBe(true)
+      counts.failNextBatch = true
+      const rs = await Promise.all([
+        store.commit(attempt('t', { stream: 'a', seq: 2, revBase: 1, events: 1, id: 'second' })),
+        store.commit(attempt('t', { stream: 'b', seq: 1, revBase: 0, events: 2, id: 'other' })),
+        store.commit(attempt('t', { stream: 'c', seq: 1, revBase: 0, events: 1, id: 'third' })),
+      ])
+      expect(rs.map((r) => (E.isLeft(r) ? r.left._tag : 'Right'))).toEqual(['StorageError', 'StorageError', 'StorageError'])
+      expect((await commitsOf(store, 't')).map((c) => c.commitId)).toEqual(['first'])
+      const next = await Promise.all([
+        store.commit(attempt('t', { stream: 'a', seq: 2, revBase: 1, events: 1, id: 'second' })),
+        store.commit(attempt('t', { stream: 'b', seq: 1, revBase: 0, events: 2, id: 'other' })),
+      ])
+      expect(next.map((r) => E.isRight(r))).toEqual([true, true])
+    } finally {
+      await store.drop()
+      await store.close()
+      await end()
+    }
+  })
+
+  it('with inline projections, a refusing projection rolls back only its own append of the batch', async () => {
+    const store = stores.create({ groupCommit: { maxBatch: 8 } })
+    expect(E.isRight(await store.initialize())).toBe(true)
+    const refuse = { _tag: 'HookRejected', hook: 'inline', reason: 'no' } as never
+    const inline = store.projections.inline ?? expect.fail('the store has inline projections')
+    expect(
+      E.isRight(
+        await inline(async (client, c) => {
+          await client.query({ text: 'SELECT 1' })
+          return c.streamId === 'bad' ? E.left(refuse) : E.right(undefined)
+        }),
+      ),
+    ).toBe(true)
+    const rs = await Promise.all(['x', 'bad', 'y'].map((s) => store.commit(attempt('t', { stream: s, seq: 1, revBase: 0, events: 1, id: s }))))
+    expect(rs.map((r) => (E.isLeft(r) ? r.left._tag : 'Right'))).toEqual(['Right', 'HookRejected', 'Right'])
+    expect((await commitsOf(store, 't')).map((c) => c.streamId)).toEqual(['x', 'y'])
+    await store.close()
+  })
+
+  it('refuses bad groupCommit options, maxBatch above what one transaction holds included', async () => {
+    for (const groupCommit of [{ maxBatch: 0 }, { maxBatch: 257 }, { maxBatch: 1.5 }, { maxWaitMs: -1 }, 'yes'] as const) {
+      const r = await postgresStore({ connectionString: pgUrl, groupCommit: groupCommit as never }).initialize()
+      expect(E.isLeft(r) && r.left._tag === 'StorageError' && r.left.message).toMatch(/groupCommit/)
+    }
+  })
+})
+
+describe.skipIf(!available)('postgres schema version 4: the token scheme', () => {
+  const pool = new pg.Pool({ connectionString: pgUrl, max: 2 })
+  pool.on('error', () => undefined)
+  afterAll(async () => {
+    await pool.end()
+  })
+
+  it('migrates a version 3 database with data: old tokens kept, new ones above them, readers go on, old code fails loudly', async () => {
+    const schema = `${stores.run}_v3`
+    const n = namesOf({ schema, tables: defaultTables })
+    // given a schema at version 3, as the previous release made it, with commits under the old tokens (xids),
+    // a subscription checkpoint and a parked commit
+    await pool.query(`CREATE SCHEMA "${schema}"`)
+    await pool.query(`CREATE TABLE ${n.migrations} (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
+    for (const m of migrations.slice(0, 3)) {
+      for (const s of m.statements(n)) await pool.query(s)
+      await pool.query(`INSERT INTO ${n.migrations} (version, description) VALUES ($1, $2)`, [m.version, m.description])
+    }
+    const oldAppend = `INSERT INTO ${n.commits} (checkpoint_token, tenant_id, stream_id, stream_revision, event_count, commit_id,
+      commit_sequence, commit_stamp, headers, events)
+      VALUES (pg_current_xact_id()::text::bigint, 't', $1, $2, 1, $3, $2, now(), '{}', '[{"body":{"type":"Old"},"headers":{}}]')`
+    for (let i = 1; i <= 3; i++) await pool.query(oldAppend, ['s', i, `old-${i}`])
+    const { rows: oldRows } = await pool.query<{ t: string }>(`SELECT checkpoint_token::text AS t FROM ${n.commits} ORDER BY 1`)
+    const oldTokens = oldRows.map((r) => Number(r.t))
+    await pool.query(`INSERT INTO ${n.subscriptions} (name, holder, epoch, expires_at, released, checkpoint) VALUES ('sub', 'h', 1, now(), true, $1::json)`, [
+      JSON.stringify({ positions: { '0': oldTokens[1] } }),
+    ])
+    await pool.query(`INSERT INTO ${n.parked} VALUES ('sub', $1, 't', 's', '{}', now())`, [oldTokens[0]])
+    const store = postgresStore({ pool, schema, readWaitMs: 5000 })
+    try {
+      // when this release initialises it
+      expect(E.isRight(await store.initialize())).toBe(true)
+      // then version 4 is recorded and the old commits keep their tokens
+      const { rows } = await pool.query(`SELECT max(version) AS v FROM ${n.migrations}`)
+      expect(rows[0]?.v).toBe(4)
+      const before = await commitsOf(store, 't')
+      expect(before.map((c) => c.checkpointToken)).toEqual(oldTokens)
+      // and new commits (lone and batched) get tokens above every old one, in order
+      const lone = await store.commit(attempt('t', { stream: 's', seq: 4, revBase: 3, events: 1, id: 'new-4' }))
+      const batch = await Promise.all(['p', 'q', 'r'].map((s) => store.commit(attempt('t', { stream: s, seq: 1, revBase: 0, events: 1, id: s }))))
+      const all = await commitsOf(store, 't')
+      expect(all.map((c) => c.commitId)).toEqual(['old-1', 'old-2', 'old-3', 'new-4', 'p', 'q', 'r'])
+      expect(E.isRight(lone) && lone.right.checkpointToken).toBeGreaterThan(Math.max(...oldTokens) * 1)
+      expect(batch.every(E.isRight)).toBe(true)
+      // and a reader resuming from the stored old checkpoint goes on without skipping or repeating
+      const cp = await store.subscriptions.checkpoint('sub')
+      const from = E.isRight(cp) && cp.right._tag === 'Some' ? (cp.right.value.positions['0'] ?? 0) : -1
+      const after: string[] = []
+      for await (const r of store.getFrom(from)) if (E.isRight(r)) after.push(r.right.commitId)
+      expect(after).toEqual(['old-3', 'new-4', 'p', 'q', 'r'])
+      // and the parked commit still names its commit
+      const parked = await store.subscriptions.parked('sub')
+      expect(E.isRight(parked) && parked.right.map((p) => p.checkpointToken)).toEqual([oldTokens[0]])
+      // and a process still running the old release fails loudly rather than write an old-scheme token
+      await expect(pool.query(oldAppend, ['s', 5, 'old-5'])).rejects.toMatchObject({ code: '42703' })
+      await expect(pool.query(`SELECT checkpoint_token FROM ${n.commits}`)).rejects.toMatchObject({ code: '42703' })
+    } finally {
+      await store.drop()
+      await store.close()
+    }
+  })
+})
