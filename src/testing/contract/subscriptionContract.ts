@@ -24,6 +24,7 @@ import {
   type RawOptions,
   type Subscription,
 } from '../../subscriptions/index.js'
+import { shardOf } from '../../subscriptions/positions.js'
 import { attempt, baseTime, collect, freshIds, next, right, some, uid } from './fixtures.js'
 
 // -------------------------------------------------------------------------------------
@@ -99,6 +100,8 @@ export interface Instrumented {
 }
 
 export const instrument = (store: SubscribableStore): Instrumented => {
+  // A feed shard's view keeps its position under its shard's key (SEMANTICS 7); a store of one feed under '0'.
+  const shard = shardOf(store)
   let pulled = 0
   let readFailures = 0
   let readThrows = 0
@@ -163,7 +166,7 @@ export const instrument = (store: SubscribableStore): Instrumented => {
         return E.left(storageError('saveCheckpoint', new Error('injected: the connection was lost')))
       }
       const r = await ss.saveCheckpoint(lease, checkpoint)
-      if (E.isRight(r)) saves.push({ holder: lease.holder, epoch: lease.epoch, position: checkpoint.positions['0'] ?? 0, pulled, at: performance.now() })
+      if (E.isRight(r)) saves.push({ holder: lease.holder, epoch: lease.epoch, position: checkpoint.positions[shard] ?? 0, pulled, at: performance.now() })
       return r
     },
     resetCheckpoint: (name, holder, checkpoint) => ss.resetCheckpoint(name, holder, checkpoint),
@@ -228,7 +231,7 @@ export const eventually = async (what: string, condition: () => boolean | Promis
 
 const positionOf = async (store: SubscribableStore, name: string): Promise<number> => {
   const c = right(await store.subscriptions.checkpoint(name))
-  return O.isSome(c) ? (c.value.positions['0'] ?? 0) : -1
+  return O.isSome(c) ? (c.value.positions[shardOf(store)] ?? 0) : -1
 }
 
 const allTokens = async (store: SubscribableStore): Promise<number[]> => (await collect(store.getFrom(0))).map((c) => c.checkpointToken)
@@ -1126,7 +1129,7 @@ export const subscriptionContract = (harness: SubscriptionHarness): void => {
           await s.stop()
           return k.tokens()
         }
-        expect(right(await resetSubscription({ store, name, to: 'beginning' }))).toEqual({ positions: { '0': 0 } })
+        expect(right(await resetSubscription({ store, name, to: 'beginning' }))).toEqual({ positions: { [shardOf(store)]: 0 } })
         expect(await again()).toEqual(tokens)
         right(await resetSubscription({ store, name, to: { token: tokens[3] as number } }))
         expect(await again()).toEqual(tokens.slice(4))
