@@ -8,6 +8,7 @@ import type { MysqlPool } from '../../src/mysql/config.js'
 import { mysqlStore } from '../../src/mysql/index.js'
 import { attempt as specAttempt, type Spec, spec as specs } from '../support/attemptSpecs.js'
 import { freshPrefix, initializedStore, mysqlAvailable, rightOf, testPool } from './support.js'
+import { oneAtATimeOrder as serialOrder } from '../support/oneAtATimeOrder.js'
 
 const available = await mysqlAvailable()
 
@@ -28,41 +29,17 @@ const logOf = async (store: Persistence, tenantId: string, base: number) => {
   return log
 }
 
-/**
- * An order of `turn` (indexes) in which the memory store, after `before` and fed one attempt at a time, answers
- * exactly `answers` and stores exactly `log`; undefined when there is none. A depth-first search: stored attempts
- * must come in token order, and a refused one may be placed wherever the memory store would answer it so.
- */
-const oneAtATimeOrder = async (before: readonly Spec[], turn: readonly Spec[], answers: readonly unknown[], log: readonly unknown[]) => {
-  const stored = turn.map((_, at) => at).filter((at) => 'ok' in (answers[at] as object))
-  stored.sort((a, b) => (answers[a] as { token: number }).token - (answers[b] as { token: number }).token)
-  const refused = turn.map((_, at) => at).filter((at) => !stored.includes(at))
-  const dead = new Set<string>()
-  const answerAfter = async (order: readonly number[], next: number) => {
-    const reference = memoryStore()
-    for (const s of before) await reference.commit(attempt('t', s))
-    for (const at of order) await reference.commit(attempt('t', turn[at] as Spec))
-    return { answer: outcome(0)(await reference.commit(attempt('t', turn[next] as Spec))), reference }
-  }
-  const search = async (order: number[], storedSoFar: number): Promise<number[] | undefined> => {
-    if (order.length === turn.length) {
-      const { reference } = await answerAfter(order.slice(0, -1), order[order.length - 1] as number)
-      return JSON.stringify(await logOf(reference, 't', 0)) === JSON.stringify(log) ? order : undefined
-    }
-    const key = [...order].sort((a, b) => a - b).join(',')
-    if (dead.has(key)) return undefined
-    const next = [...(storedSoFar < stored.length ? [stored[storedSoFar] as number] : []), ...refused.filter((at) => !order.includes(at))]
-    for (const at of next) {
-      const { answer } = await answerAfter(order, at)
-      if (JSON.stringify(answer) !== JSON.stringify(answers[at])) continue
-      const found = await search([...order, at], storedSoFar + (stored.includes(at) ? 1 : 0))
-      if (found !== undefined) return found
-    }
-    dead.add(key)
-    return undefined
-  }
-  return search([], 0)
-}
+/** An order of `turn` that, fed one at a time to the memory store after `before`, answers and stores so. */
+const oneAtATimeOrder = (before: readonly Spec[], turn: readonly Spec[], answers: readonly unknown[], log: readonly unknown[]) =>
+  serialOrder(answers, log, {
+    answerAfter: async (order, next) => {
+      const reference = memoryStore()
+      for (const s of before) await reference.commit(attempt('t', s))
+      for (const at of order) await reference.commit(attempt('t', turn[at] as Spec))
+      return { answer: outcome(0)(await reference.commit(attempt('t', turn[next] as Spec))), reference }
+    },
+    logOf: (reference) => logOf(reference, 't', 0),
+  })
 
 /** Counts the transactions a pool's connections open, and can make the next batch's INSERT fail. */
 const instrumented = (pool: mysql.Pool) => {

@@ -10,6 +10,7 @@ import { defaultTables } from '../../src/postgres/config.js'
 import { attempt as specAttempt, type Spec, spec as specs } from '../support/attemptSpecs.js'
 import { pgUrl } from '../support/services.js'
 import { cleanUpAfterAll, pgAvailable, pgStores } from './support.js'
+import { oneAtATimeOrder as serialOrder } from '../support/oneAtATimeOrder.js'
 
 const available = await pgAvailable()
 const stores = pgStores('aett_gc')
@@ -44,39 +45,19 @@ const memoryLog = async (store: Persistence, tenantId: string) => {
   return log.map((c) => outcome(rankOf(log))(E.right(c)))
 }
 
-/** As in test/mysql/groupCommit.test.ts: an order of `turn` that, fed one at a time to the memory store, answers so. */
-const oneAtATimeOrder = async (before: readonly Spec[], turn: readonly Spec[], answers: readonly unknown[], log: readonly unknown[]) => {
-  const stored = turn.map((_, at) => at).filter((at) => 'ok' in (answers[at] as object))
-  stored.sort((a, b) => (answers[a] as { token: number }).token - (answers[b] as { token: number }).token)
-  const refused = turn.map((_, at) => at).filter((at) => !stored.includes(at))
-  const dead = new Set<string>()
-  const answerAfter = async (order: readonly number[], next: number) => {
-    const reference = memoryStore()
-    for (const s of before) await reference.commit(attempt('t', s))
-    for (const at of order) await reference.commit(attempt('t', turn[at] as Spec))
-    const r = await reference.commit(attempt('t', turn[next] as Spec))
-    const refLog = await commitsOf(reference, 't')
-    return { answer: outcome(rankOf(refLog))(r), reference }
-  }
-  const search = async (order: number[], storedSoFar: number): Promise<number[] | undefined> => {
-    if (order.length === turn.length) {
-      const { reference } = await answerAfter(order.slice(0, -1), order[order.length - 1] as number)
-      return JSON.stringify(await memoryLog(reference, 't')) === JSON.stringify(log) ? order : undefined
-    }
-    const key = [...order].sort((a, b) => a - b).join(',')
-    if (dead.has(key)) return undefined
-    const next = [...(storedSoFar < stored.length ? [stored[storedSoFar] as number] : []), ...refused.filter((at) => !order.includes(at))]
-    for (const at of next) {
-      const { answer } = await answerAfter(order, at)
-      if (JSON.stringify(answer) !== JSON.stringify(answers[at])) continue
-      const found = await search([...order, at], storedSoFar + (stored.includes(at) ? 1 : 0))
-      if (found !== undefined) return found
-    }
-    dead.add(key)
-    return undefined
-  }
-  return search([], 0)
-}
+/** An order of `turn` that, fed one at a time to the memory store after `before`, answers and stores so. */
+const oneAtATimeOrder = (before: readonly Spec[], turn: readonly Spec[], answers: readonly unknown[], log: readonly unknown[]) =>
+  serialOrder(answers, log, {
+    answerAfter: async (order, next) => {
+      const reference = memoryStore()
+      for (const s of before) await reference.commit(attempt('t', s))
+      for (const at of order) await reference.commit(attempt('t', turn[at] as Spec))
+      const r = await reference.commit(attempt('t', turn[next] as Spec))
+      const refLog = await commitsOf(reference, 't')
+      return { answer: outcome(rankOf(refLog))(r), reference }
+    },
+    logOf: (reference) => memoryLog(reference, 't'),
+  })
 
 /** A pool that counts the statements sent, by kind, and can make the next batch statement fail. */
 const instrumented = () => {

@@ -12,8 +12,7 @@
  *     [--wps 5] [--lag 200] [--rounds 3]
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createRequire } from 'node:module'
+import { startDynalite } from '../dynaliteProcess.js'
 import { runScaling, type ScalingRun } from '../../../test/dynamodb/scaling.js'
 import { parseFlags, positive } from './cli.js'
 
@@ -32,18 +31,6 @@ const wps = positive('wps', flags.wps, 5)
 const lag = positive('lag', flags.lag, 200, 0)
 const rounds = positive('rounds', flags.rounds, 3)
 
-const startDynalite = async (): Promise<{ readonly endpoint: string; readonly child: ChildProcess }> => {
-  const main = createRequire(import.meta.url).resolve('dynalite')
-  const script = `const d = require(${JSON.stringify(main)})({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    d.listen(0, '127.0.0.1', () => console.log(d.address().port))`
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`dynalite exited with ${String(code)}`)))
-    child.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
-  })
-  return { endpoint: `http://127.0.0.1:${port}`, child }
-}
 
 const ids = (cs: readonly { readonly commitId: string; readonly checkpointToken: number }[]): string => cs.map((c) => `${c.commitId}@${c.checkpointToken}`).join(',')
 

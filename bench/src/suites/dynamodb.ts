@@ -1,6 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createRequire } from 'node:module'
+import type { ChildProcess } from 'node:child_process'
 import { dynamoDbStore } from '../../../src/dynamodb/index.js'
 import { metered, type Meter } from '../../../src/dynamodb/metering.js'
 import type { Persistence } from '../../../src/eventstore/ports.js'
@@ -10,23 +9,8 @@ import type { Suite } from '../harness/types.js'
 import { createRawDynamo } from '../raw/dynamodb.js'
 import { count, type Sizes } from '../sizes.js'
 import { scenario, uniqueName } from './common.js'
+import { startDynalite } from '../dynaliteProcess.js'
 
-/**
- * dynalite runs in a child process, so that the emulator's own work lands on the other core instead of in the
- * benchmark's event loop. It prints its port and serves until it is killed.
- */
-const startDynalite = async (): Promise<{ readonly endpoint: string; readonly child: ChildProcess }> => {
-  const main = createRequire(import.meta.url).resolve('dynalite')
-  const script = `const d = require(${JSON.stringify(main)})({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    d.listen(0, '127.0.0.1', () => console.log(d.address().port))`
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`dynalite exited with ${String(code)}`)))
-    child.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
-  })
-  return { endpoint: `http://127.0.0.1:${port}`, child }
-}
 
 /** A meter's counts per operation, as a note says them. */
 const perOperation = (m: Meter, operations: number): string =>
