@@ -118,7 +118,8 @@ describe.skipIf(!available)('postgres group commit', () => {
       { numRuns: 50 },
     )
     await store.close()
-    for (const kind of ['Right', 'ConcurrencyConflict', 'DuplicateCommit', 'InvalidAttempt']) expect(seen.get(kind) ?? 0, kind).toBeGreaterThan(10)
+    // Every kind of answer came up (how often is fast-check's draw: a CI run once saw 9 duplicates in 50 runs).
+    for (const kind of ['Right', 'ConcurrencyConflict', 'DuplicateCommit', 'InvalidAttempt']) expect(seen.get(kind) ?? 0, kind).toBeGreaterThan(2)
   }, 120_000)
 
   it('sends concurrent appends as batches of at most maxBatch in one transaction each (one id), and a lone append alone', async () => {
@@ -130,11 +131,15 @@ describe.skipIf(!available)('postgres group commit', () => {
       counts.singles = 0
       const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => store.commit(attempt('t', { stream: `s${i}`, seq: 1, revBase: 0, events: 1, id: `c${i}` }))))
       const tokens = rs.map((r) => (E.isRight(r) ? r.right.checkpointToken : Number.NaN))
-      // every append stored, in submission order, in batches of 4, 4 and 2 (each batch: one transaction id)
-      expect(tokens).toEqual([...tokens].sort((a, b) => a - b))
+      // every append stored, in batches of the submissions 0-3, 4-7 and 8-9, each batch one transaction id with
+      // ordinals 0, 1, ... in submission order (two batches are in flight, so the later two may commit in either order)
       const xids = tokens.map((t) => Math.floor(t / tokenScheme.ordinals))
       expect(new Set(xids).size).toBe(3)
-      expect(tokens.map((t) => t % tokenScheme.ordinals)).toEqual([0, 1, 2, 3, 0, 1, 2, 3, 0, 1])
+      const batches = [...new Set(xids)]
+        .map((x) => tokens.flatMap((t, i) => (Math.floor(t / tokenScheme.ordinals) === x ? [{ i, ordinal: t % tokenScheme.ordinals }] : [])))
+        .sort((a, b) => (a[0]?.i ?? 0) - (b[0]?.i ?? 0))
+      expect(batches.map((b) => b.map((m) => m.i))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]])
+      for (const b of batches) expect(b.map((m) => m.ordinal)).toEqual(b.map((_, j) => j))
       expect(counts.batches).toBe(3)
       expect(counts.singles).toBe(0)
       // a lone append is the single append statement
