@@ -20,12 +20,17 @@ export interface MysqlStatements {
   readonly streamAll: string
   /** [streamKey, maxStamp, afterSequence, limit] */
   readonly streamTo: string
-  /** [tenantKey, maxStamp, afterToken, limit] */
+  /** [tenantKey, maxStamp, afterToken, toToken, limit] */
   readonly tenantTo: string
   /** [afterToken, toToken, limit] */
   readonly window: string
   /** [tenantKey, afterToken, toToken, limit] */
   readonly tenantWindow: string
+  /**
+   * The counter's committed value under a shared lock (released when the statement ends): the horizon of a
+   * read by token, see commitStore.ts `horizon`.
+   */
+  readonly readHorizon: string
   /** [streamKey, maxRevision] */
   readonly snapshotAtOrBelow: string
   /** [streamKey, revision, tenantKey, tenantId, streamId, commitSequence, payload, headers] */
@@ -73,7 +78,7 @@ export const mysqlStatements = (n: MysqlNames): MysqlStatements => ({
     WHERE stream_key = ? AND commit_stamp <= ? AND commit_sequence > ?
     ORDER BY commit_sequence LIMIT ?`,
   tenantTo: `SELECT ${commitColumns} FROM ${n.commits}
-    WHERE tenant_key = ? AND commit_stamp <= ? AND checkpoint_token > ?
+    WHERE tenant_key = ? AND commit_stamp <= ? AND checkpoint_token > ? AND checkpoint_token <= ?
     ORDER BY checkpoint_token LIMIT ?`,
   window: `SELECT ${commitColumns} FROM ${n.commits}
     WHERE checkpoint_token > ? AND checkpoint_token <= ?
@@ -108,6 +113,7 @@ export const mysqlStatements = (n: MysqlNames): MysqlStatements => ({
   tenantList: `SELECT tenant_key, MIN(tenant_id) AS tenant_id FROM ${n.commits}
     WHERE tenant_key > ? GROUP BY tenant_key ORDER BY tenant_key LIMIT ?`,
   lockCounter: `SELECT value FROM ${n.checkpoint} WHERE id = 1 FOR UPDATE`,
+  readHorizon: `SELECT value FROM ${n.checkpoint} WHERE id = 1 LOCK IN SHARE MODE`,
   purgeCommits: `DELETE FROM ${n.commits} WHERE tenant_key = ?`,
   purgeSnapshots: `DELETE FROM ${n.snapshots} WHERE tenant_key = ?`,
   purgeAllCommits: `DELETE FROM ${n.commits}`,
