@@ -7,7 +7,6 @@ import { run, type Row } from './connection.js'
 import type { Context } from './context.js'
 import { sqlState, violatedConstraint } from './errors.js'
 import { inlineOf, type InlineApply } from './inline.js'
-import { tokenScheme } from './schema.js'
 import type { Statement } from './statements.js'
 
 /**
@@ -28,6 +27,10 @@ import type { Statement } from './statements.js'
  * A writer that raced past a statement's snapshot (another process, or another batch in flight, storing the same
  * sequence or commit id first) meets the unique constraints: that fails the whole statement, and the batch is
  * written again one append at a time (see commitStore.ts), each of which resolves its own race.
+ *
+ * A refused attempt's row holds the head its statement saw; the commits it missed are read once the batch has
+ * committed, and only those up to that head count (`collisions` in commitStore.ts): neither the later attempts of
+ * its own transaction nor those of another batch in flight were there when it was checked.
  */
 
 /** An attempt with the parameters of `append` (rows.ts, `appendParams`). */
@@ -36,18 +39,9 @@ export interface Prepared {
   readonly values: readonly unknown[]
 }
 
-/**
- * Tokens a refused attempt of a batch must not count as missed: the later attempts of its own transaction
- * (above `after`, below `before`), stored after it was checked.
- */
-export interface Unseen {
-  readonly after: number
-  readonly before: number
-}
-
 /** What the store answered one attempt, before it is classified (commitStore.ts). */
 export type Called =
-  | { readonly row: Row; readonly unseen?: Unseen }
+  | { readonly row: Row }
   | { readonly rejected: HookRejected }
   | { readonly raced: true }
   | { readonly failed: StorageError }
@@ -77,14 +71,6 @@ export const project = async (client: PgQueryable, inline: readonly InlineApply[
 export const tokenOf = (row: Row): number | undefined => {
   const t = row['checkpoint_token']
   return t === null || t === undefined ? undefined : num(t)
-}
-
-/** Marks, for each refused attempt, the tokens of its batch it could not have seen (they share one transaction id). */
-const withUnseen = (called: readonly Called[]): Called[] => {
-  const token = called.map((c) => ('row' in c ? tokenOf(c.row) : undefined)).find((t) => t !== undefined)
-  if (token === undefined) return [...called]
-  const base = token - (token % tokenScheme.ordinals)
-  return called.map((c, i) => ('row' in c && tokenOf(c.row) === undefined ? { row: c.row, unseen: { after: base + i, before: base + tokenScheme.ordinals } } : c))
 }
 
 /** The batch's indexes by round: each attempt's stream appears once per round, in batch order. */
@@ -169,7 +155,7 @@ export const appendBatch = async (ctx: Context, batch: readonly Prepared[]): Pro
   const inline = inlineOf(ctx)
   if (inline !== undefined) {
     const each = await ctx.db.transaction(operation, (client) => appendEach(ctx, client, batch, inline))
-    return E.isLeft(each) ? each : E.right(withUnseen(each.right))
+    return each
   }
   const rounds = roundsOf(batch)
   const rows: Row[] = new Array(batch.length)
@@ -183,5 +169,5 @@ export const appendBatch = async (ctx: Context, batch: readonly Prepared[]): Pro
           }
           return E.right(undefined)
         })
-  return E.isLeft(written) ? written : E.right(withUnseen(rows.map((row) => ({ row }))))
+  return E.isLeft(written) ? written : E.right(rows.map((row) => ({ row })))
 }
