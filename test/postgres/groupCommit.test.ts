@@ -217,6 +217,50 @@ describe.skipIf(!available)('postgres group commit', () => {
     }
   })
 
+  // A batch of several statements is one READ COMMITTED transaction whose id (and tokens) its first statement
+  // took: a later statement may see a commit of a transaction with a higher id, committed meanwhile. Here the
+  // first batch (a1, b3, b2: stream b twice, so two statements, or one savepoint each with inline projections)
+  // stores a1 and refuses b3 (a gap); the second batch (b1, z1) starts after that, so its id is higher, and commits;
+  // then the first batch's b2 finds b1 as its head. Stored there, b2 had a lower token than b1: the log held stream
+  // b's commits as 2, 1. The batch is written again one append at a time instead.
+  for (const inline of [false, true])
+    it(`example: a batch never stores a commit below its head's token, a commit of a later transaction (${inline ? 'inline projections' : 'statements'})`, async () => {
+      const firstStored = signal()
+      const otherAnswered = signal()
+      const { pool, counts, end } = instrumented(async (config, send) => {
+        const id = config.name?.startsWith('aett_append_at') ? config.values?.[2] : undefined
+        const streams = batchStreams(config) ?? (id === undefined ? undefined : `at ${String(id)}`)
+        if (streams === JSON.stringify(['a', 'b']) || streams === 'at x') return send().finally(firstStored.fire)
+        if (streams === JSON.stringify(['b', 'z']) || streams === 'at v') await firstStored.fired
+        if (streams === JSON.stringify(['b']) || streams === 'at u') await otherAnswered.fired
+        return send()
+      })
+      const store = postgresStore({ pool, schema: `${stores.run}_overtaken_${inline ? 'inline' : 'rounds'}`, groupCommit: { maxBatch: 3 } })
+      const s = (stream: string, seq: number, id: string): Spec => ({ stream, seq, revBase: -1, events: 1, id })
+      const turn = [s('a', 1, 'x'), s('b', 3, 'y'), s('b', 2, 'u'), s('b', 1, 'v'), s('z', 1, 'w')]
+      try {
+        expect(E.isRight(await store.initialize())).toBe(true)
+        if (inline) expect(E.isRight(await (store.projections.inline ?? expect.fail('inline projections'))(async () => E.right(undefined)))).toBe(true)
+        counts.singles = 0
+        const pending = turn.map((b) => store.commit(attempt('t', b)))
+        void pending[3]?.then(otherAnswered.fire)
+        const raw = await Promise.all(pending)
+        const log = await commitsOf(store, 't')
+        // then the log holds every stream's commits in their order, b1 (of the second batch) before b2
+        expect(log.map((c) => [c.streamId, c.commitSequence])).toEqual([['b', 1], ['z', 1], ['a', 1], ['b', 2]])
+        // as the first batch's appends written again alone answer
+        expect(raw.map((r) => (E.isRight(r) ? 'Right' : r.left._tag))).toEqual(['Right', 'InvalidAttempt', 'Right', 'Right', 'Right'])
+        // (three lone appends; with inline projections each attempt of a batch is an append statement too)
+        expect(counts.singles).toBe(inline ? 5 + 3 : 3)
+        const rank = rankOf(log)
+        expect(await oneAtATimeOrder([], turn, raw.map(outcome(rank)), log.map((c) => outcome(rank)(E.right(c))))).toBeDefined()
+      } finally {
+        await store.drop()
+        await store.close()
+        await end()
+      }
+    })
+
   it('sends concurrent appends as batches of at most maxBatch in one transaction each (one id), and a lone append alone', async () => {
     const { pool, counts, end } = instrumented()
     const store = postgresStore({ pool, schema: `${stores.run}_counted`, groupCommit: { maxBatch: 4 } })
