@@ -7,7 +7,6 @@ import { run, type Row } from './connection.js'
 import type { Context } from './context.js'
 import { sqlState, violatedConstraint } from './errors.js'
 import { inlineOf, type InlineApply } from './inline.js'
-import { tokenScheme } from './schema.js'
 import type { Statement } from './statements.js'
 
 /**
@@ -28,6 +27,18 @@ import type { Statement } from './statements.js'
  * A writer that raced past a statement's snapshot (another process, or another batch in flight, storing the same
  * sequence or commit id first) meets the unique constraints: that fails the whole statement, and the batch is
  * written again one append at a time (see commitStore.ts), each of which resolves its own race.
+ *
+ * A batch of several statements runs them in one READ COMMITTED transaction, whose id (and so its tokens) was
+ * taken by its first insert; a later statement's snapshot may show a commit of a transaction with a higher id that
+ * committed meanwhile. Storing a commit on top of such a head would give the stream's next commit a lower token
+ * than the one before it: the log (token order) would hold the stream's commits out of their order, and a reader
+ * would get sequence 2 before sequence 1. Every stored row is checked against its head's token (`overtook`); a
+ * batch that did so is rolled back and written again one append at a time. A single statement cannot: its snapshot
+ * is taken before its transaction has an id, so every commit it sees has a lower one.
+ *
+ * A refused attempt's row holds the head its statement saw; the commits it missed are read once the batch has
+ * committed, and only those up to that head count (`collisions` in commitStore.ts): neither the later attempts of
+ * its own transaction nor those of another batch in flight were there when it was checked.
  */
 
 /** An attempt with the parameters of `append` (rows.ts, `appendParams`). */
@@ -36,18 +47,9 @@ export interface Prepared {
   readonly values: readonly unknown[]
 }
 
-/**
- * Tokens a refused attempt of a batch must not count as missed: the later attempts of its own transaction
- * (above `after`, below `before`), stored after it was checked.
- */
-export interface Unseen {
-  readonly after: number
-  readonly before: number
-}
-
 /** What the store answered one attempt, before it is classified (commitStore.ts). */
 export type Called =
-  | { readonly row: Row; readonly unseen?: Unseen }
+  | { readonly row: Row }
   | { readonly rejected: HookRejected }
   | { readonly raced: true }
   | { readonly failed: StorageError }
@@ -62,8 +64,28 @@ export const lostRace = (ctx: Context, e: StorageError): boolean => {
 
 const deadlockDetected = '40P01'
 
-/** Whether a failed batch is worth writing again one append at a time: it lost a race, or a deadlock between batches. */
-export const retryAlone = (ctx: Context, e: StorageError): boolean => lostRace(ctx, e) || sqlState(e.cause) === deadlockDetected
+/** The cause of a batch that stored a commit below its head's token (see `overtook`). */
+class Overtaken extends Error {}
+
+/**
+ * Whether a stored row of a statement in a batch's transaction sits on a head with a higher token: the head's
+ * transaction has a higher id than this one, took its id after this one did and committed before the statement.
+ */
+const overtook = (row: Row | undefined): boolean => {
+  const token = row === undefined ? undefined : tokenOf(row)
+  const head = row?.['head_token']
+  return token !== undefined && head !== null && head !== undefined && num(head) >= token
+}
+
+const overtaken = (): StorageError =>
+  storageError(operation, new Overtaken("a commit of the batch would have been stored below its stream's head, a commit of a later transaction"))
+
+/**
+ * Whether a failed batch is worth writing again one append at a time: it lost a race, a deadlock between batches,
+ * or it was overtaken (a commit of it would have had a lower token than its head).
+ */
+export const retryAlone = (ctx: Context, e: StorageError): boolean =>
+  lostRace(ctx, e) || sqlState(e.cause) === deadlockDetected || e.cause instanceof Overtaken
 
 /** Runs the inline projections of a stored commit on the append's client; the first refusal, if any. */
 export const project = async (client: PgQueryable, inline: readonly InlineApply[], stored: Commit): Promise<HookRejected | undefined> => {
@@ -77,14 +99,6 @@ export const project = async (client: PgQueryable, inline: readonly InlineApply[
 export const tokenOf = (row: Row): number | undefined => {
   const t = row['checkpoint_token']
   return t === null || t === undefined ? undefined : num(t)
-}
-
-/** Marks, for each refused attempt, the tokens of its batch it could not have seen (they share one transaction id). */
-const withUnseen = (called: readonly Called[]): Called[] => {
-  const token = called.map((c) => ('row' in c ? tokenOf(c.row) : undefined)).find((t) => t !== undefined)
-  if (token === undefined) return [...called]
-  const base = token - (token % tokenScheme.ordinals)
-  return called.map((c, i) => ('row' in c && tokenOf(c.row) === undefined ? { row: c.row, unseen: { after: base + i, before: base + tokenScheme.ordinals } } : c))
 }
 
 /** The batch's indexes by round: each attempt's stream appears once per round, in batch order. */
@@ -146,6 +160,7 @@ const appendEach = async (ctx: Context, client: PgQueryable, batch: readonly Pre
     }
     const row = rows.right[0]
     if (row === undefined) return E.left(storageError(operation, new Error('the append statement returned no row')))
+    if (overtook(row)) return E.left(overtaken())
     const token = tokenOf(row)
     const rejected = token === undefined ? undefined : await project(client, inline, { ...p.attempt, checkpointToken: token })
     if (rejected !== undefined) {
@@ -169,7 +184,7 @@ export const appendBatch = async (ctx: Context, batch: readonly Prepared[]): Pro
   const inline = inlineOf(ctx)
   if (inline !== undefined) {
     const each = await ctx.db.transaction(operation, (client) => appendEach(ctx, client, batch, inline))
-    return E.isLeft(each) ? each : E.right(withUnseen(each.right))
+    return each
   }
   const rounds = roundsOf(batch)
   const rows: Row[] = new Array(batch.length)
@@ -180,8 +195,9 @@ export const appendBatch = async (ctx: Context, batch: readonly Prepared[]): Pro
           for (const indexes of rounds) {
             const r = await round((s, v) => run(client, operation, s, v), ctx, batch, indexes, rows)
             if (E.isLeft(r)) return r
+            if (indexes.some((i) => overtook(rows[i]))) return E.left(overtaken())
           }
           return E.right(undefined)
         })
-  return E.isLeft(written) ? written : E.right(withUnseen(rows.map((row) => ({ row }))))
+  return E.isLeft(written) ? written : E.right(rows.map((row) => ({ row })))
 }

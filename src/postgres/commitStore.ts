@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { refusal, type Known } from '../eventstore/adapter/attempt.js'
+import { refusal, type Head, type Known } from '../eventstore/adapter/attempt.js'
 import { UNBOUNDED, type Window } from '../eventstore/adapter/bounds.js'
 import { empty, paged } from '../eventstore/adapter/reads.js'
 import { firstRevision, type Commit, type CommitAttempt } from '../eventstore/Commit.js'
@@ -7,7 +7,7 @@ import { storageError, type CommitError, type HookRejected, type StorageError } 
 import type { Reads } from '../eventstore/reads.js'
 import { mapRows, num } from '../sql/rows.js'
 import { contextQueues, type Queued as QueuedItem } from '../sql/groupCommit.js'
-import { appendBatch, lostRace, project, retryAlone, tokenOf, type Called, type Prepared, type Unseen } from './batchAppend.js'
+import { appendBatch, lostRace, project, retryAlone, tokenOf, type Called, type Prepared } from './batchAppend.js'
 import { run, type Row } from './connection.js'
 import type { Context } from './context.js'
 import { inlineOf } from './inline.js'
@@ -99,7 +99,7 @@ export const commit = async (ctx: Context, attempt: CommitAttempt): Promise<E.Ei
     c.row['head_sequence'] === null || c.row['head_sequence'] === undefined
       ? undefined
       : { commitSequence: num(c.row['head_sequence']), streamRevision: num(c.row['head_revision']) }
-  return refused(attempt, { duplicate: c.row['duplicate'] === true, head }, () => collisions(ctx, attempt, c.unseen))
+  return refused(attempt, { duplicate: c.row['duplicate'] === true, head }, () => collisions(ctx, attempt, head))
 }
 
 const refused = async (
@@ -110,15 +110,24 @@ const refused = async (
   E.left((await refusal(attempt, known, missed)) ?? storageError('commit', new Error('the attempt continued the head but was not stored')))
 
 /**
- * The commits an attempt collided with: the one bearing its commit id, and those it had not seen. An attempt of a
- * batch was checked before the later attempts of its transaction were stored: those (`unseen`) it did not miss.
+ * The commits an attempt collided with: the one bearing its commit id, and those it had not seen.
+ *
+ * A refused attempt was checked against `seen`, the head in its statement's snapshot, and is answered as a
+ * one-at-a-time store answers it there: duplicate or not, conflict or gap, were all decided on that snapshot, so
+ * the commits it missed are those up to that head, no more. This read comes later (after the batch committed, or
+ * after a lone append's statement), and may find commits stored since: the later attempts of the attempt's own
+ * transaction, and those of another batch in flight or another process. A one-at-a-time store could not report
+ * those: it answers either before them (without them) or after them (and then the same commit id stored since,
+ * as in `c seq 1 id w` refused while a concurrent batch stored `c seq 2 id w`, is a duplicate, not a conflict). A
+ * stream's sequences run without gaps and never move below its head, so the commits of the snapshot are exactly
+ * those at or below the head's sequence. Without `seen` (a lost race, see `raced`) every collision is kept.
  */
-const collisions = async (ctx: Context, a: CommitAttempt, unseen?: Unseen): Promise<E.Either<StorageError, readonly Commit[]>> => {
+const collisions = async (ctx: Context, a: CommitAttempt, seen?: Head): Promise<E.Either<StorageError, readonly Commit[]>> => {
   const operation = 'commit (reading the conflict)'
   const rows = await ctx.db.query(operation, ctx.sql.collisions, [a.tenantId, a.streamId, a.commitSequence, firstRevision(a), a.commitId])
   const commits = E.isLeft(rows) ? rows : mapRows(operation, rows.right, toCommit)
-  if (E.isLeft(commits) || unseen === undefined) return commits
-  return E.right(commits.right.filter((c) => c.checkpointToken <= unseen.after || c.checkpointToken >= unseen.before))
+  if (E.isLeft(commits) || seen === undefined) return commits
+  return E.right(commits.right.filter((c) => c.commitSequence <= seen.commitSequence))
 }
 
 /**

@@ -114,12 +114,15 @@ const notifiedCte = (n: Names, from: string): string => `, notified AS (SELECT p
  * 23505 if it committed, which `commitStore.ts` resolves with `collisions`. The token is taken only for a row
  * that is inserted, so a refused attempt gets no transaction id (and its transaction no commit record to flush).
  *
+ * `head_token` is the head's token: a batch's transaction checks that a commit it stored sits above it (see
+ * `batchAppend.ts`, `overtook`).
+ *
  * With `notify` (`'in-transaction'`), a stored commit also sends `pg_notify` on the store's channel from inside
  * the same statement, so still one round trip: PostgreSQL delivers it when the transaction commits, and never for
  * one that rolls back. A CTE without data changes runs only when read, so the final SELECT reads it.
  */
 const appendText = (n: Names, options: StatementOptions, ordinal: string): string => `WITH head AS (
-      SELECT commit_sequence, stream_revision FROM ${n.commits}
+      SELECT commit_sequence, stream_revision, token FROM ${n.commits}
       WHERE tenant_id = $1 AND stream_id = $2
       ORDER BY commit_sequence DESC LIMIT 1
     ), dup AS (
@@ -139,7 +142,8 @@ const appendText = (n: Names, options: StatementOptions, ordinal: string): strin
     SELECT (SELECT token FROM appended) AS checkpoint_token,
       (SELECT found FROM dup) AS duplicate,
       (SELECT commit_sequence FROM head) AS head_sequence,
-      (SELECT stream_revision FROM head) AS head_revision${options.notify ? `,
+      (SELECT stream_revision FROM head) AS head_revision,
+      (SELECT token FROM head) AS head_token${options.notify ? `,
       (SELECT count(*) FROM notified) AS notified` : ''}`
 
 /*
@@ -155,10 +159,11 @@ const appendManyText = (n: Names, options: StatementOptions): string => `WITH in
         $8::text[], $9::text[], $10::integer[])
         AS t(tenant_id, stream_id, commit_id, stream_revision, event_count, commit_sequence, stamp_ms, headers, events, ordinal)
     ), checked AS MATERIALIZED (
-      SELECT i.*, h.commit_sequence AS head_sequence, h.stream_revision AS head_revision, d.found IS NOT NULL AS duplicate
+      SELECT i.*, h.commit_sequence AS head_sequence, h.stream_revision AS head_revision, h.token AS head_token,
+        d.found IS NOT NULL AS duplicate
       FROM input i
       LEFT JOIN LATERAL (
-        SELECT c.commit_sequence, c.stream_revision FROM ${n.commits} c
+        SELECT c.commit_sequence, c.stream_revision, c.token FROM ${n.commits} c
         WHERE c.tenant_id = i.tenant_id AND c.stream_id = i.stream_id
         ORDER BY c.commit_sequence DESC LIMIT 1
       ) h ON true
@@ -180,7 +185,7 @@ const appendManyText = (n: Names, options: StatementOptions): string => `WITH in
         AND stream_revision - event_count = COALESCE(head_revision, 0)
       RETURNING token
     )${options.notify ? notifiedCte(n, 'appended') : ''}
-    SELECT c.ordinal, a.token AS checkpoint_token, c.duplicate, c.head_sequence, c.head_revision${options.notify ? `,
+    SELECT c.ordinal, a.token AS checkpoint_token, c.duplicate, c.head_sequence, c.head_revision, c.head_token${options.notify ? `,
       (SELECT count(*) FROM notified) AS notified` : ''}
     FROM checked c LEFT JOIN appended a ON a.token % ${tokenScheme.ordinals} = c.ordinal
     ORDER BY c.ordinal`

@@ -108,8 +108,10 @@ describe.skipIf(!available)('mysql group commit', () => {
       await store.drop()
       await store.close()
     }
-    // and the runs met every kind of answer
-    for (const kind of ['Right', 'ConcurrencyConflict', 'DuplicateCommit', 'InvalidAttempt']) expect(seen.get(kind) ?? 0, kind).toBeGreaterThan(10)
+    // and the runs met every kind of answer, a few times each. How often is fast-check's draw: a CI run once saw
+    // exactly 10 duplicates, and fed one at a time to the memory store, about one draw of 60 runs in ten has 10 or
+    // fewer of some kind; none of 3000 draws had 2 or fewer.
+    for (const kind of ['Right', 'ConcurrencyConflict', 'DuplicateCommit', 'InvalidAttempt']) expect(seen.get(kind) ?? 0, kind).toBeGreaterThan(2)
   })
 
   it('sends concurrent appends as batches of at most maxBatch, each one transaction, and a lone append alone', async () => {
