@@ -33,10 +33,16 @@ const readHead = async (ctx: DynamoDbContext, pk: string): Promise<Head | undefi
 const hasCommitId = async (ctx: DynamoDbContext, pk: string, commitId: string): Promise<boolean> =>
   (await first(ctx.connection, commitIdQuery(ctx.config, pk, commitId))) !== undefined
 
-/** What a writer behind the head missed: the commits from its first revision on. */
-const missed = async (ctx: DynamoDbContext, a: CommitAttempt, pk: string): Promise<E.Right<Commit[]>> => {
+/**
+ * What a writer behind the head missed: the commits from its first revision on, up to `head` where the attempt was
+ * judged against one. This read comes after that judgement and may find commits stored since, which a
+ * one-at-a-time store could not report (it answers before them; after them, one bearing the attempt's id would make
+ * it a duplicate); a stream's sequences run without gaps, so those the judgement saw are the ones up to the head's.
+ */
+const missed = async (ctx: DynamoDbContext, a: CommitAttempt, pk: string, head?: Head): Promise<E.Right<Commit[]>> => {
   const commits: Commit[] = []
-  for await (const c of overlapping(ctx, pk, { minRevision: firstRevision(a), maxRevision: UNBOUNDED })) commits.push(c)
+  for await (const c of overlapping(ctx, pk, { minRevision: firstRevision(a), maxRevision: UNBOUNDED }))
+    if (head === undefined || c.commitSequence <= head.commitSequence) commits.push(c)
   return E.right(commits) as E.Right<Commit[]>
 }
 
@@ -46,7 +52,7 @@ const check = async (ctx: DynamoDbContext, a: CommitAttempt, pk: string): Promis
   // commit holds the sequence this attempt needs, and the conditional put fails.
   const head = await readHead(ctx, pk)
   const duplicate = await hasCommitId(ctx, pk, a.commitId)
-  return refusal(a, { duplicate, head }, () => missed(ctx, a, pk))
+  return refusal(a, { duplicate, head }, () => missed(ctx, a, pk, head))
 }
 
 /**
@@ -111,8 +117,10 @@ export const commit = async (ctx: DynamoDbContext, a: CommitAttempt): Promise<E.
     await fill(ctx, place)
     await deleteChunks(ctx, planned.chunks)
     if (!isConditionalCheckFailed(cause)) throw cause
-    if (await hasCommitId(ctx, pk, a.commitId)) return E.left(duplicateCommit(a.tenantId, a.streamId, a.commitId))
+    // The commits in the way first, then the commit id: when the id is not there either, the attempt is answered
+    // as a one-at-a-time store answers it at the first read (the id, never removed but by a delete, was not there).
     const commits = await missed(ctx, a, pk)
+    if (await hasCommitId(ctx, pk, a.commitId)) return E.left(duplicateCommit(a.tenantId, a.streamId, a.commitId))
     return E.left(concurrencyConflict(a.tenantId, a.streamId, a.commitSequence, a.streamRevision, commits.right))
   }
 }

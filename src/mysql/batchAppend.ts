@@ -132,7 +132,7 @@ const decide = (batch: readonly Prepared[], seen: Seen, counter: number): { outc
       ids.add(id)
       stored.push(p)
     }
-    outcomes.push(continues ? { checkpointToken: last, duplicate, head } : { checkpointToken: null, duplicate, head, checkedAt: last })
+    outcomes.push(continues ? { checkpointToken: last, duplicate, head } : { checkpointToken: null, duplicate, head })
   })
   return { outcomes, stored, last }
 }

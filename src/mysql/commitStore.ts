@@ -139,23 +139,26 @@ export const commit = async (ctx: MysqlContext, attempt: CommitAttempt): Promise
         : await withRetries(ctx, () => callAppend(ctx, values))
   if (E.isLeft(called)) return called
   if ('rejected' in called.right) return E.left(called.right.rejected)
-  const { checkpointToken, duplicate, head, checkedAt } = called.right.outcome
+  const { checkpointToken, duplicate, head } = called.right.outcome
   if (checkpointToken !== null) return E.right({ ...attempt, checkpointToken })
-  const refused = await refusal(attempt, { duplicate, head }, () => missedBy(ctx, attempt, checkedAt))
+  const refused = await refusal(attempt, { duplicate, head }, () => missedBy(ctx, attempt, head))
   return E.left(refused ?? storageError('append', new Error('the append routine refused an attempt that continues the head')))
 }
 
 /**
  * The stored commits a writer behind the head had not seen. A commit's revision is at least its sequence, so
- * every commit that collides with the attempt lies at or above the smaller of its sequence and first revision. An
- * attempt of a batch was checked before the later attempts of its batch were stored: those (above `checkedAt`) it
- * did not miss.
+ * every commit that collides with the attempt lies at or above the smaller of its sequence and first revision.
+ *
+ * The attempt was checked against `head`, under the counter lock; this read comes after the lock was released and
+ * may find commits stored since (the later attempts of its own batch, or any append after it). A one-at-a-time
+ * store could not report those: it answers before them, without them. A stream's sequences run without gaps and
+ * never move below its head, so the commits the check saw are exactly those up to the head's sequence.
  */
-const missedBy = async (ctx: MysqlContext, attempt: CommitAttempt, checkedAt = Number.MAX_SAFE_INTEGER): Promise<E.Either<StorageError, readonly Commit[]>> => {
+const missedBy = async (ctx: MysqlContext, attempt: CommitAttempt, head: AppendOutcome['head']): Promise<E.Either<StorageError, readonly Commit[]>> => {
   const minRevision = Math.min(attempt.commitSequence, firstRevision(attempt))
   const commits = await toArray(get(ctx, attempt.tenantId, attempt.streamId, { minRevision, maxRevision: Number.MAX_SAFE_INTEGER }))
   if (E.isLeft(commits)) return E.left(commits.left._tag === 'StorageError' ? commits.left : storageError('append', commits.left))
-  return E.right(commits.right.filter((c) => c.checkpointToken <= checkedAt).filter(collidesWith(attempt)))
+  return E.right(commits.right.filter((c) => c.commitSequence <= head.commitSequence).filter(collidesWith(attempt)))
 }
 
 // -------------------------------------------------------------------------------------

@@ -79,12 +79,8 @@ export interface OutcomeRow {
 export interface AppendOutcome {
   readonly checkpointToken: number | null
   readonly duplicate: boolean
+  /** The head the attempt was checked against (its commits are those a refused attempt missed). */
   readonly head: { readonly commitSequence: number; readonly streamRevision: number }
-  /**
-   * The newest token stored when the attempt was checked, where known (a batch): the commits it missed are those up to
-   * it, not the ones later attempts of its batch stored.
-   */
-  readonly checkedAt?: number
 }
 
 /** A CALL answers with its result sets first and a status packet last; the outcome is the first set's row. */

@@ -40,6 +40,39 @@ describe('dynamodb: driver faults and options', () => {
     }
   })
 
+  it('a refused attempt reports as missed the commits up to the head it was checked against, not those stored while its answer is read', async () => {
+    // given a stream with one commit (id x), and a client that can hold back the next read of a stream's commits
+    let hold: { reached: () => void; gate: Promise<void> } | undefined
+    const client = interceptingClient(db().client, async (command, send) => {
+      const h = hold
+      if (h !== undefined && command.constructor.name === 'QueryCommand' && String(command.input['KeyConditionExpression']).includes('#sk >= :from')) {
+        hold = undefined
+        h.reached()
+        await h.gate
+      }
+      return send()
+    })
+    const store = await freshStore(db(), { client })
+    try {
+      const ids = { tenantId: `t-${randomUUID()}`, streamId: 's' }
+      right(await store.commit(attempt({ ...ids, commitSequence: 1, commitId: 'x' })))
+      let release = (): void => undefined
+      const reached = new Promise<void>((resolve) => (hold = { reached: resolve, gate: new Promise<void>((r) => (release = r)) }))
+      // when an attempt behind the head (id w) is refused and, while its missed commits are read, the stream's
+      // next commit is stored with the same id w
+      const behind = store.commit(attempt({ ...ids, commitSequence: 1, commitId: 'w' }))
+      await reached
+      right(await store.commit(attempt({ ...ids, commitSequence: 2, commitId: 'w' })))
+      release()
+      // then it answers as a one-at-a-time store answers before that commit: a conflict that missed x only (after
+      // it, the answer would have been DuplicateCommit)
+      const answer = await behind
+      expect(E.isLeft(answer) && answer.left._tag === 'ConcurrencyConflict' ? answer.left.missed.map((c) => c.commitId) : answer).toEqual(['x'])
+    } finally {
+      await disposeStore(store)
+    }
+  })
+
   it('retries throttled requests with backoff, and reports them once the retries are spent', async () => {
     // given a client that throttles every request's first two sends
     let budget = 0

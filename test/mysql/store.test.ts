@@ -145,6 +145,46 @@ describe.skipIf(!available)('mysql store', () => {
     }
   })
 
+  it('a refused attempt reports as missed the commits up to the head it was checked against, not those stored while its answer is read', async () => {
+    for (const groupCommit of [false, true]) {
+      // given a stream with one commit (id x), and a store whose stream reads can be held back
+      let hold: { reached: () => void; gate: Promise<void> } | undefined
+      const held: MysqlPool = {
+        execute: async (sql, values) => {
+          const h = hold
+          if (h !== undefined && sql.includes('commit_sequence > ?')) {
+            hold = undefined
+            h.reached()
+            await h.gate
+          }
+          return pool.execute(sql, values as never)
+        },
+        query: (sql) => pool.query(sql),
+        getConnection: () => pool.getConnection(),
+        end: async () => undefined,
+      }
+      const s = mysqlStore({ pool: held, tablePrefix: prefix, groupCommit })
+      const streamId = `missed-${groupCommit}`
+      rightOf(await s.commit(attempt({ streamId, commitId: 'x' })))
+      let release = (): void => undefined
+      const reached = new Promise<void>((resolve) => (hold = { reached: resolve, gate: new Promise<void>((r) => (release = r)) }))
+
+      // when an attempt behind the head (id w) is refused and, while its missed commits are being read, the
+      // stream's next commit is stored, with the same id w (alone, or in a batch with another attempt)
+      const [behind, other] = [s.commit(attempt({ streamId, commitId: 'w' })), s.commit(attempt({ streamId: `${streamId}-other` }))]
+      await reached
+      rightOf(await store.commit(attempt({ streamId, commitId: 'w', commitSequence: 2, streamRevision: 2 })))
+      release()
+
+      // then it answers as a one-at-a-time store answers before that commit: a conflict that missed x only (after
+      // it, the answer would have been DuplicateCommit)
+      const answer = await behind
+      expect(E.isLeft(answer) && answer.left._tag === 'ConcurrencyConflict' ? answer.left.missed.map((c) => c.commitId) : answer).toEqual(['x'])
+      expect(E.isRight(await other)).toBe(true)
+      await s.close()
+    }
+  })
+
   it('records its schema version and initialises idempotently, also from several processes at once', async () => {
     // given a fresh prefix and four stores on four pools, as four processes would have
     const p = freshPrefix()
