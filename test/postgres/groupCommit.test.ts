@@ -293,6 +293,35 @@ describe.skipIf(!available)('postgres group commit', () => {
     }
   })
 
+  it('example: an attempt in a batch that continues its head with a commit id already in its stream is a duplicate, and its batch is still stored', async () => {
+    // (the batch statement probes commit ids only for attempts that do not continue their head; such an attempt
+    // meets the unique key instead, and the batch is written again one append at a time)
+    const { pool, counts, end } = instrumented()
+    const store = postgresStore({ pool, schema: `${stores.run}_resent`, groupCommit: { maxBatch: 4 } })
+    try {
+      expect(E.isRight(await store.initialize())).toBe(true)
+      expect(E.isRight(await store.commit(attempt('t', { stream: 'r', seq: 1, revBase: -1, events: 1, id: 'first' })))).toBe(true)
+      counts.batches = 0
+      counts.singles = 0
+      // when commit 'first' is sent again under sequence 2, in one batch with three appends to other streams
+      const [resent, ...others] = await Promise.all([
+        store.commit(attempt('t', { stream: 'r', seq: 2, revBase: -1, events: 1, id: 'first' })),
+        ...['x', 'y', 'z'].map((stream) => store.commit(attempt('t', { stream, seq: 1, revBase: -1, events: 1, id: stream }))),
+      ])
+      // then it is DuplicateCommit, the others are stored, and the batch was tried once and then sent alone
+      expect(E.isLeft(resent) && resent.left._tag).toBe('DuplicateCommit')
+      expect(others.every(E.isRight)).toBe(true)
+      expect(counts.batches).toBe(1)
+      expect(counts.singles).toBe(4)
+      const log = await commitsOf(store, 't')
+      expect(log.map((c) => [c.streamId, c.commitSequence])).toEqual([['r', 1], ['x', 1], ['y', 1], ['z', 1]])
+    } finally {
+      await store.drop()
+      await store.close()
+      await end()
+    }
+  })
+
   it('answers every append of a batch whose statement failed with the failure, and stores none of them', async () => {
     const { pool, counts, end } = instrumented()
     const store = postgresStore({ pool, schema: `${stores.run}_failing` })
