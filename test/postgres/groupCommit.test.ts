@@ -104,6 +104,24 @@ const signal = () => {
 const batchStreams = (config: Sent): string | undefined =>
   config.name?.startsWith('aett_append_many') ? JSON.stringify(config.values?.[1]) : undefined
 
+/** An initialised store on an instrumented pool, handed to `use`; then the store is dropped and the pool ended. */
+const withCounted = async (
+  schemaSuffix: string,
+  groupCommit: { readonly maxBatch: number } | undefined,
+  use: (store: Persistence, counts: ReturnType<typeof instrumented>['counts']) => Promise<void>,
+): Promise<void> => {
+  const { pool, counts, end } = instrumented()
+  const store = postgresStore({ pool, schema: `${stores.run}_${schemaSuffix}`, ...(groupCommit === undefined ? {} : { groupCommit }) })
+  try {
+    expect(E.isRight(await store.initialize())).toBe(true)
+    await use(store, counts)
+  } finally {
+    await store.drop()
+    await store.close()
+    await end()
+  }
+}
+
 describe.skipIf(!available)('postgres group commit', () => {
   cleanUpAfterAll(stores)
 
@@ -262,10 +280,7 @@ describe.skipIf(!available)('postgres group commit', () => {
     })
 
   it('sends concurrent appends as batches of at most maxBatch in one transaction each (one id), and a lone append alone', async () => {
-    const { pool, counts, end } = instrumented()
-    const store = postgresStore({ pool, schema: `${stores.run}_counted`, groupCommit: { maxBatch: 4 } })
-    try {
-      expect(E.isRight(await store.initialize())).toBe(true)
+    await withCounted('counted', { maxBatch: 4 }, async (store, counts) => {
       counts.batches = 0
       counts.singles = 0
       const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => store.commit(attempt('t', { stream: `s${i}`, seq: 1, revBase: 0, events: 1, id: `c${i}` }))))
@@ -286,20 +301,13 @@ describe.skipIf(!available)('postgres group commit', () => {
       const lone = await store.commit(attempt('t', { stream: 'lone', seq: 1, revBase: 0, events: 1, id: 'l' }))
       expect(E.isRight(lone) && lone.right.checkpointToken % tokenScheme.ordinals).toBe(0)
       expect([counts.batches, counts.singles]).toEqual([0, 1])
-    } finally {
-      await store.drop()
-      await store.close()
-      await end()
-    }
+    })
   })
 
   it('example: an attempt in a batch that continues its head with a commit id already in its stream is a duplicate, and its batch is still stored', async () => {
     // (the batch statement probes commit ids only for attempts that do not continue their head; such an attempt
     // meets the unique key instead, and the batch is written again one append at a time)
-    const { pool, counts, end } = instrumented()
-    const store = postgresStore({ pool, schema: `${stores.run}_resent`, groupCommit: { maxBatch: 4 } })
-    try {
-      expect(E.isRight(await store.initialize())).toBe(true)
+    await withCounted('resent', { maxBatch: 4 }, async (store, counts) => {
       expect(E.isRight(await store.commit(attempt('t', { stream: 'r', seq: 1, revBase: -1, events: 1, id: 'first' })))).toBe(true)
       counts.batches = 0
       counts.singles = 0
@@ -315,18 +323,11 @@ describe.skipIf(!available)('postgres group commit', () => {
       expect(counts.singles).toBe(4)
       const log = await commitsOf(store, 't')
       expect(log.map((c) => [c.streamId, c.commitSequence])).toEqual([['r', 1], ['x', 1], ['y', 1], ['z', 1]])
-    } finally {
-      await store.drop()
-      await store.close()
-      await end()
-    }
+    })
   })
 
   it('answers every append of a batch whose statement failed with the failure, and stores none of them', async () => {
-    const { pool, counts, end } = instrumented()
-    const store = postgresStore({ pool, schema: `${stores.run}_failing` })
-    try {
-      expect(E.isRight(await store.initialize())).toBe(true)
+    await withCounted('failing', undefined, async (store, counts) => {
       expect(E.isRight(await store.commit(attempt('t', { stream: 'a', seq: 1, revBase: 0, events: 1, id: 'first' })))).toBe(true)
       counts.failNextBatch = true
       const rs = await Promise.all([
@@ -341,11 +342,7 @@ describe.skipIf(!available)('postgres group commit', () => {
         store.commit(attempt('t', { stream: 'b', seq: 1, revBase: 0, events: 2, id: 'other' })),
       ])
       expect(next.map((r) => E.isRight(r))).toEqual([true, true])
-    } finally {
-      await store.drop()
-      await store.close()
-      await end()
-    }
+    })
   })
 
   it('with inline projections, a refusing projection rolls back only its own append of the batch', async () => {
